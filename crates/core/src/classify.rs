@@ -1,0 +1,116 @@
+//! Enterprise size (中小企业划型) from a supplier's declared figures, 工信部联企业〔2011〕300号.
+//!
+//! Only the industries listed in domain.md; the standard's others are left out until a source is named.
+
+use rust_decimal::Decimal;
+
+use crate::vocab::{Industry, SupplierSize};
+
+/// The figures of a 中小企业声明函: last year's people, revenue and assets (万元).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Figures {
+    pub people: Option<u64>,
+    pub revenue: Option<Decimal>,
+    pub assets: Option<Decimal>,
+}
+
+/// Which figure a threshold compares.
+#[derive(Clone, Copy)]
+enum Measure {
+    People,
+    Revenue,
+    Assets,
+}
+
+impl Measure {
+    fn label(self) -> &'static str {
+        match self {
+            Measure::People => "从业人员",
+            Measure::Revenue => "营业收入",
+            Measure::Assets => "资产总额",
+        }
+    }
+}
+
+/// One line of the table: both conditions, each "figure ≥ bound" (the SME ceiling negated).
+type Line = [(Measure, i64); 2];
+
+struct Rule {
+    /// At or above both of these, a firm is large.
+    large: Line,
+    medium: Line,
+    small: Line,
+}
+
+fn rule(industry: Industry) -> Rule {
+    use Measure::*;
+    match industry {
+        Industry::Industrial => Rule { large: [(People, 1000), (Revenue, 40000)], medium: [(People, 300), (Revenue, 2000)], small: [(People, 20), (Revenue, 300)] },
+        Industry::Construction => Rule { large: [(Revenue, 80000), (Assets, 80000)], medium: [(Revenue, 6000), (Assets, 5000)], small: [(Revenue, 300), (Assets, 300)] },
+        Industry::Wholesale => Rule { large: [(People, 200), (Revenue, 40000)], medium: [(People, 20), (Revenue, 5000)], small: [(People, 5), (Revenue, 1000)] },
+        Industry::Retail => Rule { large: [(People, 300), (Revenue, 20000)], medium: [(People, 50), (Revenue, 500)], small: [(People, 10), (Revenue, 100)] },
+        Industry::Software => Rule { large: [(People, 300), (Revenue, 10000)], medium: [(People, 100), (Revenue, 1000)], small: [(People, 10), (Revenue, 50)] },
+        Industry::Leasing => Rule { large: [(People, 300), (Assets, 120000)], medium: [(People, 100), (Assets, 8000)], small: [(People, 10), (Assets, 100)] },
+        // One measure only: the second condition repeats the first.
+        Industry::Other => Rule { large: [(People, 300), (People, 300)], medium: [(People, 100), (People, 100)], small: [(People, 10), (People, 10)] },
+    }
+}
+
+/// The size the figures give for the industry; names the missing figure if one is needed.
+pub fn classify(industry: Industry, figures: &Figures) -> Result<SupplierSize, String> {
+    let rule = rule(industry);
+    let meets = |line: &Line| -> Result<bool, String> {
+        line.iter().try_fold(true, |all, &(measure, bound)| {
+            let value = figure(figures, measure).ok_or_else(|| format!("{}的划型需要{}", industry.label(), measure.label()))?;
+            Ok(all && value >= Decimal::from(bound))
+        })
+    };
+    Ok(if meets(&rule.large)? {
+        SupplierSize::Large
+    } else if meets(&rule.medium)? {
+        SupplierSize::Medium
+    } else if meets(&rule.small)? {
+        SupplierSize::Small
+    } else {
+        SupplierSize::Micro
+    })
+}
+
+fn figure(figures: &Figures, measure: Measure) -> Option<Decimal> {
+    match measure {
+        Measure::People => figures.people.map(Decimal::from),
+        Measure::Revenue => figures.revenue,
+        Measure::Assets => figures.assets,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(industry: Industry, people: u64, revenue: i64, assets: i64, expect: SupplierSize) {
+        let figures = Figures { people: Some(people), revenue: Some(revenue.into()), assets: Some(assets.into()) };
+        assert_eq!(classify(industry, &figures), Ok(expect), "{industry} {people} {revenue} {assets}");
+    }
+
+    #[test]
+    fn software_boundaries() {
+        use SupplierSize::*;
+        check(Industry::Software, 300, 10000, 0, Large);
+        check(Industry::Software, 299, 10000, 0, Medium);
+        check(Industry::Software, 300, 9999, 0, Medium);
+        check(Industry::Software, 100, 1000, 0, Medium);
+        check(Industry::Software, 99, 1000, 0, Small);
+        check(Industry::Software, 10, 50, 0, Small);
+        check(Industry::Software, 10, 49, 0, Micro);
+        check(Industry::Software, 9, 50, 0, Micro);
+    }
+
+    #[test]
+    fn missing_figures_are_named() {
+        let figures = Figures { people: Some(50), revenue: None, assets: None };
+        let err = classify(Industry::Construction, &figures).unwrap_err();
+        assert!(err.contains("营业收入"), "{err}");
+        assert_eq!(classify(Industry::Other, &figures), Ok(SupplierSize::Small));
+    }
+}

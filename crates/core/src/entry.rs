@@ -1,0 +1,317 @@
+//! The entries of the ledger, one type per kind, each valid by construction once parsed.
+//!
+//! An entry is what the accountant posted; when and by whom it was recorded lives with the stored
+//! record (the store crate), not here.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::amount::Amount;
+use crate::classify::Figures;
+use crate::code::{ClassCode, FunctionCode};
+use crate::uscc::Uscc;
+use crate::vocab::{Category, ExpenseType, Frequency, Fund, Industry, Method, Purpose, Special, SupplierSize};
+
+/// A repayment of part of a bond's face before maturity (提前还本).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Repayment {
+    /// The anniversary of the value date, 1-based.
+    pub year: u32,
+    /// Percent of face, e.g. 20 for 20%.
+    pub percent: Decimal,
+}
+
+/// What is the same on every row of one bond.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct BondTerms {
+    pub code: String,
+    pub name: String,
+    pub issue_date: NaiveDate,
+    pub value_date: NaiveDate,
+    pub term_years: u32,
+    /// Percent per year, e.g. 3.25.
+    pub coupon_rate: Decimal,
+    pub frequency: Frequency,
+    pub amortization: Vec<Repayment>,
+}
+
+/// The part of a bond allocated to one of the unit's projects.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct BondAllocation {
+    pub terms: BondTerms,
+    pub project_code: String,
+    pub project_name: String,
+    pub amount: Amount,
+}
+
+/// What is the same on every row of one contract.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ContractTerms {
+    pub no: String,
+    pub title: String,
+    pub sign_date: NaiveDate,
+    pub category: Category,
+    pub method: Method,
+    pub fund: Fund,
+    pub project_code: Option<String>,
+}
+
+/// What a supplier declared in its 中小企业声明函.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Declaration {
+    pub industry: Industry,
+    pub figures: Figures,
+}
+
+/// One supplier's part of a contract.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SupplierPart {
+    pub name: String,
+    pub uscc: Option<Uscc>,
+    pub size: SupplierSize,
+    pub special: Option<Special>,
+    pub amount: Amount,
+    pub declaration: Option<Declaration>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ContractPart {
+    pub terms: ContractTerms,
+    pub part: SupplierPart,
+}
+
+/// A 补充协议 changing one supplier's part.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Amendment {
+    pub contract_no: String,
+    pub date: NaiveDate,
+    pub supplier_name: String,
+    /// Non-zero; may be negative.
+    pub delta: Amount,
+    pub reason: String,
+}
+
+/// Funds received (本年收入).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Receipt {
+    pub voucher_no: String,
+    pub date: NaiveDate,
+    pub fund: Fund,
+    pub code: FunctionCode,
+    pub code_name: Option<String>,
+    pub amount: Amount,
+    pub bond_code: Option<String>,
+    pub project_code: Option<String>,
+    pub memo: String,
+}
+
+/// Money paid out (本年支出).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Payment {
+    pub voucher_no: String,
+    pub date: NaiveDate,
+    pub fund: Fund,
+    pub code: FunctionCode,
+    pub code_name: Option<String>,
+    pub expense_type: ExpenseType,
+    pub amount: Amount,
+    pub project_code: Option<String>,
+    pub contract_no: Option<String>,
+    pub bond_code: Option<String>,
+    pub purpose: Purpose,
+    pub payee: String,
+    pub memo: String,
+}
+
+/// An opening balance (年初结转和结余) for a ledger started mid-life.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Opening {
+    pub year: i32,
+    pub fund: Fund,
+    pub code: FunctionCode,
+    pub code_name: Option<String>,
+    pub amount: Amount,
+}
+
+/// A name for a classification code the shipped catalogue lacks.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CatalogName {
+    pub code: ClassCode,
+    pub name: String,
+}
+
+/// A 红字冲销 of a posted receipt or payment, on its own date.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Reversal {
+    pub voucher_no: String,
+    pub date: NaiveDate,
+    pub reason: String,
+}
+
+/// 结账: nothing may be posted dated on or before `through` afterwards.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PeriodClose {
+    pub through: NaiveDate,
+}
+
+/// Any entry the ledger holds.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Body {
+    Bond(BondAllocation),
+    Contract(ContractPart),
+    Amendment(Amendment),
+    Receipt(Receipt),
+    Payment(Payment),
+    Opening(Opening),
+    Catalog(CatalogName),
+    Reversal(Reversal),
+    Close(PeriodClose),
+}
+
+/// The kinds of entry, in the order a batch posts them so that references resolve.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Catalog,
+    Bond,
+    Contract,
+    Amendment,
+    Opening,
+    Receipt,
+    Payment,
+    Reversal,
+    Close,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 9] = [
+        Kind::Catalog,
+        Kind::Bond,
+        Kind::Contract,
+        Kind::Amendment,
+        Kind::Opening,
+        Kind::Receipt,
+        Kind::Payment,
+        Kind::Reversal,
+        Kind::Close,
+    ];
+
+    /// The English key: file kinds, `--kind`, `post KIND` and the log's JSON use it.
+    pub fn key(self) -> &'static str {
+        match self {
+            Kind::Catalog => "catalog",
+            Kind::Bond => "bond",
+            Kind::Contract => "contract",
+            Kind::Amendment => "amendment",
+            Kind::Opening => "opening",
+            Kind::Receipt => "receipt",
+            Kind::Payment => "payment",
+            Kind::Reversal => "reversal",
+            Kind::Close => "close",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Catalog => "科目名称",
+            Kind::Bond => "债券分配",
+            Kind::Contract => "合同",
+            Kind::Amendment => "补充协议",
+            Kind::Opening => "年初结转和结余",
+            Kind::Receipt => "收入",
+            Kind::Payment => "支出",
+            Kind::Reversal => "冲销",
+            Kind::Close => "结账",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<Kind> {
+        let word = word.trim().trim_end_matches('s');
+        Kind::ALL.into_iter().find(|k| k.key() == word || k.label() == word)
+    }
+}
+
+/// What identifies an entry for idempotency: posting the same key twice with the same content is
+/// skipped, with different content refused.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EntryKey {
+    Voucher(String),
+    ContractPart { contract_no: String, supplier: String },
+    Amendment { contract_no: String, date: NaiveDate, supplier: String },
+    Bond { code: String, project: String },
+    Opening { year: i32, fund: Fund, code: FunctionCode },
+    Catalog(ClassCode),
+    Reversal(String),
+    Close(NaiveDate),
+}
+
+impl Body {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Body::Bond(_) => Kind::Bond,
+            Body::Contract(_) => Kind::Contract,
+            Body::Amendment(_) => Kind::Amendment,
+            Body::Receipt(_) => Kind::Receipt,
+            Body::Payment(_) => Kind::Payment,
+            Body::Opening(_) => Kind::Opening,
+            Body::Catalog(_) => Kind::Catalog,
+            Body::Reversal(_) => Kind::Reversal,
+            Body::Close(_) => Kind::Close,
+        }
+    }
+
+    pub fn key(&self) -> EntryKey {
+        match self {
+            Body::Bond(b) => EntryKey::Bond { code: b.terms.code.clone(), project: b.project_code.clone() },
+            Body::Contract(c) => EntryKey::ContractPart { contract_no: c.terms.no.clone(), supplier: c.part.name.clone() },
+            Body::Amendment(a) => EntryKey::Amendment { contract_no: a.contract_no.clone(), date: a.date, supplier: a.supplier_name.clone() },
+            Body::Receipt(r) => EntryKey::Voucher(r.voucher_no.clone()),
+            Body::Payment(p) => EntryKey::Voucher(p.voucher_no.clone()),
+            Body::Opening(o) => EntryKey::Opening { year: o.year, fund: o.fund, code: o.code.clone() },
+            Body::Catalog(c) => EntryKey::Catalog(c.code.clone()),
+            Body::Reversal(r) => EntryKey::Reversal(r.voucher_no.clone()),
+            Body::Close(c) => EntryKey::Close(c.through),
+        }
+    }
+
+    /// The date that counts for period locks; `None` for undated entries (catalogue names).
+    pub fn period_date(&self) -> Option<NaiveDate> {
+        match self {
+            Body::Bond(b) => Some(b.terms.issue_date),
+            Body::Contract(c) => Some(c.terms.sign_date),
+            Body::Amendment(a) => Some(a.date),
+            Body::Receipt(r) => Some(r.date),
+            Body::Payment(p) => Some(p.date),
+            Body::Opening(o) => NaiveDate::from_ymd_opt(o.year, 1, 1),
+            Body::Reversal(r) => Some(r.date),
+            Body::Catalog(_) | Body::Close(_) => None,
+        }
+    }
+
+    /// The column that names this entry in messages (its key's first column).
+    pub fn key_column(&self) -> &'static str {
+        match self {
+            Body::Bond(_) => "bond_code",
+            Body::Contract(_) | Body::Amendment(_) => "contract_no",
+            Body::Receipt(_) | Body::Payment(_) | Body::Reversal(_) => "voucher_no",
+            Body::Opening(_) => "function_code",
+            Body::Catalog(_) => "code",
+            Body::Close(_) => "through",
+        }
+    }
+}
+
+impl EntryKey {
+    /// How the key reads in a message: "凭证号 J-001".
+    pub fn describe(&self) -> String {
+        match self {
+            EntryKey::Voucher(v) => format!("凭证号 {v}"),
+            EntryKey::ContractPart { contract_no, supplier } => format!("合同 {contract_no} 供应商 {supplier}"),
+            EntryKey::Amendment { contract_no, date, supplier } => format!("合同 {contract_no} 供应商 {supplier} {date} 的补充协议"),
+            EntryKey::Bond { code, project } => format!("债券 {code} 项目 {project}"),
+            EntryKey::Opening { year, fund, code } => format!("{year}年 {fund} {code} 的年初结转和结余"),
+            EntryKey::Catalog(code) => format!("科目 {code}"),
+            EntryKey::Reversal(v) => format!("凭证号 {v} 的冲销"),
+            EntryKey::Close(d) => format!("结账至 {d}"),
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! Dates, fiscal years and quarters. The fiscal year is the calendar year (预算年度).
+
+use std::fmt;
+
+use chrono::{Datelike, NaiveDate};
+
+/// Parses the three date spellings of interchange.md: `2022-06-30`, `2022/6/30`, `2022年6月30日`.
+pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    let text = text.trim();
+    let parts: Option<Vec<&str>> = if let Some(rest) = text.strip_suffix('日') {
+        rest.split_once('年')
+            .and_then(|(y, rest)| rest.split_once('月').map(|(m, d)| vec![y, m, d]))
+    } else if text.contains('-') {
+        Some(text.split('-').collect())
+    } else {
+        Some(text.split('/').collect())
+    };
+    let bad = || format!("“{text}”不是日期（应如 2022-06-30、2022/6/30 或 2022年6月30日）");
+    let parts = parts.filter(|p| p.len() == 3).ok_or_else(bad)?;
+    let number = |s: &str, max_len: usize| -> Option<u32> {
+        let s = s.trim();
+        (!s.is_empty() && s.len() <= max_len && s.chars().all(|c| c.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let (year, month, day) = match (number(parts[0], 4), number(parts[1], 2), number(parts[2], 2)) {
+        (Some(y), Some(m), Some(d)) if parts[0].trim().len() == 4 => (y, m, d),
+        _ => return Err(bad()),
+    };
+    NaiveDate::from_ymd_opt(year as i32, month, day)
+        .ok_or_else(|| format!("“{text}”不是存在的日期"))
+}
+
+/// A quarter of a fiscal year, written `2023Q2`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Quarter {
+    pub year: i32,
+    /// 1 to 4.
+    pub number: u32,
+}
+
+impl Quarter {
+    pub fn parse(text: &str) -> Result<Quarter, String> {
+        let bad = || format!("“{text}”不是季度（应如 2023Q2）");
+        let (year, number) = text.trim().to_ascii_uppercase().split_once('Q').map(|(y, q)| (y.to_string(), q.to_string())).ok_or_else(bad)?;
+        let year: i32 = year.parse().map_err(|_| bad())?;
+        let number: u32 = number.parse().map_err(|_| bad())?;
+        if !(1..=4).contains(&number) || !(1900..=9999).contains(&year) {
+            return Err(bad());
+        }
+        Ok(Quarter { year, number })
+    }
+
+    pub fn of(date: NaiveDate) -> Quarter {
+        Quarter { year: date.year(), number: date.month0() / 3 + 1 }
+    }
+
+    pub fn first_day(self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.year, (self.number - 1) * 3 + 1, 1).expect("quarters start on real days")
+    }
+
+    pub fn last_day(self) -> NaiveDate {
+        let next = if self.number == 4 {
+            NaiveDate::from_ymd_opt(self.year + 1, 1, 1)
+        } else {
+            NaiveDate::from_ymd_opt(self.year, self.number * 3 + 1, 1)
+        };
+        next.and_then(|d| d.pred_opt()).expect("quarters end on real days")
+    }
+}
+
+impl fmt::Display for Quarter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}Q{}", self.year, self.number)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn three_spellings_of_a_date() {
+        let expect = NaiveDate::from_ymd_opt(2022, 6, 30).unwrap();
+        for text in ["2022-06-30", "2022/6/30", "2022年6月30日", " 2022-6-30 "] {
+            assert_eq!(parse_date(text), Ok(expect), "{text}");
+        }
+    }
+
+    #[test]
+    fn impossible_dates_are_refused() {
+        for text in ["2022-02-30", "2022-13-01", "22-1-1", "2022.1.1", "", "2022年6月", "2022-1-1-1", "+2022-1-1"] {
+            assert!(parse_date(text).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn quarters_have_first_and_last_days() {
+        let q = Quarter::parse("2023q2").unwrap();
+        assert_eq!(q.to_string(), "2023Q2");
+        assert_eq!(q.first_day(), NaiveDate::from_ymd_opt(2023, 4, 1).unwrap());
+        assert_eq!(q.last_day(), NaiveDate::from_ymd_opt(2023, 6, 30).unwrap());
+        assert_eq!(Quarter::parse("2023Q4").unwrap().last_day(), NaiveDate::from_ymd_opt(2023, 12, 31).unwrap());
+        assert!(Quarter::parse("2023Q5").is_err());
+    }
+}

@@ -1,0 +1,289 @@
+//! The rules an entry must pass against what the ledger already holds.
+//!
+//! The store answers the questions ([`Known`]) from its open write transaction, so entries earlier in
+//! the same batch count as posted; this module decides. Parse-level checks (formats, ranges) happen
+//! when the entry is built; here are the ones that need the ledger: idempotency, period locks,
+//! references, agreement between rows of one bond or contract, catalogue names.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::amount::Amount;
+use crate::code::{ClassCode, FunctionCode};
+use crate::entry::*;
+
+/// A problem with one column of one entry. `column` is the English key of interchange.md.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    pub column: &'static str,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(column: &'static str, message: impl Into<String>) -> FieldError {
+        FieldError { column, message: message.into() }
+    }
+}
+
+/// Why an entry was not accepted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The entry breaks a rule; every broken rule is listed.
+    Invalid(Vec<FieldError>),
+    /// The store could not answer; the batch must be abandoned.
+    Lookup(String),
+}
+
+impl From<LookupFailed> for Refusal {
+    fn from(e: LookupFailed) -> Refusal {
+        Refusal::Lookup(e.0)
+    }
+}
+
+/// The store failed to read (I/O or corruption), not a problem of the entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LookupFailed(pub String);
+
+/// What the ledger holds, as the rules need to ask it.
+pub trait Known {
+    /// The entry posted under this key, if any.
+    fn posted(&self, key: &EntryKey) -> Result<Option<Body>, LookupFailed>;
+    /// The last closed day, if any period is closed.
+    fn closed_through(&self) -> Result<Option<NaiveDate>, LookupFailed>;
+    /// The name of a code: shipped catalogue first, then the ledger's own names.
+    fn name_of(&self, code: &ClassCode) -> Result<Option<String>, LookupFailed>;
+    /// Every allocation of a bond, in posting order.
+    fn bond_allocations(&self, bond_code: &str) -> Result<Vec<BondAllocation>, LookupFailed>;
+    /// The terms of a contract, if any part of it is posted.
+    fn contract_terms(&self, contract_no: &str) -> Result<Option<ContractTerms>, LookupFailed>;
+    /// A supplier part's amount after every amendment posted so far.
+    fn part_amount(&self, contract_no: &str, supplier: &str) -> Result<Option<Amount>, LookupFailed>;
+}
+
+/// What to do with an entry that passed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Post it (defaults resolved, e.g. a bond's only project).
+    Post(Body),
+    /// Already posted with the same content: skip it.
+    AlreadyPosted,
+}
+
+/// Checks an entry against the ledger.
+pub fn check(body: Body, known: &impl Known) -> Result<Verdict, Refusal> {
+    let body = resolve_defaults(body, known)?;
+    if let Some(existing) = known.posted(&body.key())? {
+        return if existing == body {
+            Ok(Verdict::AlreadyPosted)
+        } else {
+            Err(invalid(body.key_column(), format!("{}已记账且内容不同（冲突）；如需更正请先冲销", body.key().describe())))
+        };
+    }
+    let mut errors = Vec::new();
+    check_period(&body, known, &mut errors)?;
+    check_kind(&body, known, &mut errors)?;
+    if errors.is_empty() {
+        Ok(Verdict::Post(body))
+    } else {
+        Err(Refusal::Invalid(errors))
+    }
+}
+
+fn invalid(column: &'static str, message: String) -> Refusal {
+    Refusal::Invalid(vec![FieldError::new(column, message)])
+}
+
+/// A receipt or payment that names a bond but no project goes to the bond's only project.
+fn resolve_defaults(body: Body, known: &impl Known) -> Result<Body, Refusal> {
+    let fill = |bond: &Option<String>, project: &mut Option<String>| -> Result<(), Refusal> {
+        if let (Some(bond), None) = (bond, project.as_ref()) {
+            if let [only] = known.bond_allocations(bond)?.as_slice() {
+                *project = Some(only.project_code.clone());
+            }
+        }
+        Ok(())
+    };
+    Ok(match body {
+        Body::Receipt(mut r) => {
+            fill(&r.bond_code, &mut r.project_code)?;
+            Body::Receipt(r)
+        }
+        Body::Payment(mut p) => {
+            fill(&p.bond_code, &mut p.project_code)?;
+            Body::Payment(p)
+        }
+        other => other,
+    })
+}
+
+fn check_period(body: &Body, known: &impl Known, errors: &mut Vec<FieldError>) -> Result<(), LookupFailed> {
+    if let (Some(date), Some(closed)) = (body.period_date(), known.closed_through()?) {
+        if date <= closed {
+            let column = match body {
+                Body::Contract(_) => "sign_date",
+                Body::Bond(_) => "issue_date",
+                Body::Opening(_) => "year",
+                _ => "date",
+            };
+            errors.push(FieldError::new(column, format!("日期 {date} 所在期间已结账（已结账至 {closed}），不能再记账")));
+        }
+    }
+    Ok(())
+}
+
+fn check_kind(body: &Body, known: &impl Known, errors: &mut Vec<FieldError>) -> Result<(), LookupFailed> {
+    match body {
+        Body::Bond(b) => check_bond(b, known, errors),
+        Body::Contract(c) => check_contract(c, known, errors),
+        Body::Amendment(a) => check_amendment(a, known, errors),
+        Body::Receipt(r) => {
+            check_code_name(&r.code, r.code_name.as_deref(), known, errors)?;
+            check_bond_ref(r.bond_code.as_deref(), r.project_code.as_deref(), known, errors)
+        }
+        Body::Payment(p) => check_payment(p, known, errors),
+        Body::Opening(o) => check_code_name(&o.code, o.code_name.as_deref(), known, errors),
+        Body::Catalog(c) => check_catalog(c, known, errors),
+        Body::Reversal(r) => check_reversal(r, known, errors),
+        Body::Close(_) => Ok(()),
+    }
+}
+
+fn check_bond(b: &BondAllocation, known: &impl Known, errors: &mut Vec<FieldError>) -> Result<(), LookupFailed> {
+    if let Some(other) = known.bond_allocations(&b.terms.code)?.first() {
+        if other.terms != b.terms {
+            errors.push(FieldError::new("bond_code", format!("债券 {} 的要素（名称、日期、期限、利率、付息频率、提前还本）与已有分配行不一致", b.terms.code)));
+        }
+    }
+    Ok(())
+}
+
+fn check_contract(c: &ContractPart, known: &impl Known, errors: &mut Vec<FieldError>) -> Result<(), LookupFailed> {
+    if let Some(terms) = known.contract_terms(&c.terms.no)? {
+        if terms != c.terms {
+            errors.push(FieldError::new("contract_no", format!("合同 {} 的要素（名称、签订日期、类别、方式、资金性质、项目）与已有行不一致", c.terms.no)));
+        }
+    }
+    Ok(())
+}
+
+fn check_amendment(a: &Amendment, known: &impl Known, errors: &mut Vec<FieldError>) -> Result<(), LookupFailed> {
+    let Some(terms) = known.contract_terms(&a.contract_no)? else {
+        errors.push(FieldError::new("contract_no", format!("合同 {} 不存在（须先导入合同）", a.contract_no)));
+        return Ok(());
+    };
+    if a.date < terms.sign_date {
+        errors.push(FieldError::new("date", format!("补充协议日期 {} 早于合同签订日期 {}", a.date, terms.sign_date)));
+    }
+    match known.part_amount(&a.contract_no, &a.supplier_name)? {
+        None => errors.push(FieldError::new("supplier_name", format!("合同 {} 没有供应商“{}”", a.contract_no, a.supplier_name))),
+        Some(now) if now + a.delta < Amount::ZERO => errors.push(FieldError::new(
+            "delta",
+            format!("变更后该供应商分配金额为 {}，不得为负（现为 {now}）", now + a.delta),
+        )),
+        Some(_) => {}
+    }
+    Ok(())
+}
+
+fn check_payment(p: &Payment, known: &impl Known, errors: &mut Vec<FieldError>) -> Result<(), LookupFailed> {
+    check_code_name(&p.code, p.code_name.as_deref(), known, errors)?;
+    check_bond_ref(p.bond_code.as_deref(), p.project_code.as_deref(), known, errors)?;
+    if let Some(no) = &p.contract_no {
+        if known.contract_terms(no)?.is_none() {
+            errors.push(FieldError::new("contract_no", format!("合同 {no} 不存在（须先导入合同，或在同一批中导入）")));
+        }
+    }
+    Ok(())
+}
+
+fn check_bond_ref(bond: Option<&str>, project: Option<&str>, known: &impl Known, errors: &mut Vec<FieldError>) -> Result<(), LookupFailed> {
+    let Some(bond) = bond else { return Ok(()) };
+    let allocations = known.bond_allocations(bond)?;
+    if allocations.is_empty() {
+        errors.push(FieldError::new("bond_code", format!("债券 {bond} 不存在（须先导入债券）")));
+        return Ok(());
+    }
+    match project {
+        None => errors.push(FieldError::new("project_code", format!("债券 {bond} 分配给多个项目，须填写项目编码"))),
+        Some(project) if !allocations.iter().any(|a| a.project_code == project) => {
+            errors.push(FieldError::new("project_code", format!("债券 {bond} 未分配给项目 {project}")))
+        }
+        Some(_) => {}
+    }
+    Ok(())
+}
+
+/// A posted 项 needs a name (from the catalogue or the row), and so do its 款 and 类.
+fn check_code_name(code: &FunctionCode, given: Option<&str>, known: &impl Known, errors: &mut Vec<FieldError>) -> Result<(), LookupFailed> {
+    match (known.name_of(code.class())?, given) {
+        (Some(name), Some(given)) if name != given => errors.push(FieldError::new(
+            "function_name",
+            format!("科目 {code} 在目录中名为“{name}”，与所填“{given}”不同"),
+        )),
+        (None, None) => errors.push(FieldError::new(
+            "function_name",
+            format!("科目 {code} 不在目录中：请填写功能分类科目名称，或先导入 catalog 文件"),
+        )),
+        _ => {}
+    }
+    for parent in code.class().ancestors() {
+        if known.name_of(&parent)?.is_none() {
+            errors.push(FieldError::new(
+                "function_code",
+                format!("科目 {code} 的上级 {}（{}）不在目录中：请先以 catalog 文件补充其名称", parent, parent.level().label()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_catalog(c: &CatalogName, known: &impl Known, errors: &mut Vec<FieldError>) -> Result<(), LookupFailed> {
+    if let Some(name) = known.name_of(&c.code)? {
+        if name != c.name {
+            errors.push(FieldError::new("name", format!("科目 {} 已名为“{name}”，不能改为“{}”", c.code, c.name)));
+        }
+    }
+    Ok(())
+}
+
+fn check_reversal(r: &Reversal, known: &impl Known, errors: &mut Vec<FieldError>) -> Result<(), LookupFailed> {
+    let original_date = match known.posted(&EntryKey::Voucher(r.voucher_no.clone()))? {
+        Some(Body::Receipt(x)) => x.date,
+        Some(Body::Payment(x)) => x.date,
+        _ => {
+            errors.push(FieldError::new("voucher_no", format!("凭证号 {} 没有已记账的收入或支出，无从冲销", r.voucher_no)));
+            return Ok(());
+        }
+    };
+    if r.date < original_date {
+        errors.push(FieldError::new("date", format!("冲销日期 {} 早于原凭证日期 {original_date}", r.date)));
+    }
+    Ok(())
+}
+
+/// Checks bond terms that a single row can get wrong: ranges and the amortization plan.
+pub fn check_bond_terms(terms: &BondTerms) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if !(1..=50).contains(&terms.term_years) {
+        errors.push(FieldError::new("term_years", format!("期限 {} 年不在 1 至 50 年之间", terms.term_years)));
+    }
+    if terms.coupon_rate <= Decimal::ZERO || terms.coupon_rate >= Decimal::from(100) {
+        errors.push(FieldError::new("coupon_rate", format!("票面利率 {}% 应大于 0 且小于 100", terms.coupon_rate)));
+    }
+    if terms.value_date < terms.issue_date {
+        errors.push(FieldError::new("value_date", "起息日早于发行日期"));
+    }
+    let mut last_year = 0;
+    let mut total = Decimal::ZERO;
+    for r in &terms.amortization {
+        if r.year <= last_year || r.year >= terms.term_years {
+            errors.push(FieldError::new("amortization", format!("提前还本第 {} 年应递增且早于到期（期限 {} 年）", r.year, terms.term_years)));
+        }
+        last_year = r.year;
+        total += r.percent;
+    }
+    if total >= Decimal::from(100) {
+        errors.push(FieldError::new("amortization", format!("提前还本比例合计 {total}% 应小于 100%（余额到期偿还）")));
+    }
+    errors
+}
