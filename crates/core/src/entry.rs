@@ -287,6 +287,16 @@ impl Body {
         }
     }
 
+    /// The entry this one refers to and cannot be understood without: a reversal's receipt or
+    /// payment, an amendment's contract part.
+    pub fn refers_to(&self) -> Option<EntryKey> {
+        match self {
+            Body::Reversal(r) => Some(EntryKey::Voucher(r.voucher_no.clone())),
+            Body::Amendment(a) => Some(EntryKey::ContractPart { contract_no: a.contract_no.clone(), supplier: a.supplier_name.clone() }),
+            _ => None,
+        }
+    }
+
     /// The column that names this entry in messages (its key's first column).
     pub fn key_column(&self) -> &'static str {
         match self {

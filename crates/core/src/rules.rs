@@ -48,6 +48,8 @@ pub struct LookupFailed(pub String);
 pub trait Known {
     /// The entry posted under this key, if any.
     fn posted(&self, key: &EntryKey) -> Result<Option<Body>, LookupFailed>;
+    /// Whether the entry under this key was posted earlier in the batch being checked.
+    fn posted_in_this_batch(&self, key: &EntryKey) -> Result<bool, LookupFailed>;
     /// The last closed day, if any period is closed.
     fn closed_through(&self) -> Result<Option<NaiveDate>, LookupFailed>;
     /// The name of a code: shipped catalogue first, then the ledger's own names.
@@ -73,7 +75,9 @@ pub enum Verdict {
 pub fn check(body: Body, known: &impl Known) -> Result<Verdict, Refusal> {
     let body = resolve_defaults(body, known)?;
     if let Some(existing) = known.posted(&body.key())? {
-        return if existing == body {
+        return if known.posted_in_this_batch(&body.key())? {
+            Err(invalid(body.key_column(), format!("{}在同一批导入中重复出现", body.key().describe())))
+        } else if existing == body {
             Ok(Verdict::AlreadyPosted)
         } else {
             Err(invalid(body.key_column(), format!("{}已记账且内容不同（冲突）；如需更正请先冲销", body.key().describe())))

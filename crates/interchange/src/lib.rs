@@ -1,1 +1,15 @@
-//! placeholder
+//! taizhang-interchange: the outside of the program.
+//!
+//! CSV import (encoding detection, header aliases, row checks) and the one place where report layout
+//! lives: labels, 万元 rounding, blank zero cells, running-text amounts, the paragraphs, the JSON
+//! shapes of interchange.md, CSV and xlsx export.
+
+pub mod columns;
+pub mod import;
+pub mod parse;
+pub mod text;
+
+pub use import::{collect, ImportFile, Problem, Row};
+pub use parse::{Cells, Parsed};
+pub mod layout;
+pub mod reports;

@@ -1,0 +1,227 @@
+//! Import files: finding them, recognising their kind by the header, and reading their rows.
+
+use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use taizhang_core::rules::FieldError;
+use taizhang_core::Kind;
+
+use crate::columns::{self, Column};
+use crate::parse::{self, Cells, Parsed};
+use crate::text::{self, Encoding};
+
+/// A problem at a place in a file: printed `file:line: column: message`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub file: String,
+    pub line: u64,
+    /// The column as the file's header writes it (or its Chinese name); empty for the whole row.
+    pub column: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.column.is_empty() {
+            write!(f, "{}:{}: {}", self.file, self.line, self.message)
+        } else {
+            write!(f, "{}:{}: {}: {}", self.file, self.line, self.column, self.message)
+        }
+    }
+}
+
+/// An import file whose header has been read and understood.
+#[derive(Debug)]
+pub struct ImportFile {
+    pub path: PathBuf,
+    /// How messages name the file.
+    pub name: String,
+    pub kind: Kind,
+    pub encoding: Encoding,
+    /// The header cells as written, and the column each names.
+    headers: Vec<(String, &'static Column)>,
+}
+
+/// The files an import names, folders expanded to their `.csv` files, in dependency order
+/// (catalogue, bonds, contracts, amendments, opening balances, receipts, payments).
+pub fn collect(paths: &[PathBuf], kind: Option<Kind>) -> Result<Vec<ImportFile>, Vec<Problem>> {
+    let mut files = Vec::new();
+    let mut problems = Vec::new();
+    for path in expand(paths, &mut problems) {
+        match ImportFile::open(&path, kind) {
+            Ok(file) => files.push(file),
+            Err(mut p) => problems.append(&mut p),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    files.sort_by_key(|f| f.kind);
+    Ok(files)
+}
+
+fn expand(paths: &[PathBuf], problems: &mut Vec<Problem>) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for path in paths {
+        if !path.is_dir() {
+            out.push(path.clone());
+            continue;
+        }
+        match std::fs::read_dir(path) {
+            Ok(entries) => {
+                let mut csvs: Vec<PathBuf> = entries
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("csv")))
+                    .collect();
+                csvs.sort();
+                out.extend(csvs);
+            }
+            Err(e) => problems.push(file_problem(path, format!("无法读取文件夹：{e}"))),
+        }
+    }
+    out
+}
+
+fn file_problem(path: &Path, message: String) -> Problem {
+    Problem { file: path.display().to_string(), line: 1, column: String::new(), message }
+}
+
+impl ImportFile {
+    /// Opens a file and reads its header; the kind is given or recognised from the header.
+    pub fn open(path: &Path, kind: Option<Kind>) -> Result<ImportFile, Vec<Problem>> {
+        let name = path.display().to_string();
+        let encoding = text::detect(path).map_err(|e| vec![file_problem(path, format!("无法读取：{e}"))])?;
+        let mut reader = csv_reader(text::open(path, encoding).map_err(|e| vec![file_problem(path, format!("无法读取：{e}"))])?);
+        let mut record = csv::StringRecord::new();
+        let read = reader.read_record(&mut record).map_err(|e| vec![file_problem(path, csv_message(&e))])?;
+        if !read {
+            return Err(vec![file_problem(path, "文件为空（应有表头行和数据行）".into())]);
+        }
+        let cells: Vec<String> = record.iter().map(|c| c.trim().trim_start_matches('\u{feff}').to_string()).collect();
+        let kind = kind.or_else(|| columns::detect(&cells)).unwrap_or_else(|| closest_kind(&cells));
+        let headers = map_headers(&name, kind, &cells)?;
+        Ok(ImportFile { path: path.to_path_buf(), name, kind, encoding, headers })
+    }
+
+    /// The data rows: each with its line number, parsed or with every problem it has.
+    pub fn rows(&self) -> Result<impl Iterator<Item = Row> + '_, Problem> {
+        let source = text::open(&self.path, self.encoding).map_err(|e| file_problem(&self.path, format!("无法读取：{e}")))?;
+        let mut reader = csv_reader(source);
+        let mut header = csv::StringRecord::new();
+        reader.read_record(&mut header).map_err(|e| file_problem(&self.path, csv_message(&e)))?;
+        Ok(RowIter { file: self, reader, record: csv::StringRecord::new() })
+    }
+
+    /// A problem in a column of this file, named as the header writes it.
+    pub fn problem(&self, line: u64, error: &FieldError) -> Problem {
+        let column = self
+            .headers
+            .iter()
+            .find(|(_, c)| c.key == error.column)
+            .map(|(h, _)| h.clone())
+            .unwrap_or_else(|| columns::chinese(self.kind, error.column).to_string());
+        Problem { file: self.name.clone(), line, column, message: error.message.clone() }
+    }
+}
+
+fn csv_reader(source: Box<dyn Read>) -> csv::Reader<Box<dyn Read>> {
+    csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(source)
+}
+
+fn csv_message(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::Io(io) => io.to_string(),
+        csv::ErrorKind::Utf8 { .. } => "文件既不是 UTF-8 也不是 GB18030 编码".to_string(),
+        _ => format!("CSV 格式错误：{e}"),
+    }
+}
+
+/// For a header that fits no kind: the kind it has most columns of, so the messages name the typo.
+fn closest_kind(cells: &[String]) -> Kind {
+    columns::FILE_KINDS
+        .into_iter()
+        .max_by_key(|&k| cells.iter().filter(|c| columns::find(k, c).is_some()).count())
+        .expect("there are file kinds")
+}
+
+fn map_headers(file: &str, kind: Kind, cells: &[String]) -> Result<Vec<(String, &'static Column)>, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let mut headers: Vec<(String, &'static Column)> = Vec::new();
+    let problem = |column: &str, message: String| Problem { file: file.to_string(), line: 1, column: column.to_string(), message };
+    for cell in cells {
+        match columns::find(kind, cell) {
+            None => problems.push(problem(cell, format!("未知的列（{}文件的列为：{}）", kind.label(), list_columns(kind)))),
+            Some(c) if headers.iter().any(|(_, h)| h.key == c.key) => problems.push(problem(cell, "列重复".into())),
+            Some(c) => headers.push((cell.clone(), c)),
+        }
+    }
+    for column in columns::columns(kind).iter().filter(|c| c.required) {
+        if !headers.iter().any(|(_, h)| h.key == column.key) {
+            problems.push(problem(column.chinese, format!("缺少必需的列 {}（{}）", column.chinese, column.key)));
+        }
+    }
+    if problems.is_empty() {
+        Ok(headers)
+    } else {
+        Err(problems)
+    }
+}
+
+fn list_columns(kind: Kind) -> String {
+    columns::columns(kind).iter().map(|c| c.chinese).collect::<Vec<_>>().join("、")
+}
+
+/// One data row of a file.
+pub struct Row {
+    pub line: u64,
+    pub parsed: Result<Parsed, Vec<FieldError>>,
+}
+
+struct RowIter<'f> {
+    file: &'f ImportFile,
+    reader: csv::Reader<Box<dyn Read>>,
+    record: csv::StringRecord,
+}
+
+/// A row's cells by column key.
+struct RowCells<'a> {
+    headers: &'a [(String, &'static Column)],
+    record: &'a csv::StringRecord,
+}
+
+impl Cells for RowCells<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        let index = self.headers.iter().position(|(_, c)| c.key == key)?;
+        self.record.get(index).map(str::trim).filter(|s| !s.is_empty())
+    }
+}
+
+impl Iterator for RowIter<'_> {
+    type Item = Row;
+
+    fn next(&mut self) -> Option<Row> {
+        loop {
+            let read = self.reader.read_record(&mut self.record);
+            let line = self.record.position().map_or(0, |p| p.line());
+            match read {
+                Ok(false) => return None,
+                Err(e) => {
+                    let line = e.position().map_or(line, |p| p.line());
+                    // A read error (bad encoding, broken quoting) ends the file: what follows cannot be trusted.
+                    self.reader = csv_reader(Box::new(std::io::empty()));
+                    return Some(Row { line, parsed: Err(vec![FieldError::new("", csv_message(&e))]) });
+                }
+                Ok(true) if self.record.iter().all(|c| c.trim().is_empty()) => continue,
+                Ok(true) if self.record.len() != self.file.headers.len() => {
+                    let message = format!("本行有 {} 列，表头有 {} 列", self.record.len(), self.file.headers.len());
+                    return Some(Row { line, parsed: Err(vec![FieldError::new("", message)]) });
+                }
+                Ok(true) => {
+                    let cells = RowCells { headers: &self.file.headers, record: &self.record };
+                    return Some(Row { line, parsed: parse::parse(self.file.kind, &cells) });
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,279 @@
+//! One row of an import file (or one `post` command) to a checked entry.
+//!
+//! Everything a single row can get wrong is found here, every problem at once; what needs the
+//! ledger is left to `taizhang_core::rules`.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use taizhang_core::classify::{classify, Figures};
+use taizhang_core::rules::{check_bond_terms, FieldError};
+use taizhang_core::*;
+
+/// The longest text a cell may hold, in characters.
+pub const TEXT_CHARS_MAX: usize = 500;
+
+/// The cells of one row by column key. A missing column and an empty cell both read as `None`.
+pub trait Cells {
+    fn get(&self, key: &str) -> Option<&str>;
+}
+
+/// A parsed row: the entry, and warnings that do not stop it (unless `--strict`).
+#[derive(Debug)]
+pub struct Parsed {
+    pub body: Body,
+    pub warnings: Vec<FieldError>,
+}
+
+/// Collects the problems of one row while its fields are read.
+struct Reader<'a, C: Cells> {
+    cells: &'a C,
+    errors: Vec<FieldError>,
+}
+
+impl<'a, C: Cells> Reader<'a, C> {
+    fn field<T>(&mut self, key: &'static str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+        let text = self.cells.get(key)?;
+        if let Err(message) = check_text(text) {
+            self.errors.push(FieldError::new(key, message));
+            return None;
+        }
+        match parse(text) {
+            Ok(value) => Some(value),
+            Err(message) => {
+                self.errors.push(FieldError::new(key, message));
+                None
+            }
+        }
+    }
+
+    fn required<T>(&mut self, key: &'static str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+        if self.cells.get(key).is_none() {
+            self.errors.push(FieldError::new(key, "缺少必填值"));
+            return None;
+        }
+        self.field(key, parse)
+    }
+
+    fn text(&mut self, key: &'static str) -> Option<String> {
+        self.required(key, |s| Ok(s.to_string()))
+    }
+
+    fn optional_text(&mut self, key: &'static str) -> Option<String> {
+        self.field(key, |s| Ok(s.to_string()))
+    }
+}
+
+/// Refuses what no cell should hold: control characters (an embedded line break included), a byte
+/// order mark in the middle of the file, text too long to be a real value.
+fn check_text(text: &str) -> Result<(), String> {
+    if let Some(c) = text.chars().find(|c| c.is_control() || *c == '\u{feff}') {
+        return Err(match c {
+            '\u{feff}' => "含有字节顺序标记（BOM）：文件中间混入了另一个文件的开头？".to_string(),
+            '\n' | '\r' => "单元格内含换行".to_string(),
+            _ => format!("含有控制字符 U+{:04X}", c as u32),
+        });
+    }
+    if text.chars().count() > TEXT_CHARS_MAX {
+        return Err(format!("超过 {TEXT_CHARS_MAX} 个字符"));
+    }
+    Ok(())
+}
+
+fn parse_u32(text: &str, what: &str, range: std::ops::RangeInclusive<u32>) -> Result<u32, String> {
+    text.parse::<u32>().ok().filter(|n| range.contains(n)).ok_or_else(|| format!("“{text}”不是有效的{what}"))
+}
+
+fn parse_decimal(text: &str, what: &str) -> Result<Decimal, String> {
+    let plain = text.replace(',', "");
+    Decimal::from_str_exact(plain.trim_end_matches('%'))
+        .ok()
+        .filter(|d| !d.is_sign_negative())
+        .ok_or_else(|| format!("“{text}”不是有效的{what}"))
+}
+
+/// "6:20;7:20": 20% of face repaid at the 6th and the 7th anniversaries.
+fn parse_amortization(text: &str) -> Result<Vec<Repayment>, String> {
+    text.split([';', '；'])
+        .filter(|p| !p.trim().is_empty())
+        .map(|part| {
+            let (year, pct) = part.split_once([':', '：']).ok_or_else(|| format!("“{part}”应写作 年:比例，如 6:20"))?;
+            Ok(Repayment { year: parse_u32(year.trim(), "还本年份", 1..=50)?, percent: parse_decimal(pct.trim(), "还本比例")? })
+        })
+        .collect()
+}
+
+/// Parses one row of a kind.
+pub fn parse(kind: Kind, cells: &impl Cells) -> Result<Parsed, Vec<FieldError>> {
+    let mut r = Reader { cells, errors: Vec::new() };
+    let mut warnings = Vec::new();
+    let body = match kind {
+        Kind::Bond => bond(&mut r),
+        Kind::Contract => contract(&mut r, &mut warnings),
+        Kind::Amendment => amendment(&mut r),
+        Kind::Receipt => receipt(&mut r),
+        Kind::Payment => payment(&mut r),
+        Kind::Opening => opening(&mut r),
+        Kind::Catalog => catalog(&mut r),
+        Kind::Reversal => reversal(&mut r),
+        Kind::Close => r.required("through", parse_date).map(|through| Body::Close(PeriodClose { through })),
+    };
+    match body {
+        Some(body) if r.errors.is_empty() => Ok(Parsed { body, warnings }),
+        _ => Err(r.errors),
+    }
+}
+
+fn bond(r: &mut Reader<impl Cells>) -> Option<Body> {
+    let code = r.text("bond_code");
+    let name = r.text("bond_name");
+    let issue_date = r.required("issue_date", parse_date);
+    let value_date = r.field("value_date", parse_date);
+    let term_years = r.required("term_years", |s| parse_u32(s.trim_end_matches('年'), "期限（年）", 1..=50));
+    let coupon_rate = r.required("coupon_rate", |s| parse_decimal(s, "票面利率"));
+    let frequency = r.required("frequency", Frequency::parse);
+    let amortization = r.field("amortization", parse_amortization).unwrap_or_default();
+    let project_code = r.text("project_code");
+    let project_name = r.text("project_name");
+    let amount = r.required("amount", Amount::parse_positive);
+    let issue_date = issue_date?;
+    let terms = BondTerms {
+        code: code?,
+        name: name?,
+        issue_date,
+        value_date: value_date.unwrap_or(issue_date),
+        term_years: term_years?,
+        coupon_rate: coupon_rate?,
+        frequency: frequency?,
+        amortization,
+    };
+    r.errors.extend(check_bond_terms(&terms));
+    Some(Body::Bond(BondAllocation { terms, project_code: project_code?, project_name: project_name?, amount: amount? }))
+}
+
+fn contract(r: &mut Reader<impl Cells>, warnings: &mut Vec<FieldError>) -> Option<Body> {
+    let no = r.text("contract_no");
+    let title = r.text("title");
+    let sign_date = r.required("sign_date", parse_date);
+    let category = r.required("category", Category::parse);
+    let method = r.required("method", Method::parse);
+    let fund = r.required("fund", Fund::parse);
+    let project_code = r.optional_text("project_code");
+    let name = r.text("supplier_name");
+    let uscc = r.field("uscc", Uscc::parse);
+    let size = r.required("size", SupplierSize::parse);
+    let special = r.field("special", Special::parse);
+    let amount = r.required("share_amount", Amount::parse_positive);
+    let declaration = declaration(r);
+    if let (Some(size), Some(Some(d))) = (size, declaration.as_ref()) {
+        match classify(d.industry, &d.figures) {
+            Ok(found) if found != size => warnings.push(FieldError::new(
+                "size",
+                format!("声明为{size}，但按{}的划型标准，所填从业人员、营业收入、资产总额对应{found}", d.industry),
+            )),
+            Ok(_) => {}
+            Err(message) => warnings.push(FieldError::new("industry", message)),
+        }
+    }
+    Some(Body::Contract(ContractPart {
+        terms: ContractTerms { no: no?, title: title?, sign_date: sign_date?, category: category?, method: method?, fund: fund?, project_code },
+        part: SupplierPart { name: name?, uscc, size: size?, special, amount: amount?, declaration: declaration? },
+    }))
+}
+
+/// The optional 声明函 figures: `Some(None)` when none are given, `None` when one is wrong.
+fn declaration(r: &mut Reader<impl Cells>) -> Option<Option<Declaration>> {
+    let errors_before = r.errors.len();
+    let industry = r.field("industry", Industry::parse);
+    let people = r.field("people", |s| s.replace(',', "").parse::<u64>().map_err(|_| format!("“{s}”不是人数")));
+    let revenue = r.field("revenue", |s| parse_decimal(s, "营业收入（万元）"));
+    let assets = r.field("assets", |s| parse_decimal(s, "资产总额（万元）"));
+    if r.errors.len() > errors_before {
+        return None;
+    }
+    let figures = Figures { people, revenue, assets };
+    match industry {
+        Some(industry) => Some(Some(Declaration { industry, figures })),
+        None if figures == Figures::default() => Some(None),
+        None => {
+            r.errors.push(FieldError::new("industry", "填写了从业人员、营业收入或资产总额时须注明行业"));
+            None
+        }
+    }
+}
+
+fn amendment(r: &mut Reader<impl Cells>) -> Option<Body> {
+    let contract_no = r.text("contract_no");
+    let date = r.required("date", parse_date);
+    let supplier_name = r.text("supplier_name");
+    let delta = r.required("delta", |s| {
+        Amount::parse(s).and_then(|a| if a.is_zero() { Err("变更金额不得为零".to_string()) } else { Ok(a) })
+    });
+    let reason = r.text("reason");
+    Some(Body::Amendment(Amendment { contract_no: contract_no?, date: date?, supplier_name: supplier_name?, delta: delta?, reason: reason? }))
+}
+
+fn receipt(r: &mut Reader<impl Cells>) -> Option<Body> {
+    let voucher_no = r.text("voucher_no");
+    let date = r.required("date", parse_date);
+    let fund = r.required("fund", Fund::parse);
+    let code = r.required("function_code", FunctionCode::parse);
+    let code_name = r.optional_text("function_name");
+    let amount = r.required("amount", Amount::parse_positive);
+    let bond_code = r.optional_text("bond_code");
+    let project_code = r.optional_text("project_code");
+    let memo = r.optional_text("memo").unwrap_or_default();
+    Some(Body::Receipt(Receipt { voucher_no: voucher_no?, date: date?, fund: fund?, code: code?, code_name, amount: amount?, bond_code, project_code, memo }))
+}
+
+fn payment(r: &mut Reader<impl Cells>) -> Option<Body> {
+    let voucher_no = r.text("voucher_no");
+    let date = r.required("date", parse_date);
+    let fund = r.required("fund", Fund::parse);
+    let code = r.required("function_code", FunctionCode::parse);
+    let code_name = r.optional_text("function_name");
+    let expense_type = r.required("expense_type", ExpenseType::parse);
+    let amount = r.required("amount", Amount::parse_positive);
+    let project_code = r.optional_text("project_code");
+    let contract_no = r.optional_text("contract_no");
+    let bond_code = r.optional_text("bond_code");
+    let purpose = r.field("purpose", Purpose::parse).unwrap_or(Purpose::Other);
+    let payee = r.text("payee");
+    let memo = r.optional_text("memo").unwrap_or_default();
+    Some(Body::Payment(Payment {
+        voucher_no: voucher_no?,
+        date: date?,
+        fund: fund?,
+        code: code?,
+        code_name,
+        expense_type: expense_type?,
+        amount: amount?,
+        project_code,
+        contract_no,
+        bond_code,
+        purpose,
+        payee: payee?,
+        memo,
+    }))
+}
+
+fn opening(r: &mut Reader<impl Cells>) -> Option<Body> {
+    let year = r.required("year", |s| s.trim_end_matches('年').parse::<i32>().ok().filter(|y| (1900..=9999).contains(y)).ok_or_else(|| format!("“{s}”不是年度")));
+    let fund = r.required("fund", Fund::parse);
+    let code = r.required("function_code", FunctionCode::parse);
+    let code_name = r.optional_text("function_name");
+    let amount = r.required("amount", Amount::parse_non_negative);
+    Some(Body::Opening(Opening { year: year?, fund: fund?, code: code?, code_name, amount: amount? }))
+}
+
+fn catalog(r: &mut Reader<impl Cells>) -> Option<Body> {
+    let code = r.required("code", ClassCode::parse);
+    let name = r.text("name");
+    Some(Body::Catalog(CatalogName { code: code?, name: name? }))
+}
+
+fn reversal(r: &mut Reader<impl Cells>) -> Option<Body> {
+    let voucher_no = r.text("voucher_no");
+    let date: Option<NaiveDate> = r.required("date", parse_date);
+    let reason = r.text("reason");
+    Some(Body::Reversal(Reversal { voucher_no: voucher_no?, date: date?, reason: reason? }))
+}

@@ -1,0 +1,331 @@
+//! Every report in each of its outside forms: the sheet (table, CSV, xlsx), the JSON of
+//! interchange.md, and the running text of the final accounts.
+
+use serde_json::{json, Value};
+use taizhang_core::{Amount, Category, Level, Purpose};
+use taizhang_projection::bond::{BondUse, Coupon};
+use taizhang_projection::contracts::ContractRow;
+use taizhang_projection::procurement::Procurement;
+use taizhang_projection::table7::{Columns, Table7, COLUMN_KEYS};
+
+use crate::layout::{pct, text_wan, yuan, wan_json, Cell, Sheet};
+
+/// Names of the unit: full for tables, short for running text.
+#[derive(Clone, Debug)]
+pub struct Unit {
+    pub full: String,
+    pub short: String,
+}
+
+pub const TAIL_NOTE: &str = "本套报表金额单位转换时可能存在尾数误差。";
+
+const COLUMN_LABELS: [&str; 6] = ["年初结转和结余", "本年收入", "本年支出小计", "基本支出", "项目支出", "年末结转和结余"];
+
+pub fn table7_sheet(t: &Table7, unit: &Unit) -> Sheet {
+    let money = |c: &Columns| c.values().into_iter().map(Cell::Wan).collect::<Vec<_>>();
+    let mut rows = vec![[vec![Cell::text("合计"), Cell::text("")], money(&t.total)].concat()];
+    rows.extend(t.rows.iter().map(|r| [vec![Cell::text(r.code.to_string()), Cell::text(&r.name)], money(&r.columns)].concat()));
+    let mut notes = vec![
+        "注：本表反映部门本年度政府性基金预算财政拨款收入、支出及结转和结余情况。".to_string(),
+        "6栏各行＝（1＋2－3）栏各行；3栏各行＝（4＋5）栏各行。".to_string(),
+        TAIL_NOTE.to_string(),
+    ];
+    notes.extend(t.tail_differences.iter().map(|d| {
+        let column = COLUMN_LABELS[COLUMN_KEYS.iter().position(|k| *k == d.column).unwrap_or(0)];
+        format!("尾差：{} {}：本行 {} 万元，下级合计 {} 万元", d.code, column, d.parent, d.sum_of_children)
+    }));
+    notes.extend(t.broken_identities.iter().map(|b| format!("错误：恒等式不成立（{b}），请运行 taizhang verify 并报告此问题")));
+    Sheet {
+        title: format!("{} 年度政府性基金预算财政拨款收入支出决算表", t.year),
+        caption: vec![format!("部门：{}", unit.full), "单位：万元".to_string()],
+        header: vec![
+            ["项目", "项目", "年初结转和结余", "本年收入", "本年支出", "本年支出", "本年支出", "年末结转和结余"].map(String::from).to_vec(),
+            ["功能分类科目编码", "科目名称", "年初结转和结余", "本年收入", "小计", "基本支出", "项目支出", "年末结转和结余"].map(String::from).to_vec(),
+            ["栏次", "", "1", "2", "3", "4", "5", "6"].map(String::from).to_vec(),
+        ],
+        rows,
+        notes,
+    }
+}
+
+fn columns_json(c: &Columns) -> serde_json::Map<String, Value> {
+    COLUMN_KEYS.iter().zip(c.values()).map(|(k, v)| (k.to_string(), json!(yuan(v)))).collect()
+}
+
+pub fn table7_json(t: &Table7, unit: &Unit) -> Value {
+    let rows: Vec<Value> = t
+        .rows
+        .iter()
+        .map(|r| {
+            let mut row = serde_json::Map::new();
+            row.insert("code".into(), json!(r.code.to_string()));
+            row.insert("name".into(), json!(r.name));
+            row.insert("level".into(), json!(r.level.label()));
+            row.extend(columns_json(&r.columns));
+            Value::Object(row)
+        })
+        .collect();
+    let tails: Vec<Value> = t
+        .tail_differences
+        .iter()
+        .map(|d| json!({"code": d.code, "column": d.column, "parent": wan_json(d.parent), "sum_of_children": wan_json(d.sum_of_children)}))
+        .collect();
+    json!({"year": t.year, "unit": unit.full, "rows": rows, "total": columns_json(&t.total), "tail_differences": tails, "broken_identities": t.broken_identities})
+}
+
+/// The explanation paragraph of the final accounts (第三部分 七).
+pub fn table7_text(t: &Table7, unit: &Unit, purposes: &std::collections::BTreeMap<taizhang_core::ClassCode, Vec<(Purpose, Amount)>>) -> String {
+    let c = &t.total;
+    let mut text = format!(
+        "{}年度{}政府性基金预算财政拨款年初结转和结余{}万元，本年收入{}万元，本年支出{}万元，年末结转和结余{}万元。",
+        t.year,
+        unit.short,
+        text_wan(c.opening),
+        text_wan(c.income),
+        text_wan(c.expense),
+        text_wan(c.closing)
+    );
+    let spent: Vec<_> = t.rows.iter().filter(|r| r.level == Level::Lei && !r.columns.expense.is_zero()).collect();
+    if spent.is_empty() {
+        return text;
+    }
+    text.push_str("具体支出情况为：");
+    for (i, row) in spent.iter().enumerate() {
+        let uses: Vec<&str> = purposes.get(&row.code).into_iter().flatten().map(|(p, _)| purpose_phrase(*p)).collect();
+        text.push_str(&format!("\n（{}）{}。支出决算为{}万元", chinese_ordinal(i + 1), row.name, text_wan(row.columns.expense)));
+        if !uses.is_empty() {
+            text.push_str(&format!("，主要用于{}", join_with_ji(&uses)));
+        }
+        text.push('。');
+    }
+    text
+}
+
+fn purpose_phrase(p: Purpose) -> &'static str {
+    match p {
+        Purpose::Construction => "项目建设",
+        Purpose::Interest => "专项债券利息",
+        Purpose::IssueFee => "专项债券发行相关费用",
+        Purpose::Other => "其他相关支出",
+    }
+}
+
+/// "甲", "甲及乙", "甲、乙及丙".
+fn join_with_ji(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [rest @ .., last] => format!("{}及{}", rest.join("、"), last),
+    }
+}
+
+fn chinese_ordinal(n: usize) -> String {
+    const DIGITS: [&str; 10] = ["", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
+    match n {
+        1..=9 => DIGITS[n].to_string(),
+        10 => "十".to_string(),
+        11..=19 => format!("十{}", DIGITS[n - 10]),
+        _ => n.to_string(),
+    }
+}
+
+/// Which denominator the small/micro share is worded against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmallMicroShareOf {
+    Sme,
+    Total,
+}
+
+pub fn procurement_text(p: &Procurement, unit: &Unit, share_of: SmallMicroShareOf) -> String {
+    let all = p.all;
+    if all.total.is_zero() {
+        return format!("{}年度{}无政府采购支出。", p.year, unit.short);
+    }
+    let parts: Vec<String> = p
+        .by_category
+        .iter()
+        .filter(|(_, f)| !f.total.is_zero())
+        .map(|(c, f)| format!("政府采购{}支出{}万元", c.label(), text_wan(f.total)))
+        .collect();
+    let mut text = format!("{}年度{}政府采购支出总额{}万元，其中：{}。", p.year, unit.short, text_wan(all.total), parts.join("、"));
+    text.push_str(&format!("授予中小企业合同金额{}万元，占政府采购支出总额的{}%", text_wan(all.sme), pct(all.sme_pct().unwrap_or_default())));
+    let small_micro_share = match share_of {
+        SmallMicroShareOf::Sme => p.small_micro_pct_of_sme().map(|v| format!("，占授予中小企业合同金额的{}%", pct(v))),
+        SmallMicroShareOf::Total => p.small_micro_pct_of_total().map(|v| format!("，占政府采购支出总额的{}%", pct(v))),
+    };
+    text.push_str(&format!("，其中：授予小微企业合同金额{}万元{}；", text_wan(all.small_micro), small_micro_share.unwrap_or_default()));
+    let clauses: Vec<String> = p
+        .by_category
+        .iter()
+        .filter(|(_, f)| !f.total.is_zero())
+        .map(|(c, f)| format!("{0}采购授予中小企业合同金额占{0}支出金额的{1}%", c.label(), pct(f.sme_pct().unwrap_or_default())))
+        .collect();
+    text.push_str(&clauses.join("，"));
+    text.push('。');
+    text
+}
+
+fn pct_json(value: Option<rust_decimal::Decimal>) -> Value {
+    value.map_or(Value::Null, |v| json!(pct(v)))
+}
+
+pub fn procurement_json(p: &Procurement, unit: &Unit, share_of: SmallMicroShareOf) -> Value {
+    let by_category: serde_json::Map<String, Value> = p
+        .by_category
+        .iter()
+        .map(|(c, f)| (c.key().to_string(), json!({"total": yuan(f.total), "sme": yuan(f.sme), "small_micro": yuan(f.small_micro), "sme_pct": pct_json(f.sme_pct())})))
+        .collect();
+    json!({
+        "year": p.year,
+        "total": yuan(p.all.total),
+        "goods": yuan(p.category(Category::Goods).total),
+        "works": yuan(p.category(Category::Works).total),
+        "services": yuan(p.category(Category::Services).total),
+        "sme": yuan(p.all.sme),
+        "sme_pct": pct_json(p.all.sme_pct()),
+        "small_micro": yuan(p.all.small_micro),
+        "small_micro_pct_of_sme": pct_json(p.small_micro_pct_of_sme()),
+        "small_micro_pct_of_total": pct_json(p.small_micro_pct_of_total()),
+        "by_category": by_category,
+        "text": procurement_text(p, unit, share_of),
+    })
+}
+
+pub fn procurement_sheet(p: &Procurement, unit: &Unit) -> Sheet {
+    let percent = |v: Option<rust_decimal::Decimal>| Cell::Percent(v.map(|v| v.round_dp(1)));
+    let mut rows = vec![vec![Cell::text("政府采购支出总额"), Cell::Wan(p.all.total), Cell::text("")]];
+    for (c, f) in &p.by_category {
+        rows.push(vec![Cell::text(format!("  其中：{}", c.label())), Cell::Wan(f.total), Cell::text("")]);
+    }
+    rows.push(vec![Cell::text("授予中小企业合同金额（占总额）"), Cell::Wan(p.all.sme), percent(p.all.sme_pct())]);
+    rows.push(vec![Cell::text("  其中：授予小微企业合同金额（占中小企业）"), Cell::Wan(p.all.small_micro), percent(p.small_micro_pct_of_sme())]);
+    rows.push(vec![Cell::text("  授予小微企业合同金额（占总额）"), Cell::Wan(p.all.small_micro), percent(p.small_micro_pct_of_total())]);
+    for (c, f) in &p.by_category {
+        rows.push(vec![Cell::text(format!("{}采购授予中小企业（占{}支出）", c.label(), c.label())), Cell::Wan(f.sme), percent(f.sme_pct())]);
+    }
+    Sheet {
+        title: format!("{} 年度政府采购支出情况", p.year),
+        caption: vec![format!("部门：{}", unit.full), "单位：万元".to_string()],
+        header: vec![vec!["项目".into(), "金额".into(), "占比".into()]],
+        rows,
+        notes: vec![TAIL_NOTE.to_string(), "中小企业＝中型＋小型＋微型；小微企业＝小型＋微型；监狱企业、残疾人福利性单位视同小微企业。".to_string()],
+    }
+}
+
+pub fn bond_use_json(b: &BondUse) -> Value {
+    let rows: Vec<Value> = b
+        .rows
+        .iter()
+        .map(|r| {
+            json!({
+                "bond_code": r.bond_code, "bond_name": r.bond_name, "project_code": r.project_code, "project_name": r.project_name,
+                "allocated": yuan(r.allocated), "received_to_date": yuan(r.received_to_date),
+                "spent_quarter": yuan(r.spent_quarter), "spent_to_date": yuan(r.spent_to_date),
+                "progress_pct": format!("{:.2}", r.progress_pct), "unspent": yuan(r.unspent),
+                "interest_quarter": yuan(r.interest_quarter), "interest_to_date": yuan(r.interest_to_date),
+                "fees_to_date": yuan(r.fees_to_date),
+                "next_coupon_date": r.next_coupon.map(|(d, _)| d.to_string()),
+                "next_coupon_amount": r.next_coupon.map(|(_, a)| yuan(a)),
+            })
+        })
+        .collect();
+    json!({"quarter": b.quarter.to_string(), "rows": rows})
+}
+
+pub fn bond_use_sheet(b: &BondUse, unit: &Unit) -> Sheet {
+    let rows = b
+        .rows
+        .iter()
+        .map(|r| {
+            vec![
+                Cell::text(&r.bond_code),
+                Cell::text(&r.bond_name),
+                Cell::text(format!("{} {}", r.project_code, r.project_name)),
+                Cell::Yuan(r.allocated),
+                Cell::Yuan(r.received_to_date),
+                Cell::Yuan(r.spent_quarter),
+                Cell::Yuan(r.spent_to_date),
+                Cell::Percent(Some(r.progress_pct)),
+                Cell::Yuan(r.unspent),
+                Cell::Yuan(r.interest_quarter),
+                Cell::Yuan(r.interest_to_date),
+                Cell::Yuan(r.fees_to_date),
+                Cell::text(r.next_coupon.map_or(String::new(), |(d, _)| d.to_string())),
+                r.next_coupon.map_or(Cell::text(""), |(_, a)| Cell::Yuan(a)),
+            ]
+        })
+        .collect();
+    Sheet {
+        title: format!("{} 专项债券资金使用情况", b.quarter),
+        caption: vec![format!("部门：{}", unit.full), "单位：元".to_string()],
+        header: vec![[
+            "债券编码", "债券名称", "项目", "分配金额", "累计到位", "本季支出", "累计支出", "支出进度", "结余资金", "本季付息", "累计付息", "累计发行费", "下次付息日", "下次付息金额",
+        ]
+        .map(String::from)
+        .to_vec()],
+        rows,
+        notes: vec!["支出指用途为“建设”的支出；结余资金＝累计到位－用途为建设或其他的支出（利息和发行费由预算安排，不占债券资金）。".to_string()],
+    }
+}
+
+pub fn schedule_json(bond_code: &str, coupons: &[Coupon]) -> Value {
+    let rows: Vec<Value> = coupons
+        .iter()
+        .map(|c| json!({"date": c.date.to_string(), "interest": yuan(c.interest), "principal": yuan(c.principal), "outstanding": yuan(c.outstanding)}))
+        .collect();
+    json!({"bond_code": bond_code, "rows": rows})
+}
+
+pub fn schedule_sheet(bond_code: &str, name: &str, face: Amount, coupons: &[Coupon]) -> Sheet {
+    let rows = coupons
+        .iter()
+        .map(|c| vec![Cell::text(c.date.to_string()), Cell::Yuan(c.interest), Cell::Yuan(c.principal), Cell::Yuan(c.outstanding)])
+        .collect();
+    Sheet {
+        title: format!("{bond_code} {name} 还本付息计划"),
+        caption: vec![format!("本单位分配额：{} 元", crate::layout::grouped(face.decimal())), "单位：元".to_string()],
+        header: vec![["日期", "利息", "本金", "剩余本金"].map(String::from).to_vec()],
+        rows,
+        notes: Vec::new(),
+    }
+}
+
+pub fn contracts_json(year: i32, rows: &[ContractRow]) -> Value {
+    let rows: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            json!({
+                "contract_no": r.terms.no, "title": r.terms.title, "sign_date": r.terms.sign_date.to_string(),
+                "category": r.terms.category.key(), "suppliers": r.suppliers,
+                "amount": yuan(r.amount), "paid": yuan(r.paid), "remaining": yuan(r.remaining), "overpaid": r.overpaid,
+            })
+        })
+        .collect();
+    json!({"year": year, "rows": rows})
+}
+
+pub fn contracts_sheet(year: i32, rows: &[ContractRow], unit: &Unit) -> Sheet {
+    let rows = rows
+        .iter()
+        .map(|r| {
+            vec![
+                Cell::text(&r.terms.no),
+                Cell::text(&r.terms.title),
+                Cell::text(r.terms.sign_date.to_string()),
+                Cell::text(r.terms.category.label()),
+                Cell::text(r.suppliers.join("、")),
+                Cell::Yuan(r.amount),
+                Cell::Yuan(r.paid),
+                Cell::Yuan(r.remaining),
+                Cell::text(if r.overpaid { "超付" } else { "" }),
+            ]
+        })
+        .collect();
+    Sheet {
+        title: format!("{year} 年度合同执行情况"),
+        caption: vec![format!("部门：{}", unit.full), format!("截至 {year}-12-31，单位：元")],
+        header: vec![["合同编号", "合同名称", "签订日期", "类别", "供应商", "合同金额", "累计支付", "未付金额", "提示"].map(String::from).to_vec()],
+        rows,
+        notes: vec!["合同金额含截至年末的补充协议变更。".to_string()],
+    }
+}

@@ -1,0 +1,543 @@
+//! The ledger file: opening it, writing a batch, reading what reports need.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use redb::{Database, DatabaseError, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata, Table, TableDefinition};
+use serde::{Deserialize, Serialize};
+use taizhang_core::rules::{self, Known, LookupFailed, Refusal, Verdict};
+use taizhang_core::{Amount, Body, BondAllocation, ClassCode, ContractTerms, EntryKey};
+use taizhang_projection::{changes, Facts, SumKey, Sums};
+
+use crate::hash::HashAlgo;
+use crate::keys;
+use crate::record::{self, BodyV1, EntryV1, HASH_BYTES};
+use crate::StoreError;
+
+pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+pub(crate) const ENTRIES: TableDefinition<u64, &[u8]> = TableDefinition::new("entries");
+/// Idempotency key → seq of the entry posted under it.
+pub(crate) const KEYS: TableDefinition<&str, u64> = TableDefinition::new("keys");
+/// Running sum key → 分.
+pub(crate) const SUMS: TableDefinition<&str, i64> = TableDefinition::new("sums");
+/// Catalogue names the ledger added: code → name.
+pub(crate) const NAMES: TableDefinition<&str, &str> = TableDefinition::new("names");
+
+const META_HEADER: &str = "header";
+const META_HEAD: &str = "head";
+const META_CLOSED: &str = "closed_through";
+/// The ledger layout this build writes (tables, keys, header). Bumped with any incompatible change.
+const LEDGER_FORMAT: u32 = 1;
+
+/// The unit's names: the full one for tables, the short one for running text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnitNames {
+    pub full: String,
+    pub short: String,
+}
+
+/// What the ledger says about itself; stored as JSON so that any tool can read it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    pub format: u32,
+    pub hash: String,
+    pub unit: UnitNames,
+    pub created_at: String,
+}
+
+/// The newest entry: how many there are and the last hash (all zeros for an empty ledger).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Head {
+    pub count: u64,
+    pub hash: [u8; HASH_BYTES],
+}
+
+impl Head {
+    fn encode(&self) -> Vec<u8> {
+        let mut out = self.count.to_be_bytes().to_vec();
+        out.extend_from_slice(&self.hash);
+        out
+    }
+
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Head, StoreError> {
+        let bad = || StoreError::Corrupt("台账头记录长度不对".into());
+        let (count, hash) = bytes.split_at_checked(8).ok_or_else(bad)?;
+        Ok(Head { count: u64::from_be_bytes(count.try_into().map_err(|_| bad())?), hash: hash.try_into().map_err(|_| bad())? })
+    }
+}
+
+/// An entry as read back, with its stored record (for JSON) and the core body.
+#[derive(Clone, Debug)]
+pub struct Posted {
+    pub record: EntryV1,
+    pub hash: [u8; HASH_BYTES],
+    pub body: Body,
+}
+
+pub struct Ledger {
+    db: Database,
+    header: Header,
+    algo: HashAlgo,
+    path: PathBuf,
+}
+
+impl Ledger {
+    /// Creates a new ledger file, readable by its owner only. Refused if the file exists.
+    pub fn init(path: &Path, unit: UnitNames, algo: HashAlgo) -> Result<Ledger, StoreError> {
+        create_private_file(path)?;
+        let db = Database::create(path).map_err(|e| open_error(path, e))?;
+        let header = Header { format: LEDGER_FORMAT, hash: algo.name().into(), unit, created_at: now() };
+        let txn = db.begin_write()?;
+        {
+            let mut meta = txn.open_table(META)?;
+            let json = serde_json::to_vec(&header).expect("a header serializes");
+            meta.insert(META_HEADER, json.as_slice())?;
+            meta.insert(META_HEAD, Head { count: 0, hash: [0; HASH_BYTES] }.encode().as_slice())?;
+            for table in [ENTRIES] {
+                txn.open_table(table)?;
+            }
+            txn.open_table(KEYS)?;
+            txn.open_table(SUMS)?;
+            txn.open_table(NAMES)?;
+        }
+        txn.commit()?;
+        Ok(Ledger { db, header, algo, path: path.to_path_buf() })
+    }
+
+    /// Opens an existing ledger. A second process gets [`StoreError::Busy`] at once.
+    pub fn open(path: &Path) -> Result<Ledger, StoreError> {
+        if !path.exists() {
+            return Err(StoreError::NotFound(path.display().to_string()));
+        }
+        let db = Database::open(path).map_err(|e| open_error(path, e))?;
+        let txn = db.begin_read()?;
+        let meta = txn.open_table(META).map_err(|e| StoreError::Corrupt(format!("不是 taizhang 台账（{e}）")))?;
+        let raw = meta.get(META_HEADER)?.ok_or_else(|| StoreError::Corrupt("缺少台账头".into()))?;
+        let header: Header = serde_json::from_slice(raw.value()).map_err(|e| StoreError::Corrupt(format!("台账头无法读取：{e}")))?;
+        if header.format > LEDGER_FORMAT {
+            return Err(StoreError::NewerFormat(header.format));
+        }
+        let algo = HashAlgo::parse(&header.hash).ok_or_else(|| StoreError::Corrupt(format!("未知的哈希算法 {}", header.hash)))?;
+        drop(raw);
+        drop(meta);
+        drop(txn);
+        Ok(Ledger { db, header, algo, path: path.to_path_buf() })
+    }
+
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    pub fn algo(&self) -> HashAlgo {
+        self.algo
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn db(&self) -> &Database {
+        &self.db
+    }
+
+    pub fn head(&self) -> Result<Head, StoreError> {
+        let txn = self.db.begin_read()?;
+        let meta = txn.open_table(META)?;
+        let raw = meta.get(META_HEAD)?.ok_or_else(|| StoreError::Corrupt("缺少链头".into()))?;
+        Head::decode(raw.value())
+    }
+
+    pub fn closed_through(&self) -> Result<Option<NaiveDate>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let meta = txn.open_table(META)?;
+        let value = meta.get(META_CLOSED)?;
+        value.map(|v| decode_day(v.value())).transpose()
+    }
+
+    /// Runs one batch: `fill` offers entries to the [`Writer`] and returns whether to commit. The
+    /// batch is committed durably (fsync) before this returns `Ok(true)`; otherwise nothing is kept.
+    pub fn write_batch(&self, operator: &str, fill: impl FnOnce(&mut Writer<'_>) -> bool) -> Result<bool, StoreError> {
+        let mut txn = self.db.begin_write()?;
+        txn.set_durability(Durability::Immediate)?;
+        let commit = {
+            let mut writer = Writer::open(&txn, self.algo, operator)?;
+            let commit = fill(&mut writer) && writer.failure.is_none();
+            if let Some(failure) = writer.failure.take() {
+                return Err(failure);
+            }
+            if commit {
+                writer.finish()?;
+            }
+            commit
+        };
+        if commit {
+            txn.commit()?;
+        } else {
+            txn.abort()?;
+        }
+        Ok(commit)
+    }
+
+    /// Everything the reports need, read in one transaction.
+    pub fn facts(&self) -> Result<Facts, StoreError> {
+        let txn = self.db.begin_read()?;
+        let entries = txn.open_table(ENTRIES)?;
+        let keys = txn.open_table(KEYS)?;
+        let mut facts = Facts::default();
+        for item in txn.open_table(SUMS)?.iter()? {
+            let (key, fen) = item?;
+            let key = keys::parse_sum_key(key.value()).ok_or_else(|| StoreError::Corrupt(format!("无法识别的汇总键 {:?}", key.value())))?;
+            facts.sums.0.insert(key, Amount::from_fen(fen.value()));
+        }
+        for item in txn.open_table(NAMES)?.iter()? {
+            let (code, name) = item?;
+            let code = ClassCode::parse(code.value()).map_err(StoreError::Corrupt)?;
+            facts.names.insert(code, name.value().to_string());
+        }
+        for body in bodies_in(&keys, &entries, &["B"])? {
+            if let Body::Bond(b) = body {
+                facts.bonds.push(b);
+            }
+        }
+        for body in bodies_in(&keys, &entries, &["C"])? {
+            if let Body::Contract(c) = body {
+                facts.contracts.push(c);
+            }
+        }
+        Ok(facts)
+    }
+
+    /// Calls `each` on every entry from `from` on, in sequence order, until it returns false.
+    pub fn for_each_entry(&self, from: u64, mut each: impl FnMut(Posted) -> bool) -> Result<(), StoreError> {
+        let txn = self.db.begin_read()?;
+        let entries = txn.open_table(ENTRIES)?;
+        for item in entries.range(from..)? {
+            let (_, value) = item?;
+            if !each(decode_posted(value.value())?) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Copies the ledger file while a read transaction holds a consistent view. redb writes new
+    /// pages beside the committed ones, and this process holds the lock, so no commit can interleave.
+    pub fn backup(&self, out: &Path) -> Result<(), StoreError> {
+        let _view = self.db.begin_read()?;
+        create_private_file(out)?;
+        std::fs::copy(&self.path, out).map_err(|e| StoreError::Io(format!("复制到 {} 失败：{e}", out.display())))?;
+        Ok(())
+    }
+}
+
+/// The bodies of every entry whose key starts with these fields.
+fn bodies_in(
+    keys: &impl ReadableTable<&'static str, u64>,
+    entries: &impl ReadableTable<u64, &'static [u8]>,
+    prefix: &[&str],
+) -> Result<Vec<Body>, StoreError> {
+    let (start, end) = keys::prefix_range(prefix);
+    let mut out = Vec::new();
+    for item in keys.range(start.as_str()..end.as_str())? {
+        let (_, seq) = item?;
+        out.push(body_at(entries, seq.value())?);
+    }
+    Ok(out)
+}
+
+pub(crate) fn body_at(entries: &impl ReadableTable<u64, &'static [u8]>, seq: u64) -> Result<Body, StoreError> {
+    let value = entries.get(seq)?.ok_or_else(|| StoreError::Corrupt(format!("索引指向不存在的第 {seq} 条")))?;
+    Ok(decode_posted(value.value())?.body)
+}
+
+pub(crate) fn decode_posted(value: &[u8]) -> Result<Posted, StoreError> {
+    let (_, hash, payload) = record::split(value)?;
+    let record = record::decode_payload(payload)?;
+    let body = Body::try_from(&record.body)?;
+    Ok(Posted { record, hash, body })
+}
+
+fn decode_day(bytes: &[u8]) -> Result<NaiveDate, StoreError> {
+    let days = i32::from_be_bytes(bytes.try_into().map_err(|_| StoreError::Corrupt("结账日期损坏".into()))?);
+    NaiveDate::from_num_days_from_ce_opt(days).ok_or_else(|| StoreError::Corrupt("结账日期损坏".into()))
+}
+
+fn encode_day(day: NaiveDate) -> [u8; 4] {
+    use chrono::Datelike;
+    day.num_days_from_ce().to_be_bytes()
+}
+
+pub(crate) fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+fn create_private_file(path: &Path) -> Result<(), StoreError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(StoreError::AlreadyExists(path.display().to_string())),
+        Err(e) => Err(StoreError::Io(format!("无法创建 {}：{e}", path.display()))),
+    }
+}
+
+fn open_error(path: &Path, e: DatabaseError) -> StoreError {
+    match e {
+        DatabaseError::DatabaseAlreadyOpen | DatabaseError::LockProtocolMismatch => StoreError::Busy(path.display().to_string()),
+        DatabaseError::UpgradeRequired(v) => StoreError::NewerFormat(v.into()),
+        other => StoreError::Corrupt(format!("{} 无法作为台账打开：{other}", path.display())),
+    }
+}
+
+/// What happened to one offered entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Offered {
+    Posted(u64),
+    AlreadyPosted,
+}
+
+/// The open batch. Lookups see the entries offered earlier in the same batch.
+pub struct Writer<'t> {
+    entries: Table<'t, u64, &'static [u8]>,
+    keys: Table<'t, &'static str, u64>,
+    names: Table<'t, &'static str, &'static str>,
+    meta: Table<'t, &'static str, &'static [u8]>,
+    sums: Table<'t, &'static str, i64>,
+    pending: HashMap<SumKey, Amount>,
+    head: Head,
+    /// The entry count when the batch began: later seqs belong to this batch.
+    batch_start: u64,
+    closed_through: Option<NaiveDate>,
+    algo: HashAlgo,
+    recorded_at: String,
+    operator: String,
+    /// A storage failure inside a lookup: the batch cannot be trusted and is abandoned.
+    failure: Option<StoreError>,
+}
+
+impl<'t> Writer<'t> {
+    fn open(txn: &'t redb::WriteTransaction, algo: HashAlgo, operator: &str) -> Result<Writer<'t>, StoreError> {
+        let meta = txn.open_table(META)?;
+        let head = Head::decode(meta.get(META_HEAD)?.ok_or_else(|| StoreError::Corrupt("缺少链头".into()))?.value())?;
+        let closed_through = meta.get(META_CLOSED)?.map(|v| decode_day(v.value())).transpose()?;
+        Ok(Writer {
+            entries: txn.open_table(ENTRIES)?,
+            keys: txn.open_table(KEYS)?,
+            names: txn.open_table(NAMES)?,
+            sums: txn.open_table(SUMS)?,
+            meta,
+            pending: HashMap::new(),
+            head,
+            batch_start: head.count,
+            closed_through,
+            algo,
+            recorded_at: now(),
+            operator: operator.to_string(),
+            failure: None,
+        })
+    }
+
+    /// Checks an entry against the ledger and this batch, and appends it if it passes.
+    pub fn offer(&mut self, source: &str, body: Body) -> Result<Offered, Refusal> {
+        match rules::check(body, &*self)? {
+            Verdict::AlreadyPosted => Ok(Offered::AlreadyPosted),
+            Verdict::Post(body) => self.append(source, &body).map(Offered::Posted).map_err(|e| {
+                let message = e.to_string();
+                self.failure = Some(e);
+                Refusal::Lookup(message)
+            }),
+        }
+    }
+
+    /// Appends a record restored from an archive, as it was, after checking its hash and link.
+    pub fn restore(&mut self, record: EntryV1, hash: [u8; HASH_BYTES]) -> Result<u64, StoreError> {
+        let seq = self.head.count + 1;
+        if record.seq != seq || record.prev_hash != self.head.hash {
+            return Err(StoreError::Corrupt(format!("第 {} 条的序号或前一哈希与链不符", record.seq)));
+        }
+        let payload = record::encode_payload(&record);
+        if self.algo.digest(&payload) != hash {
+            return Err(StoreError::Corrupt(format!("第 {seq} 条的哈希不符：归档已被改动")));
+        }
+        let body = Body::try_from(&record.body)?;
+        self.index(&body, seq)?;
+        self.entries.insert(seq, record::join(&hash, &payload).as_slice())?;
+        self.head = Head { count: seq, hash };
+        Ok(seq)
+    }
+
+    pub fn posted_count(&self) -> u64 {
+        self.head.count
+    }
+
+    fn append(&mut self, source: &str, body: &Body) -> Result<u64, StoreError> {
+        let seq = self.head.count + 1;
+        let record = EntryV1 {
+            seq,
+            recorded_at: self.recorded_at.clone(),
+            operator: self.operator.clone(),
+            source: source.to_string(),
+            prev_hash: self.head.hash,
+            body: BodyV1::from(body),
+        };
+        let payload = record::encode_payload(&record);
+        let hash = self.algo.digest(&payload);
+        // Before writing: the record must read back as the body it came from.
+        debug_assert_eq!(Body::try_from(&record.body).ok().as_ref(), Some(body));
+        self.index(body, seq)?;
+        self.entries.insert(seq, record::join(&hash, &payload).as_slice())?;
+        self.head = Head { count: seq, hash };
+        Ok(seq)
+    }
+
+    /// Updates the indexes, names, period lock and pending sums for a new entry.
+    fn index(&mut self, body: &Body, seq: u64) -> Result<(), StoreError> {
+        let referred = self.referred(body)?;
+        for (key, delta) in changes(body, referred.as_ref()) {
+            *self.pending.entry(key).or_insert(Amount::ZERO) += delta;
+        }
+        self.keys.insert(keys::entry_key(&body.key()).as_str(), seq)?;
+        match body {
+            Body::Catalog(c) => self.add_name(&c.code, &c.name)?,
+            Body::Receipt(r) => self.add_given_name(r.code.class(), r.code_name.as_deref())?,
+            Body::Payment(p) => self.add_given_name(p.code.class(), p.code_name.as_deref())?,
+            Body::Opening(o) => self.add_given_name(o.code.class(), o.code_name.as_deref())?,
+            Body::Close(c) if self.closed_through.map_or(true, |d| d < c.through) => {
+                self.closed_through = Some(c.through);
+                self.meta.insert(META_CLOSED, encode_day(c.through).as_slice())?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The entry another refers to: a reversal's original, an amendment's contract part.
+    pub(crate) fn referred(&self, body: &Body) -> Result<Option<Body>, StoreError> {
+        match body.refers_to() {
+            Some(key) => self.lookup(&key),
+            None => Ok(None),
+        }
+    }
+
+    fn lookup(&self, key: &EntryKey) -> Result<Option<Body>, StoreError> {
+        match self.keys.get(keys::entry_key(key).as_str())? {
+            Some(seq) => body_at(&self.entries, seq.value()).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn add_given_name(&mut self, code: &ClassCode, name: Option<&str>) -> Result<(), StoreError> {
+        match name {
+            Some(name) if taizhang_core::catalog::builtin().get(code.as_str()).is_none() => self.add_name(code, name),
+            _ => Ok(()),
+        }
+    }
+
+    fn add_name(&mut self, code: &ClassCode, name: &str) -> Result<(), StoreError> {
+        if taizhang_core::catalog::builtin().get(code.as_str()).is_none() {
+            self.names.insert(code.as_str(), name)?;
+        }
+        Ok(())
+    }
+
+    /// Folds the batch's sums into the stored ones and moves the head.
+    fn finish(&mut self) -> Result<(), StoreError> {
+        for (key, delta) in self.pending.drain() {
+            let key = keys::sum_key(&key);
+            let stored = self.sums.get(key.as_str())?.map_or(0, |v| v.value());
+            let value = stored.checked_add(delta.fen()).ok_or_else(|| StoreError::Corrupt("汇总溢出".into()))?;
+            if value == 0 {
+                self.sums.remove(key.as_str())?;
+            } else {
+                self.sums.insert(key.as_str(), value)?;
+            }
+        }
+        self.meta.insert(META_HEAD, self.head.encode().as_slice())?;
+        Ok(())
+    }
+
+    fn stored_sum(&self, key: &SumKey) -> Result<Amount, StoreError> {
+        let stored = self.sums.get(keys::sum_key(key).as_str())?.map_or(0, |v| v.value());
+        Ok(Amount::from_fen(stored) + self.pending.get(key).copied().unwrap_or(Amount::ZERO))
+    }
+}
+
+fn lookup_failed(e: StoreError) -> LookupFailed {
+    LookupFailed(e.to_string())
+}
+
+impl Known for Writer<'_> {
+    fn posted(&self, key: &EntryKey) -> Result<Option<Body>, LookupFailed> {
+        self.lookup(key).map_err(lookup_failed)
+    }
+
+    fn posted_in_this_batch(&self, key: &EntryKey) -> Result<bool, LookupFailed> {
+        let seq = self.keys.get(keys::entry_key(key).as_str()).map_err(|e| lookup_failed(e.into()))?;
+        Ok(seq.is_some_and(|s| s.value() > self.batch_start))
+    }
+
+    fn closed_through(&self) -> Result<Option<NaiveDate>, LookupFailed> {
+        Ok(self.closed_through)
+    }
+
+    fn name_of(&self, code: &ClassCode) -> Result<Option<String>, LookupFailed> {
+        if let Some(name) = taizhang_core::catalog::builtin().get(code.as_str()) {
+            return Ok(Some(name.to_string()));
+        }
+        let name = self.names.get(code.as_str()).map_err(|e| lookup_failed(e.into()))?;
+        Ok(name.map(|n| n.value().to_string()))
+    }
+
+    fn bond_allocations(&self, bond_code: &str) -> Result<Vec<BondAllocation>, LookupFailed> {
+        let bodies = bodies_in(&self.keys, &self.entries, &["B", bond_code]).map_err(lookup_failed)?;
+        Ok(bodies.into_iter().filter_map(|b| if let Body::Bond(b) = b { Some(b) } else { None }).collect())
+    }
+
+    fn contract_terms(&self, contract_no: &str) -> Result<Option<ContractTerms>, LookupFailed> {
+        let (start, end) = keys::prefix_range(&["C", contract_no]);
+        let first = self.keys.range(start.as_str()..end.as_str()).map_err(|e| lookup_failed(e.into()))?.next();
+        let Some(item) = first else { return Ok(None) };
+        let (_, seq) = item.map_err(|e| lookup_failed(e.into()))?;
+        match body_at(&self.entries, seq.value()).map_err(lookup_failed)? {
+            Body::Contract(c) => Ok(Some(c.terms)),
+            _ => Err(LookupFailed("合同索引指向了别的记录".into())),
+        }
+    }
+
+    fn part_amount(&self, contract_no: &str, supplier: &str) -> Result<Option<Amount>, LookupFailed> {
+        let key = EntryKey::ContractPart { contract_no: contract_no.into(), supplier: supplier.into() };
+        if self.lookup(&key).map_err(lookup_failed)?.is_none() {
+            return Ok(None);
+        }
+        let sum = SumKey::PartAmount { contract_no: contract_no.into(), supplier: supplier.into() };
+        self.stored_sum(&sum).map(Some).map_err(lookup_failed)
+    }
+}
+
+/// Rebuilds the sums from the log, looking up what each entry refers to.
+pub(crate) fn rebuild_sums(
+    entries: &impl ReadableTable<u64, &'static [u8]>,
+    keys_table: &impl ReadableTable<&'static str, u64>,
+) -> Result<Sums, StoreError> {
+    let mut sums = Sums::default();
+    for item in entries.iter()? {
+        let (_, value) = item?;
+        let body = decode_posted(value.value())?.body;
+        let referred = match body.refers_to() {
+            Some(k) => match keys_table.get(keys::entry_key(&k).as_str())? {
+                Some(seq) => Some(body_at(entries, seq.value())?),
+                None => None,
+            },
+            None => None,
+        };
+        sums.apply(changes(&body, referred.as_ref()));
+    }
+    Ok(sums)
+}
+
+pub(crate) fn count_keys(keys_table: &impl ReadableTableMetadata) -> Result<u64, StoreError> {
+    Ok(keys_table.len()?)
+}

@@ -1,0 +1,471 @@
+//! The stored form of entries: a compatibility promise, kept apart from the core types.
+//!
+//! A record is stored as `[format version: u8][hash: 32 bytes][payload]`, the payload being the
+//! postcard encoding of [`EntryV1`] (postcard's wire format is frozen at 1.0). The hash is over the
+//! payload, which holds the previous entry's hash: that is the chain. A new version adds an
+//! `EntryV2` and a conversion; old records keep decoding as V1.
+//!
+//! The same types serialize to JSON for `log --format json` and `archive`: serde's human-readable
+//! flag switches amounts to "1234.50" strings and dates to "2022-06-30", so JSON carries every field in
+//! the report format while postcard stores compact integers.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use taizhang_core as core;
+use taizhang_core::classify::Figures;
+
+/// The record format this build writes; it reads this and every older one.
+pub const FORMAT_VERSION: u8 = 1;
+pub const HASH_BYTES: usize = 32;
+
+/// An amount in 分: an integer in postcard, a "1234.50" string in JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fen(pub i64);
+
+impl Serialize for Fen {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            s.serialize_str(&core::Amount::from_fen(self.0).to_string())
+        } else {
+            s.serialize_i64(self.0)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Fen {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Fen, D::Error> {
+        if d.is_human_readable() {
+            let text = String::deserialize(d)?;
+            core::Amount::parse(&text).map(|a| Fen(a.fen())).map_err(serde::de::Error::custom)
+        } else {
+            i64::deserialize(d).map(Fen)
+        }
+    }
+}
+
+/// A date: days since 0001-01-01 in postcard, "2022-06-30" in JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Day(pub NaiveDate);
+
+impl Serialize for Day {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            s.serialize_str(&self.0.to_string())
+        } else {
+            use chrono::Datelike;
+            s.serialize_i32(self.0.num_days_from_ce())
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Day {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Day, D::Error> {
+        if d.is_human_readable() {
+            let text = String::deserialize(d)?;
+            text.parse().map(Day).map_err(serde::de::Error::custom)
+        } else {
+            let days = i32::deserialize(d)?;
+            NaiveDate::from_num_days_from_ce_opt(days).map(Day).ok_or_else(|| serde::de::Error::custom("day out of range"))
+        }
+    }
+}
+
+/// One stored entry, version 1.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntryV1 {
+    pub seq: u64,
+    /// RFC 3339, UTC.
+    pub recorded_at: String,
+    pub operator: String,
+    /// "file.csv:12" or "命令行".
+    pub source: String,
+    #[serde(with = "hex_hash")]
+    pub prev_hash: [u8; HASH_BYTES],
+    pub body: BodyV1,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum BodyV1 {
+    Bond {
+        bond_code: String,
+        bond_name: String,
+        issue_date: Day,
+        value_date: Day,
+        term_years: u32,
+        #[serde(with = "rust_decimal::serde::str")]
+        coupon_rate: Decimal,
+        frequency: String,
+        amortization: Vec<(u32, String)>,
+        project_code: String,
+        project_name: String,
+        amount: Fen,
+    },
+    Contract {
+        contract_no: String,
+        title: String,
+        sign_date: Day,
+        category: String,
+        method: String,
+        fund: String,
+        project_code: Option<String>,
+        supplier_name: String,
+        uscc: Option<String>,
+        size: String,
+        special: Option<String>,
+        share_amount: Fen,
+        industry: Option<String>,
+        people: Option<u64>,
+        revenue: Option<String>,
+        assets: Option<String>,
+    },
+    Amendment { contract_no: String, date: Day, supplier_name: String, delta: Fen, reason: String },
+    Receipt {
+        voucher_no: String,
+        date: Day,
+        fund: String,
+        function_code: String,
+        function_name: Option<String>,
+        amount: Fen,
+        bond_code: Option<String>,
+        project_code: Option<String>,
+        memo: String,
+    },
+    Payment {
+        voucher_no: String,
+        date: Day,
+        fund: String,
+        function_code: String,
+        function_name: Option<String>,
+        expense_type: String,
+        amount: Fen,
+        project_code: Option<String>,
+        contract_no: Option<String>,
+        bond_code: Option<String>,
+        purpose: String,
+        payee: String,
+        memo: String,
+    },
+    Opening { year: i32, fund: String, function_code: String, function_name: Option<String>, amount: Fen },
+    Catalog { code: String, name: String },
+    Reversal { voucher_no: String, date: Day, reason: String },
+    Close { through: Day },
+}
+
+mod hex_hash {
+    use super::HASH_BYTES;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(hash: &[u8; HASH_BYTES], s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            s.serialize_str(&crate::hash::hex(hash))
+        } else {
+            s.serialize_bytes(hash)
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; HASH_BYTES], D::Error> {
+        let bytes: Vec<u8> = if d.is_human_readable() {
+            crate::hash::unhex(&String::deserialize(d)?).ok_or_else(|| serde::de::Error::custom("bad hex hash"))?
+        } else {
+            serde_bytes_vec(d)?
+        };
+        bytes.try_into().map_err(|_| serde::de::Error::custom("hash must be 32 bytes"))
+    }
+
+    fn serde_bytes_vec<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Vec<u8>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("bytes")
+            }
+            fn visit_bytes<E>(self, v: &[u8]) -> Result<Vec<u8>, E> {
+                Ok(v.to_vec())
+            }
+        }
+        d.deserialize_bytes(Visit)
+    }
+}
+
+/// A stored record that does not decode or convert: the file is damaged or from a newer program.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("记录为空")]
+    Empty,
+    #[error("记录格式版本 {0} 比本程序新（本程序支持至 {FORMAT_VERSION}），请升级 taizhang")]
+    NewerVersion(u8),
+    #[error("记录已损坏：{0}")]
+    Corrupt(String),
+}
+
+/// Splits a stored value into version, hash and payload.
+pub fn split(value: &[u8]) -> Result<(u8, [u8; HASH_BYTES], &[u8]), DecodeError> {
+    let (&version, rest) = value.split_first().ok_or(DecodeError::Empty)?;
+    if version > FORMAT_VERSION {
+        return Err(DecodeError::NewerVersion(version));
+    }
+    if version == 0 || rest.len() < HASH_BYTES {
+        return Err(DecodeError::Corrupt("长度不足".into()));
+    }
+    let (hash, payload) = rest.split_at(HASH_BYTES);
+    Ok((version, hash.try_into().expect("split at HASH_BYTES"), payload))
+}
+
+pub fn decode_payload(payload: &[u8]) -> Result<EntryV1, DecodeError> {
+    postcard::from_bytes(payload).map_err(|e| DecodeError::Corrupt(e.to_string()))
+}
+
+pub fn encode_payload(entry: &EntryV1) -> Vec<u8> {
+    postcard::to_allocvec(entry).expect("encoding to memory cannot fail")
+}
+
+pub fn join(hash: &[u8; HASH_BYTES], payload: &[u8]) -> Vec<u8> {
+    let mut value = Vec::with_capacity(1 + HASH_BYTES + payload.len());
+    value.push(FORMAT_VERSION);
+    value.extend_from_slice(hash);
+    value.extend_from_slice(payload);
+    value
+}
+
+fn opt_str(value: &Option<String>) -> Option<String> {
+    value.clone()
+}
+
+fn dec_str(value: Option<Decimal>) -> Option<String> {
+    value.map(|d| d.to_string())
+}
+
+impl From<&core::Body> for BodyV1 {
+    fn from(body: &core::Body) -> BodyV1 {
+        use core::Body;
+        match body {
+            Body::Bond(b) => BodyV1::Bond {
+                bond_code: b.terms.code.clone(),
+                bond_name: b.terms.name.clone(),
+                issue_date: Day(b.terms.issue_date),
+                value_date: Day(b.terms.value_date),
+                term_years: b.terms.term_years,
+                coupon_rate: b.terms.coupon_rate,
+                frequency: b.terms.frequency.key().into(),
+                amortization: b.terms.amortization.iter().map(|r| (r.year, r.percent.to_string())).collect(),
+                project_code: b.project_code.clone(),
+                project_name: b.project_name.clone(),
+                amount: Fen(b.amount.fen()),
+            },
+            Body::Contract(c) => {
+                let declaration = c.part.declaration.as_ref();
+                BodyV1::Contract {
+                    contract_no: c.terms.no.clone(),
+                    title: c.terms.title.clone(),
+                    sign_date: Day(c.terms.sign_date),
+                    category: c.terms.category.key().into(),
+                    method: c.terms.method.key().into(),
+                    fund: c.terms.fund.key().into(),
+                    project_code: opt_str(&c.terms.project_code),
+                    supplier_name: c.part.name.clone(),
+                    uscc: c.part.uscc.as_ref().map(|u| u.to_string()),
+                    size: c.part.size.key().into(),
+                    special: c.part.special.map(|s| s.key().into()),
+                    share_amount: Fen(c.part.amount.fen()),
+                    industry: declaration.map(|d| d.industry.key().into()),
+                    people: declaration.and_then(|d| d.figures.people),
+                    revenue: dec_str(declaration.and_then(|d| d.figures.revenue)),
+                    assets: dec_str(declaration.and_then(|d| d.figures.assets)),
+                }
+            }
+            Body::Amendment(a) => BodyV1::Amendment {
+                contract_no: a.contract_no.clone(),
+                date: Day(a.date),
+                supplier_name: a.supplier_name.clone(),
+                delta: Fen(a.delta.fen()),
+                reason: a.reason.clone(),
+            },
+            Body::Receipt(r) => BodyV1::Receipt {
+                voucher_no: r.voucher_no.clone(),
+                date: Day(r.date),
+                fund: r.fund.key().into(),
+                function_code: r.code.to_string(),
+                function_name: opt_str(&r.code_name),
+                amount: Fen(r.amount.fen()),
+                bond_code: opt_str(&r.bond_code),
+                project_code: opt_str(&r.project_code),
+                memo: r.memo.clone(),
+            },
+            Body::Payment(p) => BodyV1::Payment {
+                voucher_no: p.voucher_no.clone(),
+                date: Day(p.date),
+                fund: p.fund.key().into(),
+                function_code: p.code.to_string(),
+                function_name: opt_str(&p.code_name),
+                expense_type: p.expense_type.key().into(),
+                amount: Fen(p.amount.fen()),
+                project_code: opt_str(&p.project_code),
+                contract_no: opt_str(&p.contract_no),
+                bond_code: opt_str(&p.bond_code),
+                purpose: p.purpose.key().into(),
+                payee: p.payee.clone(),
+                memo: p.memo.clone(),
+            },
+            Body::Opening(o) => BodyV1::Opening {
+                year: o.year,
+                fund: o.fund.key().into(),
+                function_code: o.code.to_string(),
+                function_name: opt_str(&o.code_name),
+                amount: Fen(o.amount.fen()),
+            },
+            Body::Catalog(c) => BodyV1::Catalog { code: c.code.to_string(), name: c.name.clone() },
+            Body::Reversal(r) => BodyV1::Reversal { voucher_no: r.voucher_no.clone(), date: Day(r.date), reason: r.reason.clone() },
+            Body::Close(c) => BodyV1::Close { through: Day(c.through) },
+        }
+    }
+}
+
+fn corrupt(e: String) -> DecodeError {
+    DecodeError::Corrupt(e)
+}
+
+fn decimal(text: &str) -> Result<Decimal, DecodeError> {
+    text.parse().map_err(|_| corrupt(format!("“{text}”不是数")))
+}
+
+fn opt_decimal(text: &Option<String>) -> Result<Option<Decimal>, DecodeError> {
+    text.as_deref().map(decimal).transpose()
+}
+
+impl TryFrom<&BodyV1> for core::Body {
+    type Error = DecodeError;
+
+    fn try_from(body: &BodyV1) -> Result<core::Body, DecodeError> {
+        use core::*;
+        let amount = |f: &Fen| Amount::from_fen(f.0);
+        Ok(match body {
+            BodyV1::Bond { bond_code, bond_name, issue_date, value_date, term_years, coupon_rate, frequency, amortization, project_code, project_name, amount: a } => {
+                Body::Bond(BondAllocation {
+                    terms: BondTerms {
+                        code: bond_code.clone(),
+                        name: bond_name.clone(),
+                        issue_date: issue_date.0,
+                        value_date: value_date.0,
+                        term_years: *term_years,
+                        coupon_rate: *coupon_rate,
+                        frequency: Frequency::parse(frequency).map_err(corrupt)?,
+                        amortization: amortization
+                            .iter()
+                            .map(|(year, pct)| Ok(Repayment { year: *year, percent: decimal(pct)? }))
+                            .collect::<Result<_, DecodeError>>()?,
+                    },
+                    project_code: project_code.clone(),
+                    project_name: project_name.clone(),
+                    amount: amount(a),
+                })
+            }
+            BodyV1::Contract { contract_no, title, sign_date, category, method, fund, project_code, supplier_name, uscc, size, special, share_amount, industry, people, revenue, assets } => {
+                let declaration = match industry {
+                    Some(industry) => Some(Declaration {
+                        industry: Industry::parse(industry).map_err(corrupt)?,
+                        figures: Figures { people: *people, revenue: opt_decimal(revenue)?, assets: opt_decimal(assets)? },
+                    }),
+                    None => None,
+                };
+                Body::Contract(ContractPart {
+                    terms: ContractTerms {
+                        no: contract_no.clone(),
+                        title: title.clone(),
+                        sign_date: sign_date.0,
+                        category: Category::parse(category).map_err(corrupt)?,
+                        method: Method::parse(method).map_err(corrupt)?,
+                        fund: Fund::parse(fund).map_err(corrupt)?,
+                        project_code: project_code.clone(),
+                    },
+                    part: SupplierPart {
+                        name: supplier_name.clone(),
+                        uscc: uscc.as_deref().map(Uscc::parse).transpose().map_err(corrupt)?,
+                        size: SupplierSize::parse(size).map_err(corrupt)?,
+                        special: special.as_deref().map(Special::parse).transpose().map_err(corrupt)?,
+                        amount: amount(share_amount),
+                        declaration,
+                    },
+                })
+            }
+            BodyV1::Amendment { contract_no, date, supplier_name, delta, reason } => Body::Amendment(Amendment {
+                contract_no: contract_no.clone(),
+                date: date.0,
+                supplier_name: supplier_name.clone(),
+                delta: amount(delta),
+                reason: reason.clone(),
+            }),
+            BodyV1::Receipt { voucher_no, date, fund, function_code, function_name, amount: a, bond_code, project_code, memo } => Body::Receipt(Receipt {
+                voucher_no: voucher_no.clone(),
+                date: date.0,
+                fund: Fund::parse(fund).map_err(corrupt)?,
+                code: FunctionCode::parse(function_code).map_err(corrupt)?,
+                code_name: function_name.clone(),
+                amount: amount(a),
+                bond_code: bond_code.clone(),
+                project_code: project_code.clone(),
+                memo: memo.clone(),
+            }),
+            BodyV1::Payment { voucher_no, date, fund, function_code, function_name, expense_type, amount: a, project_code, contract_no, bond_code, purpose, payee, memo } => {
+                Body::Payment(Payment {
+                    voucher_no: voucher_no.clone(),
+                    date: date.0,
+                    fund: Fund::parse(fund).map_err(corrupt)?,
+                    code: FunctionCode::parse(function_code).map_err(corrupt)?,
+                    code_name: function_name.clone(),
+                    expense_type: ExpenseType::parse(expense_type).map_err(corrupt)?,
+                    amount: amount(a),
+                    project_code: project_code.clone(),
+                    contract_no: contract_no.clone(),
+                    bond_code: bond_code.clone(),
+                    purpose: Purpose::parse(purpose).map_err(corrupt)?,
+                    payee: payee.clone(),
+                    memo: memo.clone(),
+                })
+            }
+            BodyV1::Opening { year, fund, function_code, function_name, amount: a } => Body::Opening(Opening {
+                year: *year,
+                fund: Fund::parse(fund).map_err(corrupt)?,
+                code: FunctionCode::parse(function_code).map_err(corrupt)?,
+                code_name: function_name.clone(),
+                amount: amount(a),
+            }),
+            BodyV1::Catalog { code, name } => Body::Catalog(CatalogName { code: ClassCode::parse(code).map_err(corrupt)?, name: name.clone() }),
+            BodyV1::Reversal { voucher_no, date, reason } => Body::Reversal(Reversal { voucher_no: voucher_no.clone(), date: date.0, reason: reason.clone() }),
+            BodyV1::Close { through } => Body::Close(PeriodClose { through: through.0 }),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> EntryV1 {
+        EntryV1 {
+            seq: 7,
+            recorded_at: "2026-11-28T00:00:00Z".into(),
+            operator: "会计".into(),
+            source: "payments.csv:3".into(),
+            prev_hash: [9; HASH_BYTES],
+            body: BodyV1::Opening { year: 2022, fund: "gov_fund".into(), function_code: "2290402".into(), function_name: None, amount: Fen(123456789) },
+        }
+    }
+
+    #[test]
+    fn amounts_round_trip_exactly_through_postcard_and_json() {
+        let entry = sample();
+        assert_eq!(decode_payload(&encode_payload(&entry)).unwrap(), entry);
+        let json = serde_json::to_string(&entry).unwrap();
+        assert!(json.contains("\"amount\":\"1234567.89\""), "{json}");
+        assert_eq!(serde_json::from_str::<EntryV1>(&json).unwrap(), entry);
+    }
+
+    #[test]
+    fn newer_versions_are_refused_and_damage_is_reported() {
+        assert!(matches!(split(&[FORMAT_VERSION + 1; 40]), Err(DecodeError::NewerVersion(_))));
+        assert!(matches!(split(&[]), Err(DecodeError::Empty)));
+        assert!(decode_payload(&[0xff; 3]).is_err());
+    }
+}
