@@ -1,1 +1,208 @@
-fn main() {}
+//! taizhang: the command-line program. Parses, wires the crates together, prints. No business rules.
+
+mod cli;
+mod demo;
+mod export;
+mod output;
+mod posting;
+mod reports;
+
+use std::fs::File;
+use std::io::BufReader;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+use taizhang_core::classify::{classify, Figures};
+use taizhang_core::{Industry, Kind};
+use taizhang_store::{EntryLine, HashAlgo, Ledger, UnitNames};
+
+use cli::{BondCommand, Cli, Command, LogFormat, Report};
+use posting::Misuse;
+use reports::ReportRequest;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) if e.downcast_ref::<Misuse>().is_some() => {
+            eprintln!("用法错误：{e}");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("错误：{e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Runs one command; `Ok(false)` is a refusal or failed check that has already been explained.
+fn run(cli: Cli) -> anyhow::Result<bool> {
+    let path = cli.ledger.as_path();
+    let quiet = cli.quiet;
+    match cli.command {
+        Command::Init { unit, short_name, hash } => {
+            let algo = HashAlgo::parse(&hash).ok_or_else(|| Misuse(format!("未知的哈希算法“{hash}”（可选 sm3、sha256）")))?;
+            let short = short_name.unwrap_or_else(|| unit.clone());
+            Ledger::init(path, UnitNames { full: unit, short }, algo)?;
+            if !quiet {
+                eprintln!("已新建台账 {}（哈希算法 {}）", path.display(), algo.name());
+            }
+            Ok(true)
+        }
+        Command::Import { paths, kind, who, strict } => {
+            let kind = kind.map(|k| parse_kind(&k)).transpose()?;
+            let ledger = Ledger::open(path)?;
+            let (committed, tally) = posting::import(&ledger, &paths, kind, &operator(who.operator), strict, quiet)?;
+            Ok(tally.report(committed, quiet))
+        }
+        Command::Post { kind, fields, who, strict } => {
+            let kind = parse_kind(&kind)?;
+            let ledger = Ledger::open(path)?;
+            let (committed, tally) = posting::post_options(&ledger, kind, &fields, &operator(who.operator), strict)?;
+            Ok(tally.report(committed, quiet))
+        }
+        Command::Reverse { voucher, date, reason, who } => {
+            let ledger = Ledger::open(path)?;
+            let fields = [("voucher_no", voucher), ("date", date), ("reason", reason)];
+            let (committed, tally) = posting::post_one(&ledger, Kind::Reversal, &fields, &operator(who.operator), false)?;
+            Ok(tally.report(committed, quiet))
+        }
+        Command::Close { through, who } => {
+            let ledger = Ledger::open(path)?;
+            let (committed, tally) = posting::post_one(&ledger, Kind::Close, &[("through", through)], &operator(who.operator), false)?;
+            Ok(tally.report(committed, quiet))
+        }
+        Command::Log { from, format } => log(&Ledger::open(path)?, from, format),
+        Command::Verify { expect_head } => verify(&Ledger::open(path)?, expect_head.as_deref()),
+        Command::Report(report) => {
+            let request = match report {
+                Report::Table7 { year, format } => ReportRequest::Table7 { year, format },
+                Report::Procurement { year, format, small_micro_share_of } => ReportRequest::Procurement { year, format, share_of: small_micro_share_of },
+                Report::BondUse { quarter, format } => ReportRequest::BondUse { quarter, format },
+                Report::Contracts { year, format } => ReportRequest::Contracts { year, format },
+            };
+            reports::run(&Ledger::open(path)?, request)?;
+            Ok(true)
+        }
+        Command::Bond(BondCommand::Schedule { code, format }) => {
+            reports::run(&Ledger::open(path)?, ReportRequest::Schedule { code, format })?;
+            Ok(true)
+        }
+        Command::Classify { industry, people, revenue, assets } => classify_command(&industry, people, revenue, assets),
+        Command::Export { year, out } => export::run(&Ledger::open(path)?, year, &out, quiet),
+        Command::Backup { out } => {
+            Ledger::open(path)?.backup(&out)?;
+            if !quiet {
+                eprintln!("已备份到 {}", out.display());
+            }
+            Ok(true)
+        }
+        Command::Archive { out } => {
+            let ledger = Ledger::open(path)?;
+            let mut file = std::io::BufWriter::new(File::create(&out)?);
+            let count = ledger.archive(&mut file)?;
+            std::io::Write::flush(&mut file)?;
+            file.get_ref().sync_all()?;
+            if !quiet {
+                eprintln!("已归档 {count} 条记录到 {}", out.display());
+            }
+            Ok(true)
+        }
+        Command::Restore { file } => {
+            let ledger = Ledger::restore(path, BufReader::new(File::open(&file)?))?;
+            let head = ledger.head()?;
+            if !quiet {
+                eprintln!("已由 {} 重建台账 {}：{} 条记录，链头 {}", file.display(), path.display(), head.count, taizhang_store::hash::hex(&head.hash));
+            }
+            Ok(true)
+        }
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "taizhang", &mut out);
+            output::out(&String::from_utf8_lossy(&out));
+            Ok(true)
+        }
+        Command::Demo => demo::run(),
+    }
+}
+
+fn parse_kind(word: &str) -> Result<Kind, Misuse> {
+    Kind::parse(word)
+        .filter(|k| taizhang_interchange::columns::FILE_KINDS.contains(k))
+        .ok_or_else(|| Misuse(format!("未知的种类“{word}”（可选：catalog bond contract amendment opening receipt payment）")))
+}
+
+/// The operator: as given, else the OS user.
+fn operator(given: Option<String>) -> String {
+    given
+        .or_else(|| std::env::var("USER").ok())
+        .or_else(|| std::env::var("USERNAME").ok())
+        .unwrap_or_else(|| "未知".to_string())
+}
+
+fn log(ledger: &Ledger, from: u64, format: LogFormat) -> anyhow::Result<bool> {
+    let mut text = String::new();
+    ledger.for_each_entry(from, |posted| {
+        let line = EntryLine::of(&posted);
+        match format {
+            LogFormat::Json => text.push_str(&serde_json::to_string(&line).expect("entries serialize")),
+            LogFormat::Table => text.push_str(&format!(
+                "{:>6}  {}  {:<8} {}  {}  {}",
+                line.seq,
+                line.recorded_at,
+                posted.body.kind().label(),
+                posted.body.key().describe(),
+                line.operator,
+                line.source
+            )),
+        }
+        text.push('\n');
+        if text.len() > 1 << 16 {
+            output::out(&std::mem::take(&mut text));
+        }
+        true
+    })?;
+    output::out(&text);
+    Ok(true)
+}
+
+/// Prints the verification; false when anything is wrong.
+pub fn verify(ledger: &Ledger, expect_head: Option<&str>) -> anyhow::Result<bool> {
+    let v = ledger.verify()?;
+    output::out(&format!("记录数：{}\n链头哈希（{}）：{}\n", v.count, ledger.algo().name(), v.head_hash));
+    let mut sound = v.is_sound();
+    for problem in &v.problems {
+        eprintln!("问题：{problem}");
+    }
+    if let Some(seq) = v.first_bad_seq {
+        eprintln!("第一个有问题的记录：第 {seq} 条");
+    }
+    if let Some(expected) = expect_head {
+        if !expected.trim().eq_ignore_ascii_case(&v.head_hash) {
+            eprintln!("链头与期望不符：期望 {expected}，实为 {}（最新的记录被截去或台账被替换？）", v.head_hash);
+            sound = false;
+        }
+    }
+    if sound {
+        eprintln!("校验通过。");
+    } else {
+        eprintln!("校验未通过。");
+    }
+    Ok(sound)
+}
+
+fn classify_command(industry: &str, people: Option<u64>, revenue: Option<String>, assets: Option<String>) -> anyhow::Result<bool> {
+    let industry = Industry::parse(industry).map_err(Misuse)?;
+    let number = |text: Option<String>, what: &str| -> Result<Option<rust_decimal::Decimal>, Misuse> {
+        text.map(|t| t.replace(',', "").parse().map_err(|_| Misuse(format!("{what}“{t}”不是数（万元）")))).transpose()
+    };
+    let figures = Figures { people, revenue: number(revenue, "营业收入")?, assets: number(assets, "资产总额")? };
+    match classify(industry, &figures) {
+        Ok(size) => {
+            output::out(&format!("{size}\n"));
+            Ok(true)
+        }
+        Err(message) => Err(Misuse(message).into()),
+    }
+}

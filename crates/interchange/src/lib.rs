@@ -13,3 +13,4 @@ pub use import::{collect, ImportFile, Problem, Row};
 pub use parse::{Cells, Parsed};
 pub mod layout;
 pub mod reports;
+pub mod xlsx;

@@ -373,6 +373,15 @@ impl<'t> Writer<'t> {
         self.head.count
     }
 
+    pub fn head_hash(&self) -> [u8; HASH_BYTES] {
+        self.head.hash
+    }
+
+    /// Abandons the batch for a reason the caller found (restore: a broken archive).
+    pub fn fail(&mut self, error: StoreError) {
+        self.failure.get_or_insert(error);
+    }
+
     fn append(&mut self, source: &str, body: &Body) -> Result<u64, StoreError> {
         let seq = self.head.count + 1;
         let record = EntryV1 {

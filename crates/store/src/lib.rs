@@ -6,12 +6,14 @@
 //! process leaves the file as it was before or after the batch. Stored record types live only here
 //! ([`record`]) and convert to and from the core types at this boundary.
 
+mod archive;
 pub mod hash;
 mod keys;
 mod ledger;
 pub mod record;
 mod verify;
 
+pub use archive::EntryLine;
 pub use hash::HashAlgo;
 pub use ledger::{Head, Header, Ledger, Offered, Posted, UnitNames, Writer};
 pub use verify::Verification;

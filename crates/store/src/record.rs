@@ -86,7 +86,7 @@ pub struct EntryV1 {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum BodyV1 {
     Bond {
         bond_code: String,

@@ -1,0 +1,122 @@
+//! The archive: the whole log as JSON Lines, the format that outlives any database.
+//!
+//! The first line describes the ledger (`{"taizhang_archive": 1, "header": …, "count": …,
+//! "head_hash": …}`); every other line is one entry with every field and both hashes, amounts as
+//! "1234.50". `restore` rebuilds a ledger from it, recomputing each hash from the fields: an archive
+//! changed anywhere is refused.
+
+use std::io::{BufRead, Write};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::hash::{hex, unhex, HashAlgo};
+use crate::ledger::{Header, Ledger, Posted};
+use crate::record::{BodyV1, EntryV1, HASH_BYTES};
+use crate::StoreError;
+
+pub const ARCHIVE_VERSION: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+struct ArchiveHead {
+    taizhang_archive: u32,
+    header: Header,
+    count: u64,
+    head_hash: String,
+}
+
+/// One entry as a JSON line; `log --format json` prints the same.
+#[derive(Serialize, Deserialize)]
+pub struct EntryLine {
+    pub seq: u64,
+    pub kind: String,
+    pub recorded_at: String,
+    pub operator: String,
+    pub source: String,
+    pub prev_hash: String,
+    pub hash: String,
+    pub body: BodyV1,
+}
+
+impl EntryLine {
+    pub fn of(posted: &Posted) -> EntryLine {
+        let r = &posted.record;
+        EntryLine {
+            seq: r.seq,
+            kind: posted.body.kind().key().to_string(),
+            recorded_at: r.recorded_at.clone(),
+            operator: r.operator.clone(),
+            source: r.source.clone(),
+            prev_hash: hex(&r.prev_hash),
+            hash: hex(&posted.hash),
+            body: r.body.clone(),
+        }
+    }
+
+    fn into_record(self) -> Result<(EntryV1, [u8; HASH_BYTES]), String> {
+        let hash = |text: &str| unhex(text).and_then(|b| <[u8; HASH_BYTES]>::try_from(b).ok()).ok_or_else(|| format!("“{text}”不是哈希"));
+        let record = EntryV1 { seq: self.seq, recorded_at: self.recorded_at, operator: self.operator, source: self.source, prev_hash: hash(&self.prev_hash)?, body: self.body };
+        Ok((record, hash(&self.hash)?))
+    }
+}
+
+impl Ledger {
+    /// Writes the archive; returns the number of entries.
+    pub fn archive(&self, out: &mut impl Write) -> Result<u64, StoreError> {
+        let head = self.head()?;
+        let first = ArchiveHead { taizhang_archive: ARCHIVE_VERSION, header: self.header().clone(), count: head.count, head_hash: hex(&head.hash) };
+        let io = |e: std::io::Error| StoreError::Io(e.to_string());
+        writeln!(out, "{}", serde_json::to_string(&first).expect("the head serializes")).map_err(io)?;
+        let mut failure = None;
+        self.for_each_entry(1, |posted| {
+            let line = serde_json::to_string(&EntryLine::of(&posted)).expect("entries serialize");
+            failure = writeln!(out, "{line}").err();
+            failure.is_none()
+        })?;
+        match failure {
+            Some(e) => Err(io(e)),
+            None => Ok(head.count),
+        }
+    }
+
+    /// Creates a ledger at `path` from an archive, checking every hash and link as it goes. On any
+    /// failure the new file is removed and nothing is left behind.
+    pub fn restore(path: &Path, archive: impl BufRead) -> Result<Ledger, StoreError> {
+        let mut lines = archive.lines().enumerate();
+        let bad = |line: usize, message: String| StoreError::Corrupt(format!("归档第 {} 行：{message}", line + 1));
+        let (_, first) = lines.next().ok_or_else(|| StoreError::Corrupt("归档为空".into()))?;
+        let first = first.map_err(|e| StoreError::Io(e.to_string()))?;
+        let head: ArchiveHead = serde_json::from_str(&first).map_err(|e| bad(0, format!("不是 taizhang 归档的首行（{e}）")))?;
+        if head.taizhang_archive > ARCHIVE_VERSION {
+            return Err(StoreError::NewerFormat(head.taizhang_archive));
+        }
+        let algo = HashAlgo::parse(&head.header.hash).ok_or_else(|| bad(0, format!("未知的哈希算法 {}", head.header.hash)))?;
+        let ledger = Ledger::init(path, head.header.unit.clone(), algo)?;
+        let result = ledger.write_batch("restore", |writer| {
+            for (number, line) in lines.by_ref() {
+                let parsed = line
+                    .map_err(|e| StoreError::Io(e.to_string()))
+                    .and_then(|l| serde_json::from_str::<EntryLine>(&l).map_err(|e| bad(number, e.to_string())))
+                    .and_then(|entry| entry.into_record().map_err(|m| bad(number, m)))
+                    .and_then(|(record, hash)| writer.restore(record, hash).map_err(|e| bad(number, e.to_string())));
+                if let Err(e) = parsed {
+                    writer.fail(e);
+                    return false;
+                }
+            }
+            let complete = writer.posted_count() == head.count && hex(&writer.head_hash()) == head.head_hash;
+            if !complete {
+                writer.fail(StoreError::Corrupt(format!("归档首行记载 {} 条、链头 {}，与内容不符（归档被截断？）", head.count, head.head_hash)));
+            }
+            complete
+        });
+        match result.and_then(|committed| if committed { Ok(()) } else { Err(StoreError::Corrupt("归档未能恢复".into())) }) {
+            Ok(()) => Ok(ledger),
+            Err(e) => {
+                drop(ledger);
+                let _ = std::fs::remove_file(path);
+                Err(e)
+            }
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! Wiring for everything that writes: import, post, reverse, close, restore. Files are read and rows
+//! parsed by the interchange crate, checked and appended by the store; this module only carries rows
+//! from one to the other and tells the user what happened.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use taizhang_core::rules::{FieldError, Refusal};
+use taizhang_core::{Body, Kind};
+use taizhang_interchange::{columns, parse, Cells, ImportFile, Problem};
+use taizhang_store::{Ledger, Offered, Writer};
+
+/// Rows between progress updates; a bar appears only on a terminal and only for large imports.
+const PROGRESS_EVERY_ROWS: u64 = 4096;
+
+/// What a batch did.
+#[derive(Default, Debug)]
+pub struct Tally {
+    pub posted: u64,
+    pub already: u64,
+    pub problems: Vec<Problem>,
+    pub warnings: Vec<Problem>,
+}
+
+impl Tally {
+    /// Records one offer's outcome; problems go to the list, named by `name`.
+    fn record(&mut self, outcome: Result<Offered, Refusal>, name: impl Fn(&FieldError) -> Problem) {
+        match outcome {
+            Ok(Offered::Posted(_)) => self.posted += 1,
+            Ok(Offered::AlreadyPosted) => self.already += 1,
+            Err(Refusal::Invalid(errors)) => self.problems.extend(errors.iter().map(name)),
+            Err(Refusal::Lookup(message)) => self.problems.push(name(&FieldError::new("", message))),
+        }
+    }
+
+    /// Prints the outcome to stderr; returns whether the batch was committed.
+    pub fn report(&self, committed: bool, quiet: bool) -> bool {
+        for w in &self.warnings {
+            eprintln!("警告：{w}");
+        }
+        for p in &self.problems {
+            eprintln!("{p}");
+        }
+        if !committed {
+            eprintln!("已拒绝：共 {} 处问题，台账未作任何改动。", self.problems.len().max(1));
+        } else if !quiet {
+            eprintln!("完成：新记账 {} 条，已存在 {} 条（跳过），拒绝 0 条。", self.posted, self.already);
+        }
+        committed
+    }
+}
+
+/// Imports files and folders as one batch.
+pub fn import(ledger: &Ledger, paths: &[PathBuf], kind: Option<Kind>, operator: &str, strict: bool, quiet: bool) -> anyhow::Result<(bool, Tally)> {
+    let files = match taizhang_interchange::collect(paths, kind) {
+        Ok(files) => files,
+        Err(problems) => return Ok((false, Tally { problems, ..Tally::default() })),
+    };
+    let progress = progress_bar(quiet);
+    let mut tally = Tally::default();
+    let committed = ledger.write_batch(operator, |writer| {
+        for file in &files {
+            import_file(writer, file, strict, &mut tally, &progress);
+        }
+        tally.problems.is_empty()
+    })?;
+    progress.finish_and_clear();
+    Ok((committed, tally))
+}
+
+fn import_file(writer: &mut Writer<'_>, file: &ImportFile, strict: bool, tally: &mut Tally, progress: &ProgressBar) {
+    let rows = match file.rows() {
+        Ok(rows) => rows,
+        Err(problem) => return tally.problems.push(problem),
+    };
+    let mut seen = 0u64;
+    for row in rows {
+        seen += 1;
+        if seen % PROGRESS_EVERY_ROWS == 0 {
+            progress.set_position(writer.posted_count());
+        }
+        let name = |e: &FieldError| file.problem(row.line, e);
+        let parsed = match row.parsed {
+            Ok(parsed) => parsed,
+            Err(errors) => {
+                tally.problems.extend(errors.iter().map(name));
+                continue;
+            }
+        };
+        let warnings = parsed.warnings.iter().map(name);
+        if strict {
+            tally.problems.extend(warnings);
+        } else {
+            tally.warnings.extend(warnings);
+        }
+        let outcome = writer.offer(&format!("{}:{}", file.name, row.line), parsed.body);
+        tally.record(outcome, name);
+    }
+    if seen == 0 {
+        tally.problems.push(Problem { file: file.name.clone(), line: 1, column: String::new(), message: "只有表头，没有数据行".into() });
+    }
+}
+
+fn progress_bar(quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(ProgressStyle::with_template("{spinner} 已处理 {pos} 条 {elapsed}").expect("a valid template"));
+    bar
+}
+
+/// The cells of one `post` command: `--voucher-no X` pairs by column key.
+struct OptionCells(HashMap<String, String>);
+
+impl Cells for OptionCells {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(|s| s.trim()).filter(|s| !s.is_empty())
+    }
+}
+
+/// A malformed command line: exit status 2.
+#[derive(Debug)]
+pub struct Misuse(pub String);
+
+impl std::fmt::Display for Misuse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Misuse {}
+
+/// Reads `--column value` pairs against the columns of a kind.
+fn option_cells(kind: Kind, fields: &[String]) -> Result<OptionCells, Misuse> {
+    let mut cells = HashMap::new();
+    let mut iter = fields.iter();
+    while let Some(flag) = iter.next() {
+        let (name, inline) = match flag.strip_prefix("--") {
+            Some(rest) => rest.split_once('=').map_or((rest, None), |(n, v)| (n, Some(v.to_string()))),
+            None => return Err(Misuse(format!("“{flag}”不是选项（应为 --列名 值）"))),
+        };
+        let key = name.replace('-', "_");
+        if columns::columns(kind).iter().all(|c| c.key != key) {
+            let known: Vec<String> = columns::columns(kind).iter().map(|c| format!("--{}", c.key.replace('_', "-"))).collect();
+            return Err(Misuse(format!("{}没有选项 --{name}（可用：{}）", kind.label(), known.join(" "))));
+        }
+        let value = match inline {
+            Some(v) => v,
+            None => iter.next().cloned().ok_or_else(|| Misuse(format!("--{name} 缺少值")))?,
+        };
+        cells.insert(key, value);
+    }
+    Ok(OptionCells(cells))
+}
+
+/// Posts one entry typed on the command line (post, reverse, close).
+pub fn post_one(ledger: &Ledger, kind: Kind, fields: &[(&str, String)], operator: &str, strict: bool) -> anyhow::Result<(bool, Tally)> {
+    let cells = OptionCells(fields.iter().map(|(k, v)| (k.to_string(), v.clone())).collect());
+    post_cells(ledger, kind, &cells, operator, strict)
+}
+
+/// `post KIND --column value …`.
+pub fn post_options(ledger: &Ledger, kind: Kind, fields: &[String], operator: &str, strict: bool) -> anyhow::Result<(bool, Tally)> {
+    let cells = option_cells(kind, fields)?;
+    post_cells(ledger, kind, &cells, operator, strict)
+}
+
+fn post_cells(ledger: &Ledger, kind: Kind, cells: &OptionCells, operator: &str, strict: bool) -> anyhow::Result<(bool, Tally)> {
+    let name = |e: &FieldError| {
+        let column = if e.column.is_empty() { String::new() } else { format!("--{}", e.column.replace('_', "-")) };
+        Problem { file: "命令行".into(), line: 1, column, message: e.message.clone() }
+    };
+    let mut tally = Tally::default();
+    let parsed = match parse::parse(kind, cells) {
+        Ok(parsed) => parsed,
+        Err(errors) => {
+            tally.problems.extend(errors.iter().map(name));
+            return Ok((false, tally));
+        }
+    };
+    let warnings: Vec<Problem> = parsed.warnings.iter().map(name).collect();
+    if strict {
+        tally.problems.extend(warnings);
+    } else {
+        tally.warnings.extend(warnings);
+    }
+    let body: Body = parsed.body;
+    let committed = ledger.write_batch(operator, |writer| {
+        let outcome = writer.offer("命令行", body);
+        tally.record(outcome, name);
+        tally.problems.is_empty()
+    })?;
+    Ok((committed, tally))
+}
