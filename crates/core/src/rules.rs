@@ -80,7 +80,7 @@ pub fn check(body: Body, known: &impl Known) -> Result<Verdict, Refusal> {
         } else if existing == body {
             Ok(Verdict::AlreadyPosted)
         } else {
-            Err(invalid(body.key_column(), format!("{}已记账且内容不同（冲突）；如需更正请先冲销", body.key().describe())))
+            Err(invalid(body.key_column(), conflict_message(&existing, &body)))
         };
     }
     let mut errors = Vec::new();
@@ -90,6 +90,14 @@ pub fn check(body: Body, known: &impl Known) -> Result<Verdict, Refusal> {
         Ok(Verdict::Post(body))
     } else {
         Err(Refusal::Invalid(errors))
+    }
+}
+
+fn conflict_message(existing: &Body, new: &Body) -> String {
+    match (existing, new) {
+        (Body::Catalog(old), Body::Catalog(new)) => format!("科目 {} 已名为“{}”，不能改为“{}”", old.code, old.name, new.name),
+        (Body::Reversal(_), Body::Reversal(r)) => format!("凭证号 {} 已冲销过，不能再次冲销", r.voucher_no),
+        _ => format!("{}已记账且内容不同（冲突）；如需更正请先冲销", new.key().describe()),
     }
 }
 
