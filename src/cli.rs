@@ -5,11 +5,22 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser, Debug)]
-#[command(name = "taizhang", version, about = "专项债与政府采购项目台账：记账、季度专项债券使用情况、年终部门决算表7与政府采购支出情况")]
-#[command(after_help = "示例：\n  taizhang init --unit 武汉市青山区大数据中心 --short-name 青山区大数据中心\n  taizhang import ledger-data/qingshan-2022/\n  taizhang report table7 --year 2022")]
+#[command(
+    name = "taizhang",
+    version,
+    about = "专项债与政府采购项目台账：记账、季度专项债券使用情况、年终部门决算表7与政府采购支出情况"
+)]
+#[command(
+    after_help = "示例：\n  taizhang init --unit 武汉市青山区大数据中心 --short-name 青山区大数据中心\n  taizhang import ledger-data/qingshan-2022/\n  taizhang report table7 --year 2022"
+)]
 pub struct Cli {
     /// 台账文件路径（默认取环境变量 TAIZHANG_LEDGER，否则 ./taizhang.ledger）
-    #[arg(long, global = true, env = "TAIZHANG_LEDGER", default_value = "taizhang.ledger")]
+    #[arg(
+        long,
+        global = true,
+        env = "TAIZHANG_LEDGER",
+        default_value = "taizhang.ledger"
+    )]
     pub ledger: PathBuf,
     /// 不打印进度和汇总（拒绝原因照常打印）
     #[arg(long, short, global = true)]
@@ -21,7 +32,9 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// 新建台账（文件已存在则拒绝）
-    #[command(after_help = "示例：taizhang init --unit 武汉市青山区大数据中心 --short-name 青山区大数据中心")]
+    #[command(
+        after_help = "示例：taizhang init --unit 武汉市青山区大数据中心 --short-name 青山区大数据中心"
+    )]
     Init {
         /// 单位全称（表格用）
         #[arg(long, default_value = "本单位")]
@@ -34,7 +47,9 @@ pub enum Command {
         hash: String,
     },
     /// 导入 CSV 文件或文件夹：一次导入为一个整体，任何一行有错则全部不记账
-    #[command(after_help = "示例：taizhang import 合同.csv 支出.csv\n      taizhang import ledger-data/qingshan-2022/ --operator 张会计")]
+    #[command(
+        after_help = "示例：taizhang import 合同.csv 支出.csv\n      taizhang import ledger-data/qingshan-2022/ --operator 张会计"
+    )]
     Import {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
@@ -48,7 +63,9 @@ pub enum Command {
         strict: bool,
     },
     /// 逐笔记账：一行导入文件的内容写成选项
-    #[command(after_help = "示例：taizhang post payment --voucher-no 记-2023-015 --date 2023-03-15 --fund 政府性基金预算 \\\n        --function-code 2290402 --expense-type 项目支出 --amount 120000 --payee 某公司")]
+    #[command(
+        after_help = "示例：taizhang post payment --voucher-no 记-2023-015 --date 2023-03-15 --fund 政府性基金预算 \\\n        --function-code 2290402 --expense-type 项目支出 --amount 120000 --payee 某公司"
+    )]
     Post {
         /// 种类：receipt payment contract amendment bond opening catalog
         kind: String,
@@ -61,7 +78,9 @@ pub enum Command {
         strict: bool,
     },
     /// 红字冲销一笔已记账的收入或支出
-    #[command(after_help = "示例：taizhang reverse --voucher 记-2022-101 --date 2023-01-10 --reason 金额录入错误")]
+    #[command(
+        after_help = "示例：taizhang reverse --voucher 记-2022-101 --date 2023-01-10 --reason 金额录入错误"
+    )]
     Reverse {
         #[arg(long)]
         voucher: String,
@@ -88,7 +107,9 @@ pub enum Command {
         format: LogFormat,
     },
     /// 校验哈希链与全部不变量，打印链头哈希与记录数
-    #[command(after_help = "示例：taizhang verify --expect-head 3f2a…（导出清单 manifest.json 中记录的链头）")]
+    #[command(
+        after_help = "示例：taizhang verify --expect-head 3f2a…（导出清单 manifest.json 中记录的链头）"
+    )]
     Verify {
         #[arg(long)]
         expect_head: Option<String>,
@@ -100,7 +121,9 @@ pub enum Command {
     #[command(subcommand)]
     Bond(BondCommand),
     /// 按工信部联企业〔2011〕300号划型
-    #[command(after_help = "示例：taizhang classify --industry 软件和信息技术服务业 --people 120 --revenue 3000")]
+    #[command(
+        after_help = "示例：taizhang classify --industry 软件和信息技术服务业 --people 120 --revenue 3000"
+    )]
     Classify {
         #[arg(long)]
         industry: String,
@@ -158,7 +181,9 @@ pub enum Report {
         format: Format,
     },
     /// 政府采购支出情况
-    #[command(after_help = "示例：taizhang report procurement --year 2022 --format text --small-micro-share-of total")]
+    #[command(
+        after_help = "示例：taizhang report procurement --year 2022 --format text --small-micro-share-of total"
+    )]
     Procurement {
         #[arg(long)]
         year: i32,

@@ -2,17 +2,29 @@
 
 use taizhang_store::{HashAlgo, Ledger, UnitNames};
 
-use crate::reports::{self, ReportRequest};
 use crate::cli::{Format, ShareOf};
 use crate::output::out;
 use crate::posting;
+use crate::reports::{self, ReportRequest};
 
 /// The example's files, compiled in so that the demo runs from anywhere.
 const EXAMPLE: [(&str, &str); 4] = [
-    ("bonds.csv", include_str!("../ledger-data/qingshan-2022/bonds.csv")),
-    ("contracts.csv", include_str!("../ledger-data/qingshan-2022/contracts.csv")),
-    ("receipts.csv", include_str!("../ledger-data/qingshan-2022/receipts.csv")),
-    ("payments.csv", include_str!("../ledger-data/qingshan-2022/payments.csv")),
+    (
+        "bonds.csv",
+        include_str!("../ledger-data/qingshan-2022/bonds.csv"),
+    ),
+    (
+        "contracts.csv",
+        include_str!("../ledger-data/qingshan-2022/contracts.csv"),
+    ),
+    (
+        "receipts.csv",
+        include_str!("../ledger-data/qingshan-2022/receipts.csv"),
+    ),
+    (
+        "payments.csv",
+        include_str!("../ledger-data/qingshan-2022/payments.csv"),
+    ),
 ];
 
 pub fn run() -> anyhow::Result<bool> {
@@ -23,7 +35,10 @@ pub fn run() -> anyhow::Result<bool> {
         std::fs::write(data.join(name), text)?;
     }
     let ledger_path = dir.path().join("demo.ledger");
-    let unit = UnitNames { full: "武汉市青山区大数据中心".into(), short: "青山区大数据中心".into() };
+    let unit = UnitNames {
+        full: "武汉市青山区大数据中心".into(),
+        short: "青山区大数据中心".into(),
+    };
     let ledger = Ledger::init(&ledger_path, unit, HashAlgo::Sm3)?;
     section("1. 导入随附示例（ledger-data/qingshan-2022）");
     let (committed, tally) = posting::import(&ledger, &[data.clone()], None, "demo", false, false)?;
@@ -33,10 +48,39 @@ pub fn run() -> anyhow::Result<bool> {
     section("2. 再导入一次：已记账的行跳过，不重复记账");
     let (committed, tally) = posting::import(&ledger, &[data], None, "demo", false, false)?;
     tally.report(committed, false);
-    show(&ledger, "3. 表7 政府性基金预算财政拨款收入支出决算表", ReportRequest::Table7 { year: 2022, format: Format::Table })?;
-    show(&ledger, "4. 第三部分 七 的文字说明", ReportRequest::Table7 { year: 2022, format: Format::Text })?;
-    show(&ledger, "5. 政府采购支出情况", ReportRequest::Procurement { year: 2022, format: Format::Text, share_of: ShareOf::Sme })?;
-    show(&ledger, "6. 专项债券资金使用情况（2022Q4）", ReportRequest::BondUse { quarter: "2022Q4".into(), format: Format::Table })?;
+    show(
+        &ledger,
+        "3. 表7 政府性基金预算财政拨款收入支出决算表",
+        ReportRequest::Table7 {
+            year: 2022,
+            format: Format::Table,
+        },
+    )?;
+    show(
+        &ledger,
+        "4. 第三部分 七 的文字说明",
+        ReportRequest::Table7 {
+            year: 2022,
+            format: Format::Text,
+        },
+    )?;
+    show(
+        &ledger,
+        "5. 政府采购支出情况",
+        ReportRequest::Procurement {
+            year: 2022,
+            format: Format::Text,
+            share_of: ShareOf::Sme,
+        },
+    )?;
+    show(
+        &ledger,
+        "6. 专项债券资金使用情况（2022Q4）",
+        ReportRequest::BondUse {
+            quarter: "2022Q4".into(),
+            format: Format::Table,
+        },
+    )?;
     section("7. 校验哈希链与不变量");
     let sound = crate::verify(&ledger, None)?;
     Ok(sound)

@@ -23,21 +23,41 @@ pub fn run(ledger: &Ledger, year: i32, out: &Path, quiet: bool) -> anyhow::Resul
     let t = table7::table7(&facts, year);
     let p = procurement::procurement(&facts, year);
     let mut sheets: Vec<(String, String, Sheet)> = vec![
-        ("表7".into(), format!("{year}-table7.csv"), layout::table7_sheet(&t, &unit)),
-        ("政府采购".into(), format!("{year}-procurement.csv"), layout::procurement_sheet(&p, &unit)),
+        (
+            "表7".into(),
+            format!("{year}-table7.csv"),
+            layout::table7_sheet(&t, &unit),
+        ),
+        (
+            "政府采购".into(),
+            format!("{year}-procurement.csv"),
+            layout::procurement_sheet(&p, &unit),
+        ),
     ];
     for number in 1..=4 {
         let q = Quarter { year, number };
-        sheets.push((format!("专项债券{q}"), format!("{q}-bond-use.csv"), layout::bond_use_sheet(&bond::bond_use(&facts, q), &unit)));
+        sheets.push((
+            format!("专项债券{q}"),
+            format!("{q}-bond-use.csv"),
+            layout::bond_use_sheet(&bond::bond_use(&facts, q), &unit),
+        ));
     }
     let rows = contracts::contracts(&facts, year);
-    sheets.push(("合同执行".into(), format!("{year}-contracts.csv"), layout::contracts_sheet(year, &rows, &unit)));
+    sheets.push((
+        "合同执行".into(),
+        format!("{year}-contracts.csv"),
+        layout::contracts_sheet(year, &rows, &unit),
+    ));
     let mut codes: Vec<&str> = facts.bonds.iter().map(|b| b.terms.code.as_str()).collect();
     codes.dedup();
     for code in codes {
         if let Some((terms, face)) = bond::bond_face(&facts, code) {
             let coupons = bond::schedule(&terms, face);
-            sheets.push((format!("还本付息{code}"), format!("schedule-{code}.csv"), layout::schedule_sheet(code, &terms.name, face, &coupons)));
+            sheets.push((
+                format!("还本付息{code}"),
+                format!("schedule-{code}.csv"),
+                layout::schedule_sheet(code, &terms.name, face, &coupons),
+            ));
         }
     }
 
@@ -47,18 +67,34 @@ pub fn run(ledger: &Ledger, year: i32, out: &Path, quiet: bool) -> anyhow::Resul
         files.push(file.clone());
     }
     let texts = [
-        (format!("{year}-table7.txt"), layout::table7_text(&t, &unit, &table7::purposes_by_lei(&facts, year))),
-        (format!("{year}-procurement.txt"), layout::procurement_text(&p, &unit, share)),
-        (format!("{year}-table7.json"), serde_json::to_string_pretty(&layout::table7_json(&t, &unit))?),
-        (format!("{year}-procurement.json"), serde_json::to_string_pretty(&layout::procurement_json(&p, &unit, share))?),
+        (
+            format!("{year}-table7.txt"),
+            layout::table7_text(&t, &unit, &table7::purposes_by_lei(&facts, year)),
+        ),
+        (
+            format!("{year}-procurement.txt"),
+            layout::procurement_text(&p, &unit, share),
+        ),
+        (
+            format!("{year}-table7.json"),
+            serde_json::to_string_pretty(&layout::table7_json(&t, &unit))?,
+        ),
+        (
+            format!("{year}-procurement.json"),
+            serde_json::to_string_pretty(&layout::procurement_json(&p, &unit, share))?,
+        ),
     ];
     for (file, text) in &texts {
         std::fs::write(out.join(file), format!("{text}\n"))?;
         files.push(file.clone());
     }
     let workbook = format!("{year}-决算报表.xlsx");
-    let named: Vec<(String, Sheet)> = sheets.into_iter().map(|(name, _, sheet)| (name, sheet)).collect();
-    xlsx::write_workbook(&named, &out.join(&workbook)).map_err(|e| anyhow::anyhow!("写 xlsx 失败：{e}"))?;
+    let named: Vec<(String, Sheet)> = sheets
+        .into_iter()
+        .map(|(name, _, sheet)| (name, sheet))
+        .collect();
+    xlsx::write_workbook(&named, &out.join(&workbook))
+        .map_err(|e| anyhow::anyhow!("写 xlsx 失败：{e}"))?;
     files.push(workbook);
 
     let manifest = json!({
@@ -70,9 +106,18 @@ pub fn run(ledger: &Ledger, year: i32, out: &Path, quiet: bool) -> anyhow::Resul
         "files": files,
         "verify_with": format!("taizhang verify --expect-head {}", hex(&head.hash)),
     });
-    std::fs::write(out.join("manifest.json"), serde_json::to_string_pretty(&manifest)?)?;
+    std::fs::write(
+        out.join("manifest.json"),
+        serde_json::to_string_pretty(&manifest)?,
+    )?;
     if !quiet {
-        eprintln!("已导出 {} 个文件到 {}（链头 {}，{} 条记录）", files.len() + 1, out.display(), hex(&head.hash), head.count);
+        eprintln!(
+            "已导出 {} 个文件到 {}（链头 {}，{} 条记录）",
+            files.len() + 1,
+            out.display(),
+            hex(&head.hash),
+            head.count
+        );
     }
     Ok(true)
 }

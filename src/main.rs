@@ -41,8 +41,13 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
     let path = cli.ledger.as_path();
     let quiet = cli.quiet;
     match cli.command {
-        Command::Init { unit, short_name, hash } => {
-            let algo = HashAlgo::parse(&hash).ok_or_else(|| Misuse(format!("未知的哈希算法“{hash}”（可选 sm3、sha256）")))?;
+        Command::Init {
+            unit,
+            short_name,
+            hash,
+        } => {
+            let algo = HashAlgo::parse(&hash)
+                .ok_or_else(|| Misuse(format!("未知的哈希算法“{hash}”（可选 sm3、sha256）")))?;
             let short = short_name.unwrap_or_else(|| unit.clone());
             Ledger::init(path, UnitNames { full: unit, short }, algo)?;
             if !quiet {
@@ -50,27 +55,62 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             }
             Ok(true)
         }
-        Command::Import { paths, kind, who, strict } => {
+        Command::Import {
+            paths,
+            kind,
+            who,
+            strict,
+        } => {
             let kind = kind.map(|k| parse_kind(&k)).transpose()?;
             let ledger = Ledger::open(path)?;
-            let (committed, tally) = posting::import(&ledger, &paths, kind, &operator(who.operator), strict, quiet)?;
+            let (committed, tally) = posting::import(
+                &ledger,
+                &paths,
+                kind,
+                &operator(who.operator),
+                strict,
+                quiet,
+            )?;
             Ok(tally.report(committed, quiet))
         }
-        Command::Post { kind, fields, who, strict } => {
+        Command::Post {
+            kind,
+            fields,
+            who,
+            strict,
+        } => {
             let kind = parse_kind(&kind)?;
             let ledger = Ledger::open(path)?;
-            let (committed, tally) = posting::post_options(&ledger, kind, &fields, &operator(who.operator), strict)?;
+            let (committed, tally) =
+                posting::post_options(&ledger, kind, &fields, &operator(who.operator), strict)?;
             Ok(tally.report(committed, quiet))
         }
-        Command::Reverse { voucher, date, reason, who } => {
+        Command::Reverse {
+            voucher,
+            date,
+            reason,
+            who,
+        } => {
             let ledger = Ledger::open(path)?;
             let fields = [("voucher_no", voucher), ("date", date), ("reason", reason)];
-            let (committed, tally) = posting::post_one(&ledger, Kind::Reversal, &fields, &operator(who.operator), false)?;
+            let (committed, tally) = posting::post_one(
+                &ledger,
+                Kind::Reversal,
+                &fields,
+                &operator(who.operator),
+                false,
+            )?;
             Ok(tally.report(committed, quiet))
         }
         Command::Close { through, who } => {
             let ledger = Ledger::open(path)?;
-            let (committed, tally) = posting::post_one(&ledger, Kind::Close, &[("through", through)], &operator(who.operator), false)?;
+            let (committed, tally) = posting::post_one(
+                &ledger,
+                Kind::Close,
+                &[("through", through)],
+                &operator(who.operator),
+                false,
+            )?;
             Ok(tally.report(committed, quiet))
         }
         Command::Log { from, format } => log(&Ledger::open(path)?, from, format),
@@ -78,7 +118,15 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
         Command::Report(report) => {
             let request = match report {
                 Report::Table7 { year, format } => ReportRequest::Table7 { year, format },
-                Report::Procurement { year, format, small_micro_share_of } => ReportRequest::Procurement { year, format, share_of: small_micro_share_of },
+                Report::Procurement {
+                    year,
+                    format,
+                    small_micro_share_of,
+                } => ReportRequest::Procurement {
+                    year,
+                    format,
+                    share_of: small_micro_share_of,
+                },
                 Report::BondUse { quarter, format } => ReportRequest::BondUse { quarter, format },
                 Report::Contracts { year, format } => ReportRequest::Contracts { year, format },
             };
@@ -86,10 +134,18 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             Ok(true)
         }
         Command::Bond(BondCommand::Schedule { code, format }) => {
-            reports::run(&Ledger::open(path)?, ReportRequest::Schedule { code, format })?;
+            reports::run(
+                &Ledger::open(path)?,
+                ReportRequest::Schedule { code, format },
+            )?;
             Ok(true)
         }
-        Command::Classify { industry, people, revenue, assets } => classify_command(&industry, people, revenue, assets),
+        Command::Classify {
+            industry,
+            people,
+            revenue,
+            assets,
+        } => classify_command(&industry, people, revenue, assets),
         Command::Export { year, out } => export::run(&Ledger::open(path)?, year, &out, quiet),
         Command::Backup { out } => {
             Ledger::open(path)?.backup(&out)?;
@@ -113,7 +169,13 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             let ledger = Ledger::restore(path, BufReader::new(File::open(&file)?))?;
             let head = ledger.head()?;
             if !quiet {
-                eprintln!("已由 {} 重建台账 {}：{} 条记录，链头 {}", file.display(), path.display(), head.count, taizhang_store::hash::hex(&head.hash));
+                eprintln!(
+                    "已由 {} 重建台账 {}：{} 条记录，链头 {}",
+                    file.display(),
+                    path.display(),
+                    head.count,
+                    taizhang_store::hash::hex(&head.hash)
+                );
             }
             Ok(true)
         }
@@ -146,7 +208,9 @@ fn log(ledger: &Ledger, from: u64, format: LogFormat) -> anyhow::Result<bool> {
     ledger.for_each_entry(from, |posted| {
         let line = EntryLine::of(&posted);
         match format {
-            LogFormat::Json => text.push_str(&serde_json::to_string(&line).expect("entries serialize")),
+            LogFormat::Json => {
+                text.push_str(&serde_json::to_string(&line).expect("entries serialize"))
+            }
             LogFormat::Table => text.push_str(&format!(
                 "{:>6}  {}  {:<8} {}  {}  {}",
                 line.seq,
@@ -170,7 +234,12 @@ fn log(ledger: &Ledger, from: u64, format: LogFormat) -> anyhow::Result<bool> {
 /// Prints the verification; false when anything is wrong.
 pub fn verify(ledger: &Ledger, expect_head: Option<&str>) -> anyhow::Result<bool> {
     let v = ledger.verify()?;
-    output::out(&format!("记录数：{}\n链头哈希（{}）：{}\n", v.count, ledger.algo().name(), v.head_hash));
+    output::out(&format!(
+        "记录数：{}\n链头哈希（{}）：{}\n",
+        v.count,
+        ledger.algo().name(),
+        v.head_hash
+    ));
     let mut sound = v.is_sound();
     for problem in &v.problems {
         eprintln!("问题：{problem}");
@@ -180,7 +249,10 @@ pub fn verify(ledger: &Ledger, expect_head: Option<&str>) -> anyhow::Result<bool
     }
     if let Some(expected) = expect_head {
         if !expected.trim().eq_ignore_ascii_case(&v.head_hash) {
-            eprintln!("链头与期望不符：期望 {expected}，实为 {}（最新的记录被截去或台账被替换？）", v.head_hash);
+            eprintln!(
+                "链头与期望不符：期望 {expected}，实为 {}（最新的记录被截去或台账被替换？）",
+                v.head_hash
+            );
             sound = false;
         }
     }
@@ -192,12 +264,27 @@ pub fn verify(ledger: &Ledger, expect_head: Option<&str>) -> anyhow::Result<bool
     Ok(sound)
 }
 
-fn classify_command(industry: &str, people: Option<u64>, revenue: Option<String>, assets: Option<String>) -> anyhow::Result<bool> {
+fn classify_command(
+    industry: &str,
+    people: Option<u64>,
+    revenue: Option<String>,
+    assets: Option<String>,
+) -> anyhow::Result<bool> {
     let industry = Industry::parse(industry).map_err(Misuse)?;
-    let number = |text: Option<String>, what: &str| -> Result<Option<rust_decimal::Decimal>, Misuse> {
-        text.map(|t| t.replace(',', "").parse().map_err(|_| Misuse(format!("{what}“{t}”不是数（万元）")))).transpose()
+    let number =
+        |text: Option<String>, what: &str| -> Result<Option<rust_decimal::Decimal>, Misuse> {
+            text.map(|t| {
+                t.replace(',', "")
+                    .parse()
+                    .map_err(|_| Misuse(format!("{what}“{t}”不是数（万元）")))
+            })
+            .transpose()
+        };
+    let figures = Figures {
+        people,
+        revenue: number(revenue, "营业收入")?,
+        assets: number(assets, "资产总额")?,
     };
-    let figures = Figures { people, revenue: number(revenue, "营业收入")?, assets: number(assets, "资产总额")? };
     match classify(industry, &figures) {
         Ok(size) => {
             output::out(&format!("{size}\n"));

@@ -31,7 +31,9 @@ impl Tally {
             Ok(Offered::Posted(_)) => self.posted += 1,
             Ok(Offered::AlreadyPosted) => self.already += 1,
             Err(Refusal::Invalid(errors)) => self.problems.extend(errors.iter().map(name)),
-            Err(Refusal::Lookup(message)) => self.problems.push(name(&FieldError::new("", message))),
+            Err(Refusal::Lookup(message)) => {
+                self.problems.push(name(&FieldError::new("", message)))
+            }
         }
     }
 
@@ -44,19 +46,40 @@ impl Tally {
             eprintln!("{p}");
         }
         if !committed {
-            eprintln!("已拒绝：共 {} 处问题，台账未作任何改动。", self.problems.len().max(1));
+            eprintln!(
+                "已拒绝：共 {} 处问题，台账未作任何改动。",
+                self.problems.len().max(1)
+            );
         } else if !quiet {
-            eprintln!("完成：新记账 {} 条，已存在 {} 条（跳过），拒绝 0 条。", self.posted, self.already);
+            eprintln!(
+                "完成：新记账 {} 条，已存在 {} 条（跳过），拒绝 0 条。",
+                self.posted, self.already
+            );
         }
         committed
     }
 }
 
 /// Imports files and folders as one batch.
-pub fn import(ledger: &Ledger, paths: &[PathBuf], kind: Option<Kind>, operator: &str, strict: bool, quiet: bool) -> anyhow::Result<(bool, Tally)> {
+pub fn import(
+    ledger: &Ledger,
+    paths: &[PathBuf],
+    kind: Option<Kind>,
+    operator: &str,
+    strict: bool,
+    quiet: bool,
+) -> anyhow::Result<(bool, Tally)> {
     let files = match taizhang_interchange::collect(paths, kind) {
         Ok(files) => files,
-        Err(problems) => return Ok((false, Tally { problems, ..Tally::default() })),
+        Err(problems) => {
+            return Ok((
+                false,
+                Tally {
+                    problems,
+                    ..Tally::default()
+                },
+            ))
+        }
     };
     let progress = progress_bar(quiet);
     let mut tally = Tally::default();
@@ -70,7 +93,13 @@ pub fn import(ledger: &Ledger, paths: &[PathBuf], kind: Option<Kind>, operator: 
     Ok((committed, tally))
 }
 
-fn import_file(writer: &mut Writer<'_>, file: &ImportFile, strict: bool, tally: &mut Tally, progress: &ProgressBar) {
+fn import_file(
+    writer: &mut Writer<'_>,
+    file: &ImportFile,
+    strict: bool,
+    tally: &mut Tally,
+    progress: &ProgressBar,
+) {
     let rows = match file.rows() {
         Ok(rows) => rows,
         Err(problem) => return tally.problems.push(problem),
@@ -99,7 +128,12 @@ fn import_file(writer: &mut Writer<'_>, file: &ImportFile, strict: bool, tally: 
         tally.record(outcome, name);
     }
     if seen == 0 {
-        tally.problems.push(Problem { file: file.name.clone(), line: 1, column: String::new(), message: "只有表头，没有数据行".into() });
+        tally.problems.push(Problem {
+            file: file.name.clone(),
+            line: 1,
+            column: String::new(),
+            message: "只有表头，没有数据行".into(),
+        });
     }
 }
 
@@ -108,7 +142,10 @@ fn progress_bar(quiet: bool) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new_spinner();
-    bar.set_style(ProgressStyle::with_template("{spinner} 已处理 {pos} 条 {elapsed}").expect("a valid template"));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} 已处理 {pos} 条 {elapsed}")
+            .expect("a valid template"),
+    );
     bar
 }
 
@@ -139,17 +176,29 @@ fn option_cells(kind: Kind, fields: &[String]) -> Result<OptionCells, Misuse> {
     let mut iter = fields.iter();
     while let Some(flag) = iter.next() {
         let (name, inline) = match flag.strip_prefix("--") {
-            Some(rest) => rest.split_once('=').map_or((rest, None), |(n, v)| (n, Some(v.to_string()))),
+            Some(rest) => rest
+                .split_once('=')
+                .map_or((rest, None), |(n, v)| (n, Some(v.to_string()))),
             None => return Err(Misuse(format!("“{flag}”不是选项（应为 --列名 值）"))),
         };
         let key = name.replace('-', "_");
         if columns::columns(kind).iter().all(|c| c.key != key) {
-            let known: Vec<String> = columns::columns(kind).iter().map(|c| format!("--{}", c.key.replace('_', "-"))).collect();
-            return Err(Misuse(format!("{}没有选项 --{name}（可用：{}）", kind.label(), known.join(" "))));
+            let known: Vec<String> = columns::columns(kind)
+                .iter()
+                .map(|c| format!("--{}", c.key.replace('_', "-")))
+                .collect();
+            return Err(Misuse(format!(
+                "{}没有选项 --{name}（可用：{}）",
+                kind.label(),
+                known.join(" ")
+            )));
         }
         let value = match inline {
             Some(v) => v,
-            None => iter.next().cloned().ok_or_else(|| Misuse(format!("--{name} 缺少值")))?,
+            None => iter
+                .next()
+                .cloned()
+                .ok_or_else(|| Misuse(format!("--{name} 缺少值")))?,
         };
         cells.insert(key, value);
     }
@@ -157,21 +206,53 @@ fn option_cells(kind: Kind, fields: &[String]) -> Result<OptionCells, Misuse> {
 }
 
 /// Posts one entry typed on the command line (post, reverse, close).
-pub fn post_one(ledger: &Ledger, kind: Kind, fields: &[(&str, String)], operator: &str, strict: bool) -> anyhow::Result<(bool, Tally)> {
-    let cells = OptionCells(fields.iter().map(|(k, v)| (k.to_string(), v.clone())).collect());
+pub fn post_one(
+    ledger: &Ledger,
+    kind: Kind,
+    fields: &[(&str, String)],
+    operator: &str,
+    strict: bool,
+) -> anyhow::Result<(bool, Tally)> {
+    let cells = OptionCells(
+        fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+    );
     post_cells(ledger, kind, &cells, operator, strict)
 }
 
 /// `post KIND --column value …`.
-pub fn post_options(ledger: &Ledger, kind: Kind, fields: &[String], operator: &str, strict: bool) -> anyhow::Result<(bool, Tally)> {
+pub fn post_options(
+    ledger: &Ledger,
+    kind: Kind,
+    fields: &[String],
+    operator: &str,
+    strict: bool,
+) -> anyhow::Result<(bool, Tally)> {
     let cells = option_cells(kind, fields)?;
     post_cells(ledger, kind, &cells, operator, strict)
 }
 
-fn post_cells(ledger: &Ledger, kind: Kind, cells: &OptionCells, operator: &str, strict: bool) -> anyhow::Result<(bool, Tally)> {
+fn post_cells(
+    ledger: &Ledger,
+    kind: Kind,
+    cells: &OptionCells,
+    operator: &str,
+    strict: bool,
+) -> anyhow::Result<(bool, Tally)> {
     let name = |e: &FieldError| {
-        let column = if e.column.is_empty() { String::new() } else { format!("--{}", e.column.replace('_', "-")) };
-        Problem { file: "命令行".into(), line: 1, column, message: e.message.clone() }
+        let column = if e.column.is_empty() {
+            String::new()
+        } else {
+            format!("--{}", e.column.replace('_', "-"))
+        };
+        Problem {
+            file: "命令行".into(),
+            line: 1,
+            column,
+            message: e.message.clone(),
+        }
     };
     let mut tally = Tally::default();
     let parsed = match parse::parse(kind, cells) {

@@ -10,16 +10,35 @@ use crate::output;
 use crate::posting::Misuse;
 
 pub enum ReportRequest {
-    Table7 { year: i32, format: Format },
-    Procurement { year: i32, format: Format, share_of: ShareOf },
-    BondUse { quarter: String, format: Format },
-    Contracts { year: i32, format: Format },
-    Schedule { code: String, format: Format },
+    Table7 {
+        year: i32,
+        format: Format,
+    },
+    Procurement {
+        year: i32,
+        format: Format,
+        share_of: ShareOf,
+    },
+    BondUse {
+        quarter: String,
+        format: Format,
+    },
+    Contracts {
+        year: i32,
+        format: Format,
+    },
+    Schedule {
+        code: String,
+        format: Format,
+    },
 }
 
 pub fn unit(ledger: &Ledger) -> Unit {
     let names = &ledger.header().unit;
-    Unit { full: names.full.clone(), short: names.short.clone() }
+    Unit {
+        full: names.full.clone(),
+        short: names.short.clone(),
+    }
 }
 
 pub fn share_of(s: ShareOf) -> SmallMicroShareOf {
@@ -36,27 +55,54 @@ pub fn run(ledger: &Ledger, request: ReportRequest) -> anyhow::Result<()> {
         ReportRequest::Table7 { year, format } => {
             let t = table7::table7(&facts, year);
             let text = || layout::table7_text(&t, &unit, &table7::purposes_by_lei(&facts, year));
-            output::report(format, &layout::table7_sheet(&t, &unit), || layout::table7_json(&t, &unit), Some(&text))?;
+            output::report(
+                format,
+                &layout::table7_sheet(&t, &unit),
+                || layout::table7_json(&t, &unit),
+                Some(&text),
+            )?;
             for tail in &t.tail_differences {
-                eprintln!("提示：{} 的 {} 列有尾数误差：本行 {} 万元，下级合计 {} 万元", tail.code, tail.column, tail.parent, tail.sum_of_children);
+                eprintln!(
+                    "提示：{} 的 {} 列有尾数误差：本行 {} 万元，下级合计 {} 万元",
+                    tail.code, tail.column, tail.parent, tail.sum_of_children
+                );
             }
             if !t.broken_identities.is_empty() {
                 anyhow::bail!("表7 恒等式不成立：{}", t.broken_identities.join("；"));
             }
         }
-        ReportRequest::Procurement { year, format, share_of: s } => {
+        ReportRequest::Procurement {
+            year,
+            format,
+            share_of: s,
+        } => {
             let p = procurement::procurement(&facts, year);
             let text = || layout::procurement_text(&p, &unit, share_of(s));
-            output::report(format, &layout::procurement_sheet(&p, &unit), || layout::procurement_json(&p, &unit, share_of(s)), Some(&text))?;
+            output::report(
+                format,
+                &layout::procurement_sheet(&p, &unit),
+                || layout::procurement_json(&p, &unit, share_of(s)),
+                Some(&text),
+            )?;
         }
         ReportRequest::BondUse { quarter, format } => {
             let quarter = Quarter::parse(&quarter).map_err(Misuse)?;
             let b = bond::bond_use(&facts, quarter);
-            output::report(format, &layout::bond_use_sheet(&b, &unit), || layout::bond_use_json(&b), None)?;
+            output::report(
+                format,
+                &layout::bond_use_sheet(&b, &unit),
+                || layout::bond_use_json(&b),
+                None,
+            )?;
         }
         ReportRequest::Contracts { year, format } => {
             let rows = contracts::contracts(&facts, year);
-            output::report(format, &layout::contracts_sheet(year, &rows, &unit), || layout::contracts_json(year, &rows), None)?;
+            output::report(
+                format,
+                &layout::contracts_sheet(year, &rows, &unit),
+                || layout::contracts_json(year, &rows),
+                None,
+            )?;
         }
         ReportRequest::Schedule { code, format } => schedule(&facts, &code, format)?,
     }
@@ -68,6 +114,11 @@ fn schedule(facts: &Facts, code: &str, format: Format) -> anyhow::Result<()> {
         anyhow::bail!("债券 {code} 不在台账中");
     };
     let coupons = bond::schedule(&terms, face);
-    output::report(format, &layout::schedule_sheet(code, &terms.name, face, &coupons), || layout::schedule_json(code, &coupons), None)?;
+    output::report(
+        format,
+        &layout::schedule_sheet(code, &terms.name, face, &coupons),
+        || layout::schedule_json(code, &coupons),
+        None,
+    )?;
     Ok(())
 }

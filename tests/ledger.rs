@@ -22,7 +22,10 @@ fn two_year_ledger_imports_reimports_nothing_and_verifies() {
 #[test]
 fn gb18030_file_with_chinese_headers_is_read() {
     let ledger = TestLedger::new();
-    ledger.import(&[&fixture("two-year/catalog.csv"), &fixture("two-year/bonds.csv")]);
+    ledger.import(&[
+        &fixture("two-year/catalog.csv"),
+        &fixture("two-year/bonds.csv"),
+    ]);
     let out = ledger.import(&[&fixture("two-year/receipts-2023.csv")]);
     assert!(out.contains("新记账 2 条"), "{out}");
     let t = ledger.json(&["report", "table7", "--year", "2023"]);
@@ -35,7 +38,10 @@ fn same_key_with_different_content_is_a_conflict() {
     let (before, head) = ledger.head();
     let changed = ledger.file("p.csv", "voucher_no,date,fund,function_code,expense_type,amount,payee\nP23-1,2023-02-28,gov_fund,2120803,project,900000.01,省财政厅\n");
     let err = ledger.refused(&["import", changed.to_str().unwrap()]);
-    assert!(err.contains("p.csv:2: voucher_no: 凭证号 P23-1已记账且内容不同（冲突）"), "{err}");
+    assert!(
+        err.contains("p.csv:2: voucher_no: 凭证号 P23-1已记账且内容不同（冲突）"),
+        "{err}"
+    );
     assert_eq!(ledger.head(), (before, head));
 }
 
@@ -44,7 +50,10 @@ fn duplicate_voucher_inside_one_batch_is_refused() {
     let ledger = TestLedger::new();
     let dup = ledger.file("dup.csv", "voucher_no,date,fund,function_code,expense_type,amount,payee\nX1,2022-03-01,gov_fund,2290402,project,10,甲\nX1,2022-03-01,gov_fund,2290402,project,10,甲\n");
     let err = ledger.refused(&["import", dup.to_str().unwrap()]);
-    assert!(err.contains("dup.csv:3: voucher_no: 凭证号 X1在同一批导入中重复出现"), "{err}");
+    assert!(
+        err.contains("dup.csv:3: voucher_no: 凭证号 X1在同一批导入中重复出现"),
+        "{err}"
+    );
     assert_eq!(ledger.head().0, 0);
 }
 
@@ -55,8 +64,19 @@ fn closed_period_refuses_postings_inside_and_changes_nothing() {
     let (count, head) = ledger.head();
     let inside = ledger.file("late.csv", "voucher_no,date,fund,function_code,expense_type,amount,payee\nL-1,2022-12-31,gov_fund,2290402,project,10.00,甲\n");
     let err = ledger.refused(&["import", inside.to_str().unwrap()]);
-    assert!(err.contains("late.csv:2: date: 日期 2022-12-31 所在期间已结账（已结账至 2022-12-31）"), "{err}");
-    let err = ledger.refused(&["reverse", "--voucher", "P22-1", "--date", "2022-12-30", "--reason", "迟到的冲销"]);
+    assert!(
+        err.contains("late.csv:2: date: 日期 2022-12-31 所在期间已结账（已结账至 2022-12-31）"),
+        "{err}"
+    );
+    let err = ledger.refused(&[
+        "reverse",
+        "--voucher",
+        "P22-1",
+        "--date",
+        "2022-12-30",
+        "--reason",
+        "迟到的冲销",
+    ]);
     assert!(err.contains("已结账"), "{err}");
     assert_eq!(ledger.head(), (count, head));
     let after = ledger.file("ok.csv", "voucher_no,date,fund,function_code,expense_type,amount,payee\nL-2,2023-01-01,gov_fund,2290402,project,10.00,甲\n");
@@ -70,8 +90,14 @@ fn a_batch_with_one_bad_file_posts_nothing() {
     let good = fixture("two-year");
     let bad = ledger.file("bad.csv", "voucher_no,date,fund,function_code,expense_type,amount,payee\nB-1,2022-03-01,gov_fund,2290402,project,1.234,甲\nB-2,2022-02-30,gov_fund,2290402,project,5,甲\n");
     let err = ledger.refused(&["import", good.to_str().unwrap(), bad.to_str().unwrap()]);
-    assert!(err.contains("bad.csv:2: amount: “1.234”超过两位小数"), "{err}");
-    assert!(err.contains("bad.csv:3: date: “2022-02-30”不是存在的日期"), "{err}");
+    assert!(
+        err.contains("bad.csv:2: amount: “1.234”超过两位小数"),
+        "{err}"
+    );
+    assert!(
+        err.contains("bad.csv:3: date: “2022-02-30”不是存在的日期"),
+        "{err}"
+    );
     assert!(err.contains("台账未作任何改动"), "{err}");
     assert_eq!(ledger.head().0, 0);
 }
@@ -80,14 +106,38 @@ fn a_batch_with_one_bad_file_posts_nothing() {
 fn reversal_across_the_year_end_counts_in_its_own_year() {
     let ledger = two_year();
     let t22 = ledger.json(&["report", "table7", "--year", "2022"]);
-    let row = |t: &serde_json::Value, code: &str| t["rows"].as_array().unwrap().iter().find(|r| r["code"] == code).cloned().unwrap();
+    let row = |t: &serde_json::Value, code: &str| {
+        t["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["code"] == code)
+            .cloned()
+            .unwrap()
+    };
     assert_eq!(row(&t22, "2290402")["expense"], "18000000.55");
     let t23 = ledger.json(&["report", "table7", "--year", "2023"]);
     assert_eq!(row(&t23, "2290402")["expense"], "7000000.00");
     assert_eq!(row(&t23, "2290402")["opening"], "31999999.45");
-    let err = ledger.refused(&["reverse", "--voucher", "P22-4", "--date", "2023-02-01", "--reason", "再冲一次"]);
+    let err = ledger.refused(&[
+        "reverse",
+        "--voucher",
+        "P22-4",
+        "--date",
+        "2023-02-01",
+        "--reason",
+        "再冲一次",
+    ]);
     assert!(err.contains("凭证号 P22-4 已冲销过，不能再次冲销"), "{err}");
-    let err = ledger.refused(&["reverse", "--voucher", "NOPE", "--date", "2023-02-01", "--reason", "x"]);
+    let err = ledger.refused(&[
+        "reverse",
+        "--voucher",
+        "NOPE",
+        "--date",
+        "2023-02-01",
+        "--reason",
+        "x",
+    ]);
     assert!(err.contains("没有已记账的收入或支出"), "{err}");
 }
 
@@ -95,8 +145,28 @@ fn reversal_across_the_year_end_counts_in_its_own_year() {
 fn post_one_payment_from_the_command_line() {
     let ledger = two_year();
     let out = ledger.ok_stderr(&[
-        "post", "payment", "--voucher-no", "P23-9", "--date", "2023-07-01", "--fund", "政府性基金预算", "--function-code", "2290402",
-        "--expense-type", "项目支出", "--amount", "1,000.50", "--payee", "某公司", "--bond-code", "TB-01", "--project-code", "P2", "--purpose", "建设",
+        "post",
+        "payment",
+        "--voucher-no",
+        "P23-9",
+        "--date",
+        "2023-07-01",
+        "--fund",
+        "政府性基金预算",
+        "--function-code",
+        "2290402",
+        "--expense-type",
+        "项目支出",
+        "--amount",
+        "1,000.50",
+        "--payee",
+        "某公司",
+        "--bond-code",
+        "TB-01",
+        "--project-code",
+        "P2",
+        "--purpose",
+        "建设",
     ]);
     assert!(out.contains("新记账 1 条"), "{out}");
     let log = ledger.ok(&["log", "--format", "json"]);
@@ -108,18 +178,30 @@ fn post_one_payment_from_the_command_line() {
     for key in ["seq", "recorded_at", "hash", "prev_hash"] {
         assert!(last.get(key).is_some(), "{key} in {last}");
     }
-    let misuse = ledger.cmd(&["post", "payment", "--voucher", "x"]).output().unwrap();
+    let misuse = ledger
+        .cmd(&["post", "payment", "--voucher", "x"])
+        .output()
+        .unwrap();
     assert_eq!(misuse.status.code(), Some(2));
 }
 
 #[test]
 fn unknown_function_code_needs_a_name_and_its_parents() {
     let ledger = TestLedger::new();
-    let file = ledger.file("r.csv", "voucher_no,date,fund,function_code,amount\nN-1,2022-01-05,gov_fund,2130199,100\n");
+    let file = ledger.file(
+        "r.csv",
+        "voucher_no,date,fund,function_code,amount\nN-1,2022-01-05,gov_fund,2130199,100\n",
+    );
     let err = ledger.refused(&["import", file.to_str().unwrap()]);
-    assert!(err.contains("r.csv:2: 功能分类科目名称: 科目 2130199 不在目录中"), "{err}");
+    assert!(
+        err.contains("r.csv:2: 功能分类科目名称: 科目 2130199 不在目录中"),
+        "{err}"
+    );
     assert!(err.contains("上级 21301（款）不在目录中"), "{err}");
-    let catalog = ledger.file("catalog.csv", "科目编码,科目名称\n213,农林水支出\n21301,农业农村\n");
+    let catalog = ledger.file(
+        "catalog.csv",
+        "科目编码,科目名称\n213,农林水支出\n21301,农业农村\n",
+    );
     let named = ledger.file("r2.csv", "voucher_no,date,fund,function_code,function_name,amount\nN-1,2022-01-05,gov_fund,2130199,其他农业农村支出,100\n");
     ledger.import(&[&catalog, &named]);
     let t = ledger.json(&["report", "table7", "--year", "2022"]);
@@ -135,7 +217,10 @@ fn ledger_file_is_private_and_init_refuses_an_existing_one() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&ledger.path).unwrap().permissions().mode();
+        let mode = std::fs::metadata(&ledger.path)
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
     let err = ledger.refused(&["init"]);
@@ -168,14 +253,20 @@ fn a_second_process_is_refused_at_once_while_one_holds_the_ledger() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         if stderr.contains("正被另一个 taizhang 进程使用") {
             assert_eq!(out.status.code(), Some(1));
-            assert!(started.elapsed() < Duration::from_secs(5), "the refusal must come at once");
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "the refusal must come at once"
+            );
             saw_busy = true;
             break;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
     import.wait().unwrap();
-    assert!(saw_busy, "the import finished before a second process could be refused");
+    assert!(
+        saw_busy,
+        "the import finished before a second process could be refused"
+    );
     assert_eq!(ledger.head().0, 200_000);
 }
 
@@ -195,18 +286,36 @@ fn kill_9_during_a_large_import_leaves_the_ledger_before_or_after() {
         import.kill().unwrap();
         import.wait().unwrap();
         let (count, _) = ledger.head();
-        assert!(count == before || count == before + rows as u64, "after kill at {delay_ms} ms: {count} entries");
+        assert!(
+            count == before || count == before + rows as u64,
+            "after kill at {delay_ms} ms: {count} entries"
+        );
         if count != before {
             break;
         }
     }
-    assert!(killed_while_running > 0, "no kill landed while the import was running");
+    assert!(
+        killed_while_running > 0,
+        "no kill landed while the import was running"
+    );
     // Whatever the kills left, importing again completes the batch exactly once.
     let big = ledger.dir.path().join("big.csv");
     ledger.import(&[&big]);
     assert_eq!(ledger.head().0, before + rows as u64);
     let t = ledger.json(&["report", "table7", "--year", "2022"]);
-    let expected: i64 = (0..rows as i64).map(|i| (100 + i % 9000) * 100 + i % 100).sum::<i64>() + 1_800_000_055;
-    let row = t["rows"].as_array().unwrap().iter().find(|r| r["code"] == "2290402").unwrap().clone();
-    assert_eq!(row["expense"], format!("{}.{:02}", expected / 100, expected % 100));
+    let expected: i64 = (0..rows as i64)
+        .map(|i| (100 + i % 9000) * 100 + i % 100)
+        .sum::<i64>()
+        + 1_800_000_055;
+    let row = t["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == "2290402")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        row["expense"],
+        format!("{}.{:02}", expected / 100, expected % 100)
+    );
 }

@@ -28,7 +28,11 @@ impl TestLedger {
 
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut cmd = Command::cargo_bin("taizhang").expect("the binary is built");
-        cmd.arg("--ledger").arg(&self.path).args(args).env_remove("TAIZHANG_LEDGER").env("USER", "测试员");
+        cmd.arg("--ledger")
+            .arg(&self.path)
+            .args(args)
+            .env_remove("TAIZHANG_LEDGER")
+            .env("USER", "测试员");
         cmd
     }
 
@@ -44,7 +48,11 @@ impl TestLedger {
     pub fn refused(&self, args: &[&str]) -> String {
         let out = self.cmd(args).output().expect("the binary runs");
         let stderr = String::from_utf8(out.stderr).expect("stderr is UTF-8");
-        assert_eq!(out.status.code(), Some(1), "taizhang {args:?} should be refused; stderr: {stderr}");
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "taizhang {args:?} should be refused; stderr: {stderr}"
+        );
         stderr
     }
 
@@ -65,8 +73,17 @@ impl TestLedger {
     /// Entry count and head hash, as `verify` prints them; asserts the ledger verifies.
     pub fn head(&self) -> (u64, String) {
         let out = self.ok(&["verify"]);
-        let count = out.lines().find_map(|l| l.strip_prefix("记录数：")).expect("a count line").trim().parse().expect("a number");
-        let hash = out.lines().find_map(|l| l.split_once("）：").map(|(_, h)| h.trim().to_string())).expect("a head line");
+        let count = out
+            .lines()
+            .find_map(|l| l.strip_prefix("记录数："))
+            .expect("a count line")
+            .trim()
+            .parse()
+            .expect("a number");
+        let hash = out
+            .lines()
+            .find_map(|l| l.split_once("）：").map(|(_, h)| h.trim().to_string()))
+            .expect("a head line");
         (count, hash)
     }
 
@@ -85,7 +102,9 @@ impl TestLedger {
 }
 
 pub fn fixture(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(path)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(path)
 }
 
 pub fn example() -> PathBuf {
@@ -96,7 +115,15 @@ pub fn example() -> PathBuf {
 pub fn two_year() -> TestLedger {
     let ledger = TestLedger::new();
     ledger.import(&[&fixture("two-year")]);
-    ledger.ok(&["reverse", "--voucher", "P22-4", "--date", "2023-01-05", "--reason", "重复支付"]);
+    ledger.ok(&[
+        "reverse",
+        "--voucher",
+        "P22-4",
+        "--date",
+        "2023-01-05",
+        "--reason",
+        "重复支付",
+    ]);
     ledger
 }
 
@@ -104,7 +131,14 @@ pub fn two_year() -> TestLedger {
 pub fn payments_csv(n: usize, prefix: &str) -> String {
     let mut text = String::from("voucher_no,date,fund,function_code,expense_type,amount,payee\n");
     for i in 0..n {
-        text.push_str(&format!("{prefix}{i:08},2022-{:02}-{:02},gov_fund,2290402,project,{}.{:02},收款人{}\n", i % 12 + 1, i % 28 + 1, 100 + i % 9000, i % 100, i % 50));
+        text.push_str(&format!(
+            "{prefix}{i:08},2022-{:02}-{:02},gov_fund,2290402,project,{}.{:02},收款人{}\n",
+            i % 12 + 1,
+            i % 28 + 1,
+            100 + i % 9000,
+            i % 100,
+            i % 50
+        ));
     }
     text
 }

@@ -84,7 +84,8 @@ impl Amount {
 
     /// The amount in 万元, rounded half away from zero to two decimals (四舍五入).
     pub fn wan_yuan(self) -> Decimal {
-        (self.0 / Decimal::from(10_000)).round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+        (self.0 / Decimal::from(10_000))
+            .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
     }
 }
 
@@ -99,9 +100,8 @@ fn strip_thousands(text: &str) -> Result<String, String> {
     };
     let integer = body.split('.').next().unwrap_or("");
     let groups: Vec<&str> = integer.split(',').collect();
-    let well_placed = !groups[0].is_empty()
-        && groups[0].len() <= 3
-        && groups[1..].iter().all(|g| g.len() == 3);
+    let well_placed =
+        !groups[0].is_empty() && groups[0].len() <= 3 && groups[1..].iter().all(|g| g.len() == 3);
     if !well_placed {
         return Err(format!("“{text}”的千位分隔符位置不对"));
     }
@@ -193,10 +193,19 @@ mod tests {
 
     #[test]
     fn wan_yuan_rounds_half_away_from_zero() {
-        assert_eq!(Amount::parse("1752200").unwrap().wan_yuan().to_string(), "175.22");
+        assert_eq!(
+            Amount::parse("1752200").unwrap().wan_yuan().to_string(),
+            "175.22"
+        );
         assert_eq!(Amount::parse("50").unwrap().wan_yuan().to_string(), "0.01");
-        assert_eq!(Amount::parse("49.99").unwrap().wan_yuan().to_string(), "0.00");
-        assert_eq!(Amount::parse("-50").unwrap().wan_yuan().to_string(), "-0.01");
+        assert_eq!(
+            Amount::parse("49.99").unwrap().wan_yuan().to_string(),
+            "0.00"
+        );
+        assert_eq!(
+            Amount::parse("-50").unwrap().wan_yuan().to_string(),
+            "-0.01"
+        );
     }
 
     #[test]

@@ -35,6 +35,9 @@ mod tests {
             assert!(ClassCode::parse(code).is_ok(), "{code}");
             assert!(!name.is_empty(), "{code}");
         }
-        assert_eq!(catalog["2290402"], "其他地方自行试点项目收益专项债券收入安排的支出");
+        assert_eq!(
+            catalog["2290402"],
+            "其他地方自行试点项目收益专项债券收入安排的支出"
+        );
     }
 }

@@ -45,14 +45,42 @@ struct Rule {
 fn rule(industry: Industry) -> Rule {
     use Measure::*;
     match industry {
-        Industry::Industrial => Rule { large: [(People, 1000), (Revenue, 40000)], medium: [(People, 300), (Revenue, 2000)], small: [(People, 20), (Revenue, 300)] },
-        Industry::Construction => Rule { large: [(Revenue, 80000), (Assets, 80000)], medium: [(Revenue, 6000), (Assets, 5000)], small: [(Revenue, 300), (Assets, 300)] },
-        Industry::Wholesale => Rule { large: [(People, 200), (Revenue, 40000)], medium: [(People, 20), (Revenue, 5000)], small: [(People, 5), (Revenue, 1000)] },
-        Industry::Retail => Rule { large: [(People, 300), (Revenue, 20000)], medium: [(People, 50), (Revenue, 500)], small: [(People, 10), (Revenue, 100)] },
-        Industry::Software => Rule { large: [(People, 300), (Revenue, 10000)], medium: [(People, 100), (Revenue, 1000)], small: [(People, 10), (Revenue, 50)] },
-        Industry::Leasing => Rule { large: [(People, 300), (Assets, 120000)], medium: [(People, 100), (Assets, 8000)], small: [(People, 10), (Assets, 100)] },
+        Industry::Industrial => Rule {
+            large: [(People, 1000), (Revenue, 40000)],
+            medium: [(People, 300), (Revenue, 2000)],
+            small: [(People, 20), (Revenue, 300)],
+        },
+        Industry::Construction => Rule {
+            large: [(Revenue, 80000), (Assets, 80000)],
+            medium: [(Revenue, 6000), (Assets, 5000)],
+            small: [(Revenue, 300), (Assets, 300)],
+        },
+        Industry::Wholesale => Rule {
+            large: [(People, 200), (Revenue, 40000)],
+            medium: [(People, 20), (Revenue, 5000)],
+            small: [(People, 5), (Revenue, 1000)],
+        },
+        Industry::Retail => Rule {
+            large: [(People, 300), (Revenue, 20000)],
+            medium: [(People, 50), (Revenue, 500)],
+            small: [(People, 10), (Revenue, 100)],
+        },
+        Industry::Software => Rule {
+            large: [(People, 300), (Revenue, 10000)],
+            medium: [(People, 100), (Revenue, 1000)],
+            small: [(People, 10), (Revenue, 50)],
+        },
+        Industry::Leasing => Rule {
+            large: [(People, 300), (Assets, 120000)],
+            medium: [(People, 100), (Assets, 8000)],
+            small: [(People, 10), (Assets, 100)],
+        },
         // One measure only: the second condition repeats the first.
-        Industry::Other => Rule { large: [(People, 300), (People, 300)], medium: [(People, 100), (People, 100)], small: [(People, 10), (People, 10)] },
+        Industry::Other => Rule {
+            large: [(People, 300), (People, 300)],
+            medium: [(People, 100), (People, 100)],
+            small: [(People, 10), (People, 10)],
+        },
     }
 }
 
@@ -61,7 +89,8 @@ pub fn classify(industry: Industry, figures: &Figures) -> Result<SupplierSize, S
     let rule = rule(industry);
     let meets = |line: &Line| -> Result<bool, String> {
         line.iter().try_fold(true, |all, &(measure, bound)| {
-            let value = figure(figures, measure).ok_or_else(|| format!("{}的划型需要{}", industry.label(), measure.label()))?;
+            let value = figure(figures, measure)
+                .ok_or_else(|| format!("{}的划型需要{}", industry.label(), measure.label()))?;
             Ok(all && value >= Decimal::from(bound))
         })
     };
@@ -89,8 +118,16 @@ mod tests {
     use super::*;
 
     fn check(industry: Industry, people: u64, revenue: i64, assets: i64, expect: SupplierSize) {
-        let figures = Figures { people: Some(people), revenue: Some(revenue.into()), assets: Some(assets.into()) };
-        assert_eq!(classify(industry, &figures), Ok(expect), "{industry} {people} {revenue} {assets}");
+        let figures = Figures {
+            people: Some(people),
+            revenue: Some(revenue.into()),
+            assets: Some(assets.into()),
+        };
+        assert_eq!(
+            classify(industry, &figures),
+            Ok(expect),
+            "{industry} {people} {revenue} {assets}"
+        );
     }
 
     #[test]
@@ -108,7 +145,11 @@ mod tests {
 
     #[test]
     fn missing_figures_are_named() {
-        let figures = Figures { people: Some(50), revenue: None, assets: None };
+        let figures = Figures {
+            people: Some(50),
+            revenue: None,
+            assets: None,
+        };
         let err = classify(Industry::Construction, &figures).unwrap_err();
         assert!(err.contains("营业收入"), "{err}");
         assert_eq!(classify(Industry::Other, &figures), Ok(SupplierSize::Small));

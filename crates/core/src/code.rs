@@ -30,7 +30,9 @@ impl ClassCode {
         let text = text.trim();
         let digits = text.chars().all(|c| c.is_ascii_digit());
         if !digits || ![3, 5, 7].contains(&text.len()) {
-            return Err(format!("“{text}”不是功能分类科目编码（应为3位类、5位款或7位项的数字）"));
+            return Err(format!(
+                "“{text}”不是功能分类科目编码（应为3位类、5位款或7位项的数字）"
+            ));
         }
         Ok(ClassCode(text.to_string()))
     }
@@ -98,7 +100,12 @@ mod tests {
     #[test]
     fn codes_know_their_parents() {
         let code = FunctionCode::parse("2290402").unwrap();
-        let parents: Vec<String> = code.class().ancestors().iter().map(|c| c.to_string()).collect();
+        let parents: Vec<String> = code
+            .class()
+            .ancestors()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
         assert_eq!(parents, ["22904", "229"]);
     }
 

@@ -10,7 +10,9 @@ use crate::amount::Amount;
 use crate::classify::Figures;
 use crate::code::{ClassCode, FunctionCode};
 use crate::uscc::Uscc;
-use crate::vocab::{Category, ExpenseType, Frequency, Fund, Industry, Method, Purpose, Special, SupplierSize};
+use crate::vocab::{
+    Category, ExpenseType, Frequency, Fund, Industry, Method, Purpose, Special, SupplierSize,
+};
 
 /// A repayment of part of a bond's face before maturity (提前还本).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -226,7 +228,9 @@ impl Kind {
 
     pub fn parse(word: &str) -> Option<Kind> {
         let word = word.trim().trim_end_matches('s');
-        Kind::ALL.into_iter().find(|k| k.key() == word || k.label() == word)
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.key() == word || k.label() == word)
     }
 }
 
@@ -235,10 +239,24 @@ impl Kind {
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum EntryKey {
     Voucher(String),
-    ContractPart { contract_no: String, supplier: String },
-    Amendment { contract_no: String, date: NaiveDate, supplier: String },
-    Bond { code: String, project: String },
-    Opening { year: i32, fund: Fund, code: FunctionCode },
+    ContractPart {
+        contract_no: String,
+        supplier: String,
+    },
+    Amendment {
+        contract_no: String,
+        date: NaiveDate,
+        supplier: String,
+    },
+    Bond {
+        code: String,
+        project: String,
+    },
+    Opening {
+        year: i32,
+        fund: Fund,
+        code: FunctionCode,
+    },
     Catalog(ClassCode),
     Reversal(String),
     Close(NaiveDate),
@@ -261,12 +279,26 @@ impl Body {
 
     pub fn key(&self) -> EntryKey {
         match self {
-            Body::Bond(b) => EntryKey::Bond { code: b.terms.code.clone(), project: b.project_code.clone() },
-            Body::Contract(c) => EntryKey::ContractPart { contract_no: c.terms.no.clone(), supplier: c.part.name.clone() },
-            Body::Amendment(a) => EntryKey::Amendment { contract_no: a.contract_no.clone(), date: a.date, supplier: a.supplier_name.clone() },
+            Body::Bond(b) => EntryKey::Bond {
+                code: b.terms.code.clone(),
+                project: b.project_code.clone(),
+            },
+            Body::Contract(c) => EntryKey::ContractPart {
+                contract_no: c.terms.no.clone(),
+                supplier: c.part.name.clone(),
+            },
+            Body::Amendment(a) => EntryKey::Amendment {
+                contract_no: a.contract_no.clone(),
+                date: a.date,
+                supplier: a.supplier_name.clone(),
+            },
             Body::Receipt(r) => EntryKey::Voucher(r.voucher_no.clone()),
             Body::Payment(p) => EntryKey::Voucher(p.voucher_no.clone()),
-            Body::Opening(o) => EntryKey::Opening { year: o.year, fund: o.fund, code: o.code.clone() },
+            Body::Opening(o) => EntryKey::Opening {
+                year: o.year,
+                fund: o.fund,
+                code: o.code.clone(),
+            },
             Body::Catalog(c) => EntryKey::Catalog(c.code.clone()),
             Body::Reversal(r) => EntryKey::Reversal(r.voucher_no.clone()),
             Body::Close(c) => EntryKey::Close(c.through),
@@ -292,7 +324,10 @@ impl Body {
     pub fn refers_to(&self) -> Option<EntryKey> {
         match self {
             Body::Reversal(r) => Some(EntryKey::Voucher(r.voucher_no.clone())),
-            Body::Amendment(a) => Some(EntryKey::ContractPart { contract_no: a.contract_no.clone(), supplier: a.supplier_name.clone() }),
+            Body::Amendment(a) => Some(EntryKey::ContractPart {
+                contract_no: a.contract_no.clone(),
+                supplier: a.supplier_name.clone(),
+            }),
             _ => None,
         }
     }
@@ -315,10 +350,19 @@ impl EntryKey {
     pub fn describe(&self) -> String {
         match self {
             EntryKey::Voucher(v) => format!("凭证号 {v}"),
-            EntryKey::ContractPart { contract_no, supplier } => format!("合同 {contract_no} 供应商 {supplier}"),
-            EntryKey::Amendment { contract_no, date, supplier } => format!("合同 {contract_no} 供应商 {supplier} {date} 的补充协议"),
+            EntryKey::ContractPart {
+                contract_no,
+                supplier,
+            } => format!("合同 {contract_no} 供应商 {supplier}"),
+            EntryKey::Amendment {
+                contract_no,
+                date,
+                supplier,
+            } => format!("合同 {contract_no} 供应商 {supplier} {date} 的补充协议"),
             EntryKey::Bond { code, project } => format!("债券 {code} 项目 {project}"),
-            EntryKey::Opening { year, fund, code } => format!("{year}年 {fund} {code} 的年初结转和结余"),
+            EntryKey::Opening { year, fund, code } => {
+                format!("{year}年 {fund} {code} 的年初结转和结余")
+            }
             EntryKey::Catalog(code) => format!("科目 {code}"),
             EntryKey::Reversal(v) => format!("凭证号 {v} 的冲销"),
             EntryKey::Close(d) => format!("结账至 {d}"),

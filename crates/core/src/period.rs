@@ -23,7 +23,11 @@ pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
             .then(|| s.parse().ok())
             .flatten()
     };
-    let (year, month, day) = match (number(parts[0], 4), number(parts[1], 2), number(parts[2], 2)) {
+    let (year, month, day) = match (
+        number(parts[0], 4),
+        number(parts[1], 2),
+        number(parts[2], 2),
+    ) {
         (Some(y), Some(m), Some(d)) if parts[0].trim().len() == 4 => (y, m, d),
         _ => return Err(bad()),
     };
@@ -42,7 +46,12 @@ pub struct Quarter {
 impl Quarter {
     pub fn parse(text: &str) -> Result<Quarter, String> {
         let bad = || format!("“{text}”不是季度（应如 2023Q2）");
-        let (year, number) = text.trim().to_ascii_uppercase().split_once('Q').map(|(y, q)| (y.to_string(), q.to_string())).ok_or_else(bad)?;
+        let (year, number) = text
+            .trim()
+            .to_ascii_uppercase()
+            .split_once('Q')
+            .map(|(y, q)| (y.to_string(), q.to_string()))
+            .ok_or_else(bad)?;
         let year: i32 = year.parse().map_err(|_| bad())?;
         let number: u32 = number.parse().map_err(|_| bad())?;
         if !(1..=4).contains(&number) || !(1900..=9999).contains(&year) {
@@ -52,11 +61,15 @@ impl Quarter {
     }
 
     pub fn of(date: NaiveDate) -> Quarter {
-        Quarter { year: date.year(), number: date.month0() / 3 + 1 }
+        Quarter {
+            year: date.year(),
+            number: date.month0() / 3 + 1,
+        }
     }
 
     pub fn first_day(self) -> NaiveDate {
-        NaiveDate::from_ymd_opt(self.year, (self.number - 1) * 3 + 1, 1).expect("quarters start on real days")
+        NaiveDate::from_ymd_opt(self.year, (self.number - 1) * 3 + 1, 1)
+            .expect("quarters start on real days")
     }
 
     pub fn last_day(self) -> NaiveDate {
@@ -65,7 +78,8 @@ impl Quarter {
         } else {
             NaiveDate::from_ymd_opt(self.year, self.number * 3 + 1, 1)
         };
-        next.and_then(|d| d.pred_opt()).expect("quarters end on real days")
+        next.and_then(|d| d.pred_opt())
+            .expect("quarters end on real days")
     }
 }
 
@@ -89,7 +103,16 @@ mod tests {
 
     #[test]
     fn impossible_dates_are_refused() {
-        for text in ["2022-02-30", "2022-13-01", "22-1-1", "2022.1.1", "", "2022年6月", "2022-1-1-1", "+2022-1-1"] {
+        for text in [
+            "2022-02-30",
+            "2022-13-01",
+            "22-1-1",
+            "2022.1.1",
+            "",
+            "2022年6月",
+            "2022-1-1-1",
+            "+2022-1-1",
+        ] {
             assert!(parse_date(text).is_err(), "{text}");
         }
     }
@@ -100,7 +123,10 @@ mod tests {
         assert_eq!(q.to_string(), "2023Q2");
         assert_eq!(q.first_day(), NaiveDate::from_ymd_opt(2023, 4, 1).unwrap());
         assert_eq!(q.last_day(), NaiveDate::from_ymd_opt(2023, 6, 30).unwrap());
-        assert_eq!(Quarter::parse("2023Q4").unwrap().last_day(), NaiveDate::from_ymd_opt(2023, 12, 31).unwrap());
+        assert_eq!(
+            Quarter::parse("2023Q4").unwrap().last_day(),
+            NaiveDate::from_ymd_opt(2023, 12, 31).unwrap()
+        );
         assert!(Quarter::parse("2023Q5").is_err());
     }
 }

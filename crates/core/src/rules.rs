@@ -21,7 +21,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(column: &'static str, message: impl Into<String>) -> FieldError {
-        FieldError { column, message: message.into() }
+        FieldError {
+            column,
+            message: message.into(),
+        }
     }
 }
 
@@ -59,7 +62,11 @@ pub trait Known {
     /// The terms of a contract, if any part of it is posted.
     fn contract_terms(&self, contract_no: &str) -> Result<Option<ContractTerms>, LookupFailed>;
     /// A supplier part's amount after every amendment posted so far.
-    fn part_amount(&self, contract_no: &str, supplier: &str) -> Result<Option<Amount>, LookupFailed>;
+    fn part_amount(
+        &self,
+        contract_no: &str,
+        supplier: &str,
+    ) -> Result<Option<Amount>, LookupFailed>;
 }
 
 /// What to do with an entry that passed.
@@ -76,11 +83,17 @@ pub fn check(body: Body, known: &impl Known) -> Result<Verdict, Refusal> {
     let body = resolve_defaults(body, known)?;
     if let Some(existing) = known.posted(&body.key())? {
         return if known.posted_in_this_batch(&body.key())? {
-            Err(invalid(body.key_column(), format!("{}在同一批导入中重复出现", body.key().describe())))
+            Err(invalid(
+                body.key_column(),
+                format!("{}在同一批导入中重复出现", body.key().describe()),
+            ))
         } else if existing == body {
             Ok(Verdict::AlreadyPosted)
         } else {
-            Err(invalid(body.key_column(), conflict_message(&existing, &body)))
+            Err(invalid(
+                body.key_column(),
+                conflict_message(&existing, &body),
+            ))
         };
     }
     let mut errors = Vec::new();
@@ -95,9 +108,17 @@ pub fn check(body: Body, known: &impl Known) -> Result<Verdict, Refusal> {
 
 fn conflict_message(existing: &Body, new: &Body) -> String {
     match (existing, new) {
-        (Body::Catalog(old), Body::Catalog(new)) => format!("科目 {} 已名为“{}”，不能改为“{}”", old.code, old.name, new.name),
-        (Body::Reversal(_), Body::Reversal(r)) => format!("凭证号 {} 已冲销过，不能再次冲销", r.voucher_no),
-        _ => format!("{}已记账且内容不同（冲突）；如需更正请先冲销", new.key().describe()),
+        (Body::Catalog(old), Body::Catalog(new)) => format!(
+            "科目 {} 已名为“{}”，不能改为“{}”",
+            old.code, old.name, new.name
+        ),
+        (Body::Reversal(_), Body::Reversal(r)) => {
+            format!("凭证号 {} 已冲销过，不能再次冲销", r.voucher_no)
+        }
+        _ => format!(
+            "{}已记账且内容不同（冲突）；如需更正请先冲销",
+            new.key().describe()
+        ),
     }
 }
 
@@ -128,7 +149,11 @@ fn resolve_defaults(body: Body, known: &impl Known) -> Result<Body, Refusal> {
     })
 }
 
-fn check_period(body: &Body, known: &impl Known, errors: &mut Vec<FieldError>) -> Result<(), LookupFailed> {
+fn check_period(
+    body: &Body,
+    known: &impl Known,
+    errors: &mut Vec<FieldError>,
+) -> Result<(), LookupFailed> {
     if let (Some(date), Some(closed)) = (body.period_date(), known.closed_through()?) {
         if date <= closed {
             let column = match body {
@@ -137,20 +162,32 @@ fn check_period(body: &Body, known: &impl Known, errors: &mut Vec<FieldError>) -
                 Body::Opening(_) => "year",
                 _ => "date",
             };
-            errors.push(FieldError::new(column, format!("日期 {date} 所在期间已结账（已结账至 {closed}），不能再记账")));
+            errors.push(FieldError::new(
+                column,
+                format!("日期 {date} 所在期间已结账（已结账至 {closed}），不能再记账"),
+            ));
         }
     }
     Ok(())
 }
 
-fn check_kind(body: &Body, known: &impl Known, errors: &mut Vec<FieldError>) -> Result<(), LookupFailed> {
+fn check_kind(
+    body: &Body,
+    known: &impl Known,
+    errors: &mut Vec<FieldError>,
+) -> Result<(), LookupFailed> {
     match body {
         Body::Bond(b) => check_bond(b, known, errors),
         Body::Contract(c) => check_contract(c, known, errors),
         Body::Amendment(a) => check_amendment(a, known, errors),
         Body::Receipt(r) => {
             check_code_name(&r.code, r.code_name.as_deref(), known, errors)?;
-            check_bond_ref(r.bond_code.as_deref(), r.project_code.as_deref(), known, errors)
+            check_bond_ref(
+                r.bond_code.as_deref(),
+                r.project_code.as_deref(),
+                known,
+                errors,
+            )
         }
         Body::Payment(p) => check_payment(p, known, errors),
         Body::Opening(o) => check_code_name(&o.code, o.code_name.as_deref(), known, errors),
@@ -160,7 +197,11 @@ fn check_kind(body: &Body, known: &impl Known, errors: &mut Vec<FieldError>) -> 
     }
 }
 
-fn check_bond(b: &BondAllocation, known: &impl Known, errors: &mut Vec<FieldError>) -> Result<(), LookupFailed> {
+fn check_bond(
+    b: &BondAllocation,
+    known: &impl Known,
+    errors: &mut Vec<FieldError>,
+) -> Result<(), LookupFailed> {
     if let Some(other) = known.bond_allocations(&b.terms.code)?.first() {
         if other.terms != b.terms {
             errors.push(FieldError::new("bond_code", format!("债券 {} 的要素（名称、日期、期限、利率、付息频率、提前还本）与已有分配行不一致", b.terms.code)));
@@ -169,56 +210,111 @@ fn check_bond(b: &BondAllocation, known: &impl Known, errors: &mut Vec<FieldErro
     Ok(())
 }
 
-fn check_contract(c: &ContractPart, known: &impl Known, errors: &mut Vec<FieldError>) -> Result<(), LookupFailed> {
+fn check_contract(
+    c: &ContractPart,
+    known: &impl Known,
+    errors: &mut Vec<FieldError>,
+) -> Result<(), LookupFailed> {
     if let Some(terms) = known.contract_terms(&c.terms.no)? {
         if terms != c.terms {
-            errors.push(FieldError::new("contract_no", format!("合同 {} 的要素（名称、签订日期、类别、方式、资金性质、项目）与已有行不一致", c.terms.no)));
+            errors.push(FieldError::new(
+                "contract_no",
+                format!(
+                    "合同 {} 的要素（名称、签订日期、类别、方式、资金性质、项目）与已有行不一致",
+                    c.terms.no
+                ),
+            ));
         }
     }
     Ok(())
 }
 
-fn check_amendment(a: &Amendment, known: &impl Known, errors: &mut Vec<FieldError>) -> Result<(), LookupFailed> {
+fn check_amendment(
+    a: &Amendment,
+    known: &impl Known,
+    errors: &mut Vec<FieldError>,
+) -> Result<(), LookupFailed> {
     let Some(terms) = known.contract_terms(&a.contract_no)? else {
-        errors.push(FieldError::new("contract_no", format!("合同 {} 不存在（须先导入合同）", a.contract_no)));
+        errors.push(FieldError::new(
+            "contract_no",
+            format!("合同 {} 不存在（须先导入合同）", a.contract_no),
+        ));
         return Ok(());
     };
     if a.date < terms.sign_date {
-        errors.push(FieldError::new("date", format!("补充协议日期 {} 早于合同签订日期 {}", a.date, terms.sign_date)));
+        errors.push(FieldError::new(
+            "date",
+            format!(
+                "补充协议日期 {} 早于合同签订日期 {}",
+                a.date, terms.sign_date
+            ),
+        ));
     }
     match known.part_amount(&a.contract_no, &a.supplier_name)? {
-        None => errors.push(FieldError::new("supplier_name", format!("合同 {} 没有供应商“{}”", a.contract_no, a.supplier_name))),
+        None => errors.push(FieldError::new(
+            "supplier_name",
+            format!("合同 {} 没有供应商“{}”", a.contract_no, a.supplier_name),
+        )),
         Some(now) if now + a.delta < Amount::ZERO => errors.push(FieldError::new(
             "delta",
-            format!("变更后该供应商分配金额为 {}，不得为负（现为 {now}）", now + a.delta),
+            format!(
+                "变更后该供应商分配金额为 {}，不得为负（现为 {now}）",
+                now + a.delta
+            ),
         )),
         Some(_) => {}
     }
     Ok(())
 }
 
-fn check_payment(p: &Payment, known: &impl Known, errors: &mut Vec<FieldError>) -> Result<(), LookupFailed> {
+fn check_payment(
+    p: &Payment,
+    known: &impl Known,
+    errors: &mut Vec<FieldError>,
+) -> Result<(), LookupFailed> {
     check_code_name(&p.code, p.code_name.as_deref(), known, errors)?;
-    check_bond_ref(p.bond_code.as_deref(), p.project_code.as_deref(), known, errors)?;
+    check_bond_ref(
+        p.bond_code.as_deref(),
+        p.project_code.as_deref(),
+        known,
+        errors,
+    )?;
     if let Some(no) = &p.contract_no {
         if known.contract_terms(no)?.is_none() {
-            errors.push(FieldError::new("contract_no", format!("合同 {no} 不存在（须先导入合同，或在同一批中导入）")));
+            errors.push(FieldError::new(
+                "contract_no",
+                format!("合同 {no} 不存在（须先导入合同，或在同一批中导入）"),
+            ));
         }
     }
     Ok(())
 }
 
-fn check_bond_ref(bond: Option<&str>, project: Option<&str>, known: &impl Known, errors: &mut Vec<FieldError>) -> Result<(), LookupFailed> {
+fn check_bond_ref(
+    bond: Option<&str>,
+    project: Option<&str>,
+    known: &impl Known,
+    errors: &mut Vec<FieldError>,
+) -> Result<(), LookupFailed> {
     let Some(bond) = bond else { return Ok(()) };
     let allocations = known.bond_allocations(bond)?;
     if allocations.is_empty() {
-        errors.push(FieldError::new("bond_code", format!("债券 {bond} 不存在（须先导入债券）")));
+        errors.push(FieldError::new(
+            "bond_code",
+            format!("债券 {bond} 不存在（须先导入债券）"),
+        ));
         return Ok(());
     }
     match project {
-        None => errors.push(FieldError::new("project_code", format!("债券 {bond} 分配给多个项目，须填写项目编码"))),
+        None => errors.push(FieldError::new(
+            "project_code",
+            format!("债券 {bond} 分配给多个项目，须填写项目编码"),
+        )),
         Some(project) if !allocations.iter().any(|a| a.project_code == project) => {
-            errors.push(FieldError::new("project_code", format!("债券 {bond} 未分配给项目 {project}")))
+            errors.push(FieldError::new(
+                "project_code",
+                format!("债券 {bond} 未分配给项目 {project}"),
+            ))
         }
         Some(_) => {}
     }
@@ -226,7 +322,12 @@ fn check_bond_ref(bond: Option<&str>, project: Option<&str>, known: &impl Known,
 }
 
 /// A posted 项 needs a name (from the catalogue or the row), and so do its 款 and 类.
-fn check_code_name(code: &FunctionCode, given: Option<&str>, known: &impl Known, errors: &mut Vec<FieldError>) -> Result<(), LookupFailed> {
+fn check_code_name(
+    code: &FunctionCode,
+    given: Option<&str>,
+    known: &impl Known,
+    errors: &mut Vec<FieldError>,
+) -> Result<(), LookupFailed> {
     match (known.name_of(code.class())?, given) {
         (Some(name), Some(given)) if name != given => errors.push(FieldError::new(
             "function_name",
@@ -242,33 +343,54 @@ fn check_code_name(code: &FunctionCode, given: Option<&str>, known: &impl Known,
         if known.name_of(&parent)?.is_none() {
             errors.push(FieldError::new(
                 "function_code",
-                format!("科目 {code} 的上级 {}（{}）不在目录中：请先以 catalog 文件补充其名称", parent, parent.level().label()),
+                format!(
+                    "科目 {code} 的上级 {}（{}）不在目录中：请先以 catalog 文件补充其名称",
+                    parent,
+                    parent.level().label()
+                ),
             ));
         }
     }
     Ok(())
 }
 
-fn check_catalog(c: &CatalogName, known: &impl Known, errors: &mut Vec<FieldError>) -> Result<(), LookupFailed> {
+fn check_catalog(
+    c: &CatalogName,
+    known: &impl Known,
+    errors: &mut Vec<FieldError>,
+) -> Result<(), LookupFailed> {
     if let Some(name) = known.name_of(&c.code)? {
         if name != c.name {
-            errors.push(FieldError::new("name", format!("科目 {} 已名为“{name}”，不能改为“{}”", c.code, c.name)));
+            errors.push(FieldError::new(
+                "name",
+                format!("科目 {} 已名为“{name}”，不能改为“{}”", c.code, c.name),
+            ));
         }
     }
     Ok(())
 }
 
-fn check_reversal(r: &Reversal, known: &impl Known, errors: &mut Vec<FieldError>) -> Result<(), LookupFailed> {
+fn check_reversal(
+    r: &Reversal,
+    known: &impl Known,
+    errors: &mut Vec<FieldError>,
+) -> Result<(), LookupFailed> {
     let original_date = match known.posted(&EntryKey::Voucher(r.voucher_no.clone()))? {
         Some(Body::Receipt(x)) => x.date,
         Some(Body::Payment(x)) => x.date,
         _ => {
-            errors.push(FieldError::new("voucher_no", format!("凭证号 {} 没有已记账的收入或支出，无从冲销", r.voucher_no)));
+            errors.push(FieldError::new(
+                "voucher_no",
+                format!("凭证号 {} 没有已记账的收入或支出，无从冲销", r.voucher_no),
+            ));
             return Ok(());
         }
     };
     if r.date < original_date {
-        errors.push(FieldError::new("date", format!("冲销日期 {} 早于原凭证日期 {original_date}", r.date)));
+        errors.push(FieldError::new(
+            "date",
+            format!("冲销日期 {} 早于原凭证日期 {original_date}", r.date),
+        ));
     }
     Ok(())
 }
@@ -277,10 +399,16 @@ fn check_reversal(r: &Reversal, known: &impl Known, errors: &mut Vec<FieldError>
 pub fn check_bond_terms(terms: &BondTerms) -> Vec<FieldError> {
     let mut errors = Vec::new();
     if !(1..=50).contains(&terms.term_years) {
-        errors.push(FieldError::new("term_years", format!("期限 {} 年不在 1 至 50 年之间", terms.term_years)));
+        errors.push(FieldError::new(
+            "term_years",
+            format!("期限 {} 年不在 1 至 50 年之间", terms.term_years),
+        ));
     }
     if terms.coupon_rate <= Decimal::ZERO || terms.coupon_rate >= Decimal::from(100) {
-        errors.push(FieldError::new("coupon_rate", format!("票面利率 {}% 应大于 0 且小于 100", terms.coupon_rate)));
+        errors.push(FieldError::new(
+            "coupon_rate",
+            format!("票面利率 {}% 应大于 0 且小于 100", terms.coupon_rate),
+        ));
     }
     if terms.value_date < terms.issue_date {
         errors.push(FieldError::new("value_date", "起息日早于发行日期"));
@@ -289,13 +417,22 @@ pub fn check_bond_terms(terms: &BondTerms) -> Vec<FieldError> {
     let mut total = Decimal::ZERO;
     for r in &terms.amortization {
         if r.year <= last_year || r.year >= terms.term_years {
-            errors.push(FieldError::new("amortization", format!("提前还本第 {} 年应递增且早于到期（期限 {} 年）", r.year, terms.term_years)));
+            errors.push(FieldError::new(
+                "amortization",
+                format!(
+                    "提前还本第 {} 年应递增且早于到期（期限 {} 年）",
+                    r.year, terms.term_years
+                ),
+            ));
         }
         last_year = r.year;
         total += r.percent;
     }
     if total >= Decimal::from(100) {
-        errors.push(FieldError::new("amortization", format!("提前还本比例合计 {total}% 应小于 100%（余额到期偿还）")));
+        errors.push(FieldError::new(
+            "amortization",
+            format!("提前还本比例合计 {total}% 应小于 100%（余额到期偿还）"),
+        ));
     }
     errors
 }

@@ -4,7 +4,9 @@ use std::fmt;
 
 /// The 31 characters a code may use: digits and capitals without I, O, S, V, Z.
 const CHARSET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-const USCC_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const USCC_WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 const ORG_WEIGHTS: [u32; 8] = [3, 7, 9, 10, 5, 8, 4, 2];
 
 /// A valid 18-character unified social credit code.
@@ -16,22 +18,37 @@ impl Uscc {
         let code = text.trim().to_ascii_uppercase();
         let chars: Vec<char> = code.chars().collect();
         if chars.len() != 18 {
-            return Err(format!("统一社会信用代码“{code}”应为18位，实为{}位", chars.len()));
+            return Err(format!(
+                "统一社会信用代码“{code}”应为18位，实为{}位",
+                chars.len()
+            ));
         }
         let values: Vec<u32> = chars
             .iter()
-            .map(|&c| charset_value(c).ok_or_else(|| format!("统一社会信用代码“{code}”含不允许的字符“{c}”（不使用 I、O、S、V、Z）")))
+            .map(|&c| {
+                charset_value(c).ok_or_else(|| {
+                    format!("统一社会信用代码“{code}”含不允许的字符“{c}”（不使用 I、O、S、V、Z）")
+                })
+            })
             .collect::<Result<_, _>>()?;
         if !chars[2..8].iter().all(char::is_ascii_digit) {
-            return Err(format!("统一社会信用代码“{code}”第3至8位应为行政区划码（数字）"));
+            return Err(format!(
+                "统一社会信用代码“{code}”第3至8位应为行政区划码（数字）"
+            ));
         }
         let org_check = organization_check(&chars[8..16]);
         if org_check != chars[16] {
-            return Err(format!("统一社会信用代码“{code}”中组织机构代码的校验码应为“{org_check}”，实为“{}”", chars[16]));
+            return Err(format!(
+                "统一社会信用代码“{code}”中组织机构代码的校验码应为“{org_check}”，实为“{}”",
+                chars[16]
+            ));
         }
         let check = uscc_check(&values[..17]);
         if check != chars[17] {
-            return Err(format!("统一社会信用代码“{code}”的校验码应为“{check}”，实为“{}”", chars[17]));
+            return Err(format!(
+                "统一社会信用代码“{code}”的校验码应为“{check}”，实为“{}”",
+                chars[17]
+            ));
         }
         Ok(Uscc(code))
     }

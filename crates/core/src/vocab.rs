@@ -159,7 +159,9 @@ pub enum SmeClass {
 impl SmeClass {
     pub fn of(size: SupplierSize, special: Option<Special>) -> SmeClass {
         match (size, special) {
-            (_, Some(_)) | (SupplierSize::Small | SupplierSize::Micro, None) => SmeClass::SmallMicro,
+            (_, Some(_)) | (SupplierSize::Small | SupplierSize::Micro, None) => {
+                SmeClass::SmallMicro
+            }
             (SupplierSize::Medium, None) => SmeClass::Medium,
             (SupplierSize::Large, None) => SmeClass::Large,
         }
@@ -184,7 +186,10 @@ mod tests {
 
     #[test]
     fn special_entities_count_as_small_micro() {
-        assert_eq!(SmeClass::of(SupplierSize::Large, Some(Special::Prison)), SmeClass::SmallMicro);
+        assert_eq!(
+            SmeClass::of(SupplierSize::Large, Some(Special::Prison)),
+            SmeClass::SmallMicro
+        );
         assert_eq!(SmeClass::of(SupplierSize::Medium, None), SmeClass::Medium);
         assert!(!SmeClass::of(SupplierSize::Large, None).is_sme());
     }

@@ -10,11 +10,19 @@ pub struct Column {
 }
 
 const fn req(key: &'static str, chinese: &'static str) -> Column {
-    Column { key, chinese, required: true }
+    Column {
+        key,
+        chinese,
+        required: true,
+    }
 }
 
 const fn opt(key: &'static str, chinese: &'static str) -> Column {
-    Column { key, chinese, required: false }
+    Column {
+        key,
+        chinese,
+        required: false,
+    }
 }
 
 const BONDS: &[Column] = &[
@@ -97,7 +105,15 @@ const OPENING: &[Column] = &[
 const CATALOG: &[Column] = &[req("code", "科目编码"), req("name", "科目名称")];
 
 /// The kinds a file can hold (reversals and closes are commands, not files).
-pub const FILE_KINDS: [Kind; 7] = [Kind::Catalog, Kind::Bond, Kind::Contract, Kind::Amendment, Kind::Opening, Kind::Receipt, Kind::Payment];
+pub const FILE_KINDS: [Kind; 7] = [
+    Kind::Catalog,
+    Kind::Bond,
+    Kind::Contract,
+    Kind::Amendment,
+    Kind::Opening,
+    Kind::Receipt,
+    Kind::Payment,
+];
 
 pub fn columns(kind: Kind) -> &'static [Column] {
     match kind {
@@ -115,18 +131,27 @@ pub fn columns(kind: Kind) -> &'static [Column] {
 /// The column a header cell names in this kind: English key (any case) or Chinese name.
 pub fn find(kind: Kind, header: &str) -> Option<&'static Column> {
     let header = header.trim();
-    columns(kind).iter().find(|c| c.chinese == header || c.key.eq_ignore_ascii_case(header))
+    columns(kind)
+        .iter()
+        .find(|c| c.chinese == header || c.key.eq_ignore_ascii_case(header))
 }
 
 /// The Chinese name of a column key in a kind, for messages about columns a file does not have.
 pub fn chinese(kind: Kind, key: &str) -> &'static str {
-    columns(kind).iter().find(|c| c.key == key).map_or("", |c| c.chinese)
+    columns(kind)
+        .iter()
+        .find(|c| c.key == key)
+        .map_or("", |c| c.chinese)
 }
 
 /// The kind whose columns a header fits: every cell known and every required column present.
 pub fn detect(headers: &[String]) -> Option<Kind> {
     FILE_KINDS.into_iter().find(|&kind| {
         headers.iter().all(|h| find(kind, h).is_some())
-            && columns(kind).iter().filter(|c| c.required).all(|c| headers.iter().any(|h| find(kind, h).is_some_and(|f| f.key == c.key)))
+            && columns(kind).iter().filter(|c| c.required).all(|c| {
+                headers
+                    .iter()
+                    .any(|h| find(kind, h).is_some_and(|f| f.key == c.key))
+            })
     })
 }

@@ -26,7 +26,11 @@ impl fmt::Display for Problem {
         if self.column.is_empty() {
             write!(f, "{}:{}: {}", self.file, self.line, self.message)
         } else {
-            write!(f, "{}:{}: {}: {}", self.file, self.line, self.column, self.message)
+            write!(
+                f,
+                "{}:{}: {}: {}",
+                self.file, self.line, self.column, self.message
+            )
         }
     }
 }
@@ -84,33 +88,65 @@ fn expand(paths: &[PathBuf], problems: &mut Vec<Problem>) -> Vec<PathBuf> {
 }
 
 fn file_problem(path: &Path, message: String) -> Problem {
-    Problem { file: path.display().to_string(), line: 1, column: String::new(), message }
+    Problem {
+        file: path.display().to_string(),
+        line: 1,
+        column: String::new(),
+        message,
+    }
 }
 
 impl ImportFile {
     /// Opens a file and reads its header; the kind is given or recognised from the header.
     pub fn open(path: &Path, kind: Option<Kind>) -> Result<ImportFile, Vec<Problem>> {
         let name = path.display().to_string();
-        let encoding = text::detect(path).map_err(|e| vec![file_problem(path, format!("无法读取：{e}"))])?;
-        let mut reader = csv_reader(text::open(path, encoding).map_err(|e| vec![file_problem(path, format!("无法读取：{e}"))])?);
+        let encoding =
+            text::detect(path).map_err(|e| vec![file_problem(path, format!("无法读取：{e}"))])?;
+        let mut reader = csv_reader(
+            text::open(path, encoding)
+                .map_err(|e| vec![file_problem(path, format!("无法读取：{e}"))])?,
+        );
         let mut record = csv::StringRecord::new();
-        let read = reader.read_record(&mut record).map_err(|e| vec![file_problem(path, csv_message(&e))])?;
+        let read = reader
+            .read_record(&mut record)
+            .map_err(|e| vec![file_problem(path, csv_message(&e))])?;
         if !read {
-            return Err(vec![file_problem(path, "文件为空（应有表头行和数据行）".into())]);
+            return Err(vec![file_problem(
+                path,
+                "文件为空（应有表头行和数据行）".into(),
+            )]);
         }
-        let cells: Vec<String> = record.iter().map(|c| c.trim().trim_start_matches('\u{feff}').to_string()).collect();
-        let kind = kind.or_else(|| columns::detect(&cells)).unwrap_or_else(|| closest_kind(&cells));
+        let cells: Vec<String> = record
+            .iter()
+            .map(|c| c.trim().trim_start_matches('\u{feff}').to_string())
+            .collect();
+        let kind = kind
+            .or_else(|| columns::detect(&cells))
+            .unwrap_or_else(|| closest_kind(&cells));
         let headers = map_headers(&name, kind, &cells)?;
-        Ok(ImportFile { path: path.to_path_buf(), name, kind, encoding, headers })
+        Ok(ImportFile {
+            path: path.to_path_buf(),
+            name,
+            kind,
+            encoding,
+            headers,
+        })
     }
 
     /// The data rows: each with its line number, parsed or with every problem it has.
     pub fn rows(&self) -> Result<impl Iterator<Item = Row> + '_, Problem> {
-        let source = text::open(&self.path, self.encoding).map_err(|e| file_problem(&self.path, format!("无法读取：{e}")))?;
+        let source = text::open(&self.path, self.encoding)
+            .map_err(|e| file_problem(&self.path, format!("无法读取：{e}")))?;
         let mut reader = csv_reader(source);
         let mut header = csv::StringRecord::new();
-        reader.read_record(&mut header).map_err(|e| file_problem(&self.path, csv_message(&e)))?;
-        Ok(RowIter { file: self, reader, record: csv::StringRecord::new() })
+        reader
+            .read_record(&mut header)
+            .map_err(|e| file_problem(&self.path, csv_message(&e)))?;
+        Ok(RowIter {
+            file: self,
+            reader,
+            record: csv::StringRecord::new(),
+        })
     }
 
     /// A problem in a column of this file, named as the header writes it.
@@ -121,12 +157,20 @@ impl ImportFile {
             .find(|(_, c)| c.key == error.column)
             .map(|(h, _)| h.clone())
             .unwrap_or_else(|| columns::chinese(self.kind, error.column).to_string());
-        Problem { file: self.name.clone(), line, column, message: error.message.clone() }
+        Problem {
+            file: self.name.clone(),
+            line,
+            column,
+            message: error.message.clone(),
+        }
     }
 }
 
 fn csv_reader(source: Box<dyn Read>) -> csv::Reader<Box<dyn Read>> {
-    csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(source)
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(source)
 }
 
 fn csv_message(e: &csv::Error) -> String {
@@ -141,24 +185,50 @@ fn csv_message(e: &csv::Error) -> String {
 fn closest_kind(cells: &[String]) -> Kind {
     columns::FILE_KINDS
         .into_iter()
-        .max_by_key(|&k| cells.iter().filter(|c| columns::find(k, c).is_some()).count())
+        .max_by_key(|&k| {
+            cells
+                .iter()
+                .filter(|c| columns::find(k, c).is_some())
+                .count()
+        })
         .expect("there are file kinds")
 }
 
-fn map_headers(file: &str, kind: Kind, cells: &[String]) -> Result<Vec<(String, &'static Column)>, Vec<Problem>> {
+fn map_headers(
+    file: &str,
+    kind: Kind,
+    cells: &[String],
+) -> Result<Vec<(String, &'static Column)>, Vec<Problem>> {
     let mut problems = Vec::new();
     let mut headers: Vec<(String, &'static Column)> = Vec::new();
-    let problem = |column: &str, message: String| Problem { file: file.to_string(), line: 1, column: column.to_string(), message };
+    let problem = |column: &str, message: String| Problem {
+        file: file.to_string(),
+        line: 1,
+        column: column.to_string(),
+        message,
+    };
     for cell in cells {
         match columns::find(kind, cell) {
-            None => problems.push(problem(cell, format!("未知的列（{}文件的列为：{}）", kind.label(), list_columns(kind)))),
-            Some(c) if headers.iter().any(|(_, h)| h.key == c.key) => problems.push(problem(cell, "列重复".into())),
+            None => problems.push(problem(
+                cell,
+                format!(
+                    "未知的列（{}文件的列为：{}）",
+                    kind.label(),
+                    list_columns(kind)
+                ),
+            )),
+            Some(c) if headers.iter().any(|(_, h)| h.key == c.key) => {
+                problems.push(problem(cell, "列重复".into()))
+            }
             Some(c) => headers.push((cell.clone(), c)),
         }
     }
     for column in columns::columns(kind).iter().filter(|c| c.required) {
         if !headers.iter().any(|(_, h)| h.key == column.key) {
-            problems.push(problem(column.chinese, format!("缺少必需的列 {}（{}）", column.chinese, column.key)));
+            problems.push(problem(
+                column.chinese,
+                format!("缺少必需的列 {}（{}）", column.chinese, column.key),
+            ));
         }
     }
     if problems.is_empty() {
@@ -169,7 +239,11 @@ fn map_headers(file: &str, kind: Kind, cells: &[String]) -> Result<Vec<(String, 
 }
 
 fn list_columns(kind: Kind) -> String {
-    columns::columns(kind).iter().map(|c| c.chinese).collect::<Vec<_>>().join("、")
+    columns::columns(kind)
+        .iter()
+        .map(|c| c.chinese)
+        .collect::<Vec<_>>()
+        .join("、")
 }
 
 /// One data row of a file.
@@ -193,7 +267,10 @@ struct RowCells<'a> {
 impl Cells for RowCells<'_> {
     fn get(&self, key: &str) -> Option<&str> {
         let index = self.headers.iter().position(|(_, c)| c.key == key)?;
-        self.record.get(index).map(str::trim).filter(|s| !s.is_empty())
+        self.record
+            .get(index)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
     }
 }
 
@@ -210,16 +287,32 @@ impl Iterator for RowIter<'_> {
                     let line = e.position().map_or(line, |p| p.line());
                     // A read error (bad encoding, broken quoting) ends the file: what follows cannot be trusted.
                     self.reader = csv_reader(Box::new(std::io::empty()));
-                    return Some(Row { line, parsed: Err(vec![FieldError::new("", csv_message(&e))]) });
+                    return Some(Row {
+                        line,
+                        parsed: Err(vec![FieldError::new("", csv_message(&e))]),
+                    });
                 }
                 Ok(true) if self.record.iter().all(|c| c.trim().is_empty()) => continue,
                 Ok(true) if self.record.len() != self.file.headers.len() => {
-                    let message = format!("本行有 {} 列，表头有 {} 列", self.record.len(), self.file.headers.len());
-                    return Some(Row { line, parsed: Err(vec![FieldError::new("", message)]) });
+                    let message = format!(
+                        "本行有 {} 列，表头有 {} 列",
+                        self.record.len(),
+                        self.file.headers.len()
+                    );
+                    return Some(Row {
+                        line,
+                        parsed: Err(vec![FieldError::new("", message)]),
+                    });
                 }
                 Ok(true) => {
-                    let cells = RowCells { headers: &self.file.headers, record: &self.record };
-                    return Some(Row { line, parsed: parse::parse(self.file.kind, &cells) });
+                    let cells = RowCells {
+                        headers: &self.file.headers,
+                        record: &self.record,
+                    };
+                    return Some(Row {
+                        line,
+                        parsed: parse::parse(self.file.kind, &cells),
+                    });
                 }
             }
         }

@@ -59,7 +59,9 @@ pub struct Sheet {
 /// Two decimals with thousands separators: "7,115.81".
 pub fn grouped(value: Decimal) -> String {
     let text = format!("{:.2}", value.round_dp(2));
-    let (sign, body) = text.strip_prefix('-').map_or(("", text.as_str()), |b| ("-", b));
+    let (sign, body) = text
+        .strip_prefix('-')
+        .map_or(("", text.as_str()), |b| ("-", b));
     let (int, frac) = body.split_once('.').unwrap_or((body, "00"));
     let mut out = String::new();
     for (i, c) in int.chars().enumerate() {
@@ -98,8 +100,14 @@ pub fn wan_json(value: Decimal) -> String {
 
 /// Sheet rows as CSV text: the caption lines, the header rows, the body and notes, cells as shown.
 pub fn to_csv(sheet: &Sheet) -> String {
-    let mut writer = csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
-    let mut write = |cells: Vec<String>| writer.write_record(&cells).expect("writing CSV to memory cannot fail");
+    let mut writer = csv::WriterBuilder::new()
+        .flexible(true)
+        .from_writer(Vec::new());
+    let mut write = |cells: Vec<String>| {
+        writer
+            .write_record(&cells)
+            .expect("writing CSV to memory cannot fail")
+    };
     write(vec![sheet.title.clone()]);
     for line in &sheet.caption {
         write(vec![line.clone()]);
@@ -113,7 +121,8 @@ pub fn to_csv(sheet: &Sheet) -> String {
     for note in &sheet.notes {
         write(vec![note.clone()]);
     }
-    String::from_utf8(writer.into_inner().expect("flushing to memory cannot fail")).expect("CSV of UTF-8 cells is UTF-8")
+    String::from_utf8(writer.into_inner().expect("flushing to memory cannot fail"))
+        .expect("CSV of UTF-8 cells is UTF-8")
 }
 
 #[cfg(test)]

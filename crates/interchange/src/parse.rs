@@ -31,7 +31,11 @@ struct Reader<'a, C: Cells> {
 }
 
 impl<'a, C: Cells> Reader<'a, C> {
-    fn field<T>(&mut self, key: &'static str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+    fn field<T>(
+        &mut self,
+        key: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
         let text = self.cells.get(key)?;
         if let Err(message) = check_text(text) {
             self.errors.push(FieldError::new(key, message));
@@ -46,7 +50,11 @@ impl<'a, C: Cells> Reader<'a, C> {
         }
     }
 
-    fn required<T>(&mut self, key: &'static str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+    fn required<T>(
+        &mut self,
+        key: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
         if self.cells.get(key).is_none() {
             self.errors.push(FieldError::new(key, "缺少必填值"));
             return None;
@@ -80,7 +88,10 @@ fn check_text(text: &str) -> Result<(), String> {
 }
 
 fn parse_u32(text: &str, what: &str, range: std::ops::RangeInclusive<u32>) -> Result<u32, String> {
-    text.parse::<u32>().ok().filter(|n| range.contains(n)).ok_or_else(|| format!("“{text}”不是有效的{what}"))
+    text.parse::<u32>()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| format!("“{text}”不是有效的{what}"))
 }
 
 fn parse_decimal(text: &str, what: &str) -> Result<Decimal, String> {
@@ -96,15 +107,23 @@ fn parse_amortization(text: &str) -> Result<Vec<Repayment>, String> {
     text.split([';', '；'])
         .filter(|p| !p.trim().is_empty())
         .map(|part| {
-            let (year, pct) = part.split_once([':', '：']).ok_or_else(|| format!("“{part}”应写作 年:比例，如 6:20"))?;
-            Ok(Repayment { year: parse_u32(year.trim(), "还本年份", 1..=50)?, percent: parse_decimal(pct.trim(), "还本比例")? })
+            let (year, pct) = part
+                .split_once([':', '：'])
+                .ok_or_else(|| format!("“{part}”应写作 年:比例，如 6:20"))?;
+            Ok(Repayment {
+                year: parse_u32(year.trim(), "还本年份", 1..=50)?,
+                percent: parse_decimal(pct.trim(), "还本比例")?,
+            })
         })
         .collect()
 }
 
 /// Parses one row of a kind.
 pub fn parse(kind: Kind, cells: &impl Cells) -> Result<Parsed, Vec<FieldError>> {
-    let mut r = Reader { cells, errors: Vec::new() };
+    let mut r = Reader {
+        cells,
+        errors: Vec::new(),
+    };
     let mut warnings = Vec::new();
     let body = match kind {
         Kind::Bond => bond(&mut r),
@@ -115,7 +134,9 @@ pub fn parse(kind: Kind, cells: &impl Cells) -> Result<Parsed, Vec<FieldError>> 
         Kind::Opening => opening(&mut r),
         Kind::Catalog => catalog(&mut r),
         Kind::Reversal => reversal(&mut r),
-        Kind::Close => r.required("through", parse_date).map(|through| Body::Close(PeriodClose { through })),
+        Kind::Close => r
+            .required("through", parse_date)
+            .map(|through| Body::Close(PeriodClose { through })),
     };
     match body {
         Some(body) if r.errors.is_empty() => Ok(Parsed { body, warnings }),
@@ -128,10 +149,14 @@ fn bond(r: &mut Reader<impl Cells>) -> Option<Body> {
     let name = r.text("bond_name");
     let issue_date = r.required("issue_date", parse_date);
     let value_date = r.field("value_date", parse_date);
-    let term_years = r.required("term_years", |s| parse_u32(s.trim_end_matches('年'), "期限（年）", 1..=50));
+    let term_years = r.required("term_years", |s| {
+        parse_u32(s.trim_end_matches('年'), "期限（年）", 1..=50)
+    });
     let coupon_rate = r.required("coupon_rate", |s| parse_decimal(s, "票面利率"));
     let frequency = r.required("frequency", Frequency::parse);
-    let amortization = r.field("amortization", parse_amortization).unwrap_or_default();
+    let amortization = r
+        .field("amortization", parse_amortization)
+        .unwrap_or_default();
     let project_code = r.text("project_code");
     let project_name = r.text("project_name");
     let amount = r.required("amount", Amount::parse_positive);
@@ -147,7 +172,12 @@ fn bond(r: &mut Reader<impl Cells>) -> Option<Body> {
         amortization,
     };
     r.errors.extend(check_bond_terms(&terms));
-    Some(Body::Bond(BondAllocation { terms, project_code: project_code?, project_name: project_name?, amount: amount? }))
+    Some(Body::Bond(BondAllocation {
+        terms,
+        project_code: project_code?,
+        project_name: project_name?,
+        amount: amount?,
+    }))
 }
 
 fn contract(r: &mut Reader<impl Cells>, warnings: &mut Vec<FieldError>) -> Option<Body> {
@@ -168,15 +198,33 @@ fn contract(r: &mut Reader<impl Cells>, warnings: &mut Vec<FieldError>) -> Optio
         match classify(d.industry, &d.figures) {
             Ok(found) if found != size => warnings.push(FieldError::new(
                 "size",
-                format!("声明为{size}，但按{}的划型标准，所填从业人员、营业收入、资产总额对应{found}", d.industry),
+                format!(
+                    "声明为{size}，但按{}的划型标准，所填从业人员、营业收入、资产总额对应{found}",
+                    d.industry
+                ),
             )),
             Ok(_) => {}
             Err(message) => warnings.push(FieldError::new("industry", message)),
         }
     }
     Some(Body::Contract(ContractPart {
-        terms: ContractTerms { no: no?, title: title?, sign_date: sign_date?, category: category?, method: method?, fund: fund?, project_code },
-        part: SupplierPart { name: name?, uscc, size: size?, special, amount: amount?, declaration: declaration? },
+        terms: ContractTerms {
+            no: no?,
+            title: title?,
+            sign_date: sign_date?,
+            category: category?,
+            method: method?,
+            fund: fund?,
+            project_code,
+        },
+        part: SupplierPart {
+            name: name?,
+            uscc,
+            size: size?,
+            special,
+            amount: amount?,
+            declaration: declaration?,
+        },
     }))
 }
 
@@ -184,18 +232,29 @@ fn contract(r: &mut Reader<impl Cells>, warnings: &mut Vec<FieldError>) -> Optio
 fn declaration(r: &mut Reader<impl Cells>) -> Option<Option<Declaration>> {
     let errors_before = r.errors.len();
     let industry = r.field("industry", Industry::parse);
-    let people = r.field("people", |s| s.replace(',', "").parse::<u64>().map_err(|_| format!("“{s}”不是人数")));
+    let people = r.field("people", |s| {
+        s.replace(',', "")
+            .parse::<u64>()
+            .map_err(|_| format!("“{s}”不是人数"))
+    });
     let revenue = r.field("revenue", |s| parse_decimal(s, "营业收入（万元）"));
     let assets = r.field("assets", |s| parse_decimal(s, "资产总额（万元）"));
     if r.errors.len() > errors_before {
         return None;
     }
-    let figures = Figures { people, revenue, assets };
+    let figures = Figures {
+        people,
+        revenue,
+        assets,
+    };
     match industry {
         Some(industry) => Some(Some(Declaration { industry, figures })),
         None if figures == Figures::default() => Some(None),
         None => {
-            r.errors.push(FieldError::new("industry", "填写了从业人员、营业收入或资产总额时须注明行业"));
+            r.errors.push(FieldError::new(
+                "industry",
+                "填写了从业人员、营业收入或资产总额时须注明行业",
+            ));
             None
         }
     }
@@ -206,10 +265,22 @@ fn amendment(r: &mut Reader<impl Cells>) -> Option<Body> {
     let date = r.required("date", parse_date);
     let supplier_name = r.text("supplier_name");
     let delta = r.required("delta", |s| {
-        Amount::parse(s).and_then(|a| if a.is_zero() { Err("变更金额不得为零".to_string()) } else { Ok(a) })
+        Amount::parse(s).and_then(|a| {
+            if a.is_zero() {
+                Err("变更金额不得为零".to_string())
+            } else {
+                Ok(a)
+            }
+        })
     });
     let reason = r.text("reason");
-    Some(Body::Amendment(Amendment { contract_no: contract_no?, date: date?, supplier_name: supplier_name?, delta: delta?, reason: reason? }))
+    Some(Body::Amendment(Amendment {
+        contract_no: contract_no?,
+        date: date?,
+        supplier_name: supplier_name?,
+        delta: delta?,
+        reason: reason?,
+    }))
 }
 
 fn receipt(r: &mut Reader<impl Cells>) -> Option<Body> {
@@ -222,7 +293,17 @@ fn receipt(r: &mut Reader<impl Cells>) -> Option<Body> {
     let bond_code = r.optional_text("bond_code");
     let project_code = r.optional_text("project_code");
     let memo = r.optional_text("memo").unwrap_or_default();
-    Some(Body::Receipt(Receipt { voucher_no: voucher_no?, date: date?, fund: fund?, code: code?, code_name, amount: amount?, bond_code, project_code, memo }))
+    Some(Body::Receipt(Receipt {
+        voucher_no: voucher_no?,
+        date: date?,
+        fund: fund?,
+        code: code?,
+        code_name,
+        amount: amount?,
+        bond_code,
+        project_code,
+        memo,
+    }))
 }
 
 fn payment(r: &mut Reader<impl Cells>) -> Option<Body> {
@@ -257,23 +338,42 @@ fn payment(r: &mut Reader<impl Cells>) -> Option<Body> {
 }
 
 fn opening(r: &mut Reader<impl Cells>) -> Option<Body> {
-    let year = r.required("year", |s| s.trim_end_matches('年').parse::<i32>().ok().filter(|y| (1900..=9999).contains(y)).ok_or_else(|| format!("“{s}”不是年度")));
+    let year = r.required("year", |s| {
+        s.trim_end_matches('年')
+            .parse::<i32>()
+            .ok()
+            .filter(|y| (1900..=9999).contains(y))
+            .ok_or_else(|| format!("“{s}”不是年度"))
+    });
     let fund = r.required("fund", Fund::parse);
     let code = r.required("function_code", FunctionCode::parse);
     let code_name = r.optional_text("function_name");
     let amount = r.required("amount", Amount::parse_non_negative);
-    Some(Body::Opening(Opening { year: year?, fund: fund?, code: code?, code_name, amount: amount? }))
+    Some(Body::Opening(Opening {
+        year: year?,
+        fund: fund?,
+        code: code?,
+        code_name,
+        amount: amount?,
+    }))
 }
 
 fn catalog(r: &mut Reader<impl Cells>) -> Option<Body> {
     let code = r.required("code", ClassCode::parse);
     let name = r.text("name");
-    Some(Body::Catalog(CatalogName { code: code?, name: name? }))
+    Some(Body::Catalog(CatalogName {
+        code: code?,
+        name: name?,
+    }))
 }
 
 fn reversal(r: &mut Reader<impl Cells>) -> Option<Body> {
     let voucher_no = r.text("voucher_no");
     let date: Option<NaiveDate> = r.required("date", parse_date);
     let reason = r.text("reason");
-    Some(Body::Reversal(Reversal { voucher_no: voucher_no?, date: date?, reason: reason? }))
+    Some(Body::Reversal(Reversal {
+        voucher_no: voucher_no?,
+        date: date?,
+        reason: reason?,
+    }))
 }

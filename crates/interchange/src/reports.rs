@@ -8,7 +8,7 @@ use taizhang_projection::contracts::ContractRow;
 use taizhang_projection::procurement::Procurement;
 use taizhang_projection::table7::{Columns, Table7, COLUMN_KEYS};
 
-use crate::layout::{pct, text_wan, yuan, wan_json, Cell, Sheet};
+use crate::layout::{pct, text_wan, wan_json, yuan, Cell, Sheet};
 
 /// Names of the unit: full for tables, short for running text.
 #[derive(Clone, Debug)]
@@ -19,12 +19,25 @@ pub struct Unit {
 
 pub const TAIL_NOTE: &str = "本套报表金额单位转换时可能存在尾数误差。";
 
-const COLUMN_LABELS: [&str; 6] = ["年初结转和结余", "本年收入", "本年支出小计", "基本支出", "项目支出", "年末结转和结余"];
+const COLUMN_LABELS: [&str; 6] = [
+    "年初结转和结余",
+    "本年收入",
+    "本年支出小计",
+    "基本支出",
+    "项目支出",
+    "年末结转和结余",
+];
 
 pub fn table7_sheet(t: &Table7, unit: &Unit) -> Sheet {
     let money = |c: &Columns| c.values().into_iter().map(Cell::Wan).collect::<Vec<_>>();
     let mut rows = vec![[vec![Cell::text("合计"), Cell::text("")], money(&t.total)].concat()];
-    rows.extend(t.rows.iter().map(|r| [vec![Cell::text(r.code.to_string()), Cell::text(&r.name)], money(&r.columns)].concat()));
+    rows.extend(t.rows.iter().map(|r| {
+        [
+            vec![Cell::text(r.code.to_string()), Cell::text(&r.name)],
+            money(&r.columns),
+        ]
+        .concat()
+    }));
     let mut notes = vec![
         "注：本表反映部门本年度政府性基金预算财政拨款收入、支出及结转和结余情况。".to_string(),
         "6栏各行＝（1＋2－3）栏各行；3栏各行＝（4＋5）栏各行。".to_string(),
@@ -32,16 +45,47 @@ pub fn table7_sheet(t: &Table7, unit: &Unit) -> Sheet {
     ];
     notes.extend(t.tail_differences.iter().map(|d| {
         let column = COLUMN_LABELS[COLUMN_KEYS.iter().position(|k| *k == d.column).unwrap_or(0)];
-        format!("尾差：{} {}：本行 {} 万元，下级合计 {} 万元", d.code, column, d.parent, d.sum_of_children)
+        format!(
+            "尾差：{} {}：本行 {} 万元，下级合计 {} 万元",
+            d.code, column, d.parent, d.sum_of_children
+        )
     }));
-    notes.extend(t.broken_identities.iter().map(|b| format!("错误：恒等式不成立（{b}），请运行 taizhang verify 并报告此问题")));
+    notes.extend(
+        t.broken_identities
+            .iter()
+            .map(|b| format!("错误：恒等式不成立（{b}），请运行 taizhang verify 并报告此问题")),
+    );
     Sheet {
         title: format!("{} 年度政府性基金预算财政拨款收入支出决算表", t.year),
         caption: vec![format!("部门：{}", unit.full), "单位：万元".to_string()],
         header: vec![
-            ["项目", "项目", "年初结转和结余", "本年收入", "本年支出", "本年支出", "本年支出", "年末结转和结余"].map(String::from).to_vec(),
-            ["功能分类科目编码", "科目名称", "年初结转和结余", "本年收入", "小计", "基本支出", "项目支出", "年末结转和结余"].map(String::from).to_vec(),
-            ["栏次", "", "1", "2", "3", "4", "5", "6"].map(String::from).to_vec(),
+            [
+                "项目",
+                "项目",
+                "年初结转和结余",
+                "本年收入",
+                "本年支出",
+                "本年支出",
+                "本年支出",
+                "年末结转和结余",
+            ]
+            .map(String::from)
+            .to_vec(),
+            [
+                "功能分类科目编码",
+                "科目名称",
+                "年初结转和结余",
+                "本年收入",
+                "小计",
+                "基本支出",
+                "项目支出",
+                "年末结转和结余",
+            ]
+            .map(String::from)
+            .to_vec(),
+            ["栏次", "", "1", "2", "3", "4", "5", "6"]
+                .map(String::from)
+                .to_vec(),
         ],
         rows,
         notes,
@@ -49,7 +93,11 @@ pub fn table7_sheet(t: &Table7, unit: &Unit) -> Sheet {
 }
 
 fn columns_json(c: &Columns) -> serde_json::Map<String, Value> {
-    COLUMN_KEYS.iter().zip(c.values()).map(|(k, v)| (k.to_string(), json!(yuan(v)))).collect()
+    COLUMN_KEYS
+        .iter()
+        .zip(c.values())
+        .map(|(k, v)| (k.to_string(), json!(yuan(v))))
+        .collect()
 }
 
 pub fn table7_json(t: &Table7, unit: &Unit) -> Value {
@@ -74,7 +122,11 @@ pub fn table7_json(t: &Table7, unit: &Unit) -> Value {
 }
 
 /// The explanation paragraph of the final accounts (第三部分 七).
-pub fn table7_text(t: &Table7, unit: &Unit, purposes: &std::collections::BTreeMap<taizhang_core::ClassCode, Vec<(Purpose, Amount)>>) -> String {
+pub fn table7_text(
+    t: &Table7,
+    unit: &Unit,
+    purposes: &std::collections::BTreeMap<taizhang_core::ClassCode, Vec<(Purpose, Amount)>>,
+) -> String {
     let c = &t.total;
     let mut text = format!(
         "{}年度{}政府性基金预算财政拨款年初结转和结余{}万元，本年收入{}万元，本年支出{}万元，年末结转和结余{}万元。",
@@ -85,14 +137,28 @@ pub fn table7_text(t: &Table7, unit: &Unit, purposes: &std::collections::BTreeMa
         text_wan(c.expense),
         text_wan(c.closing)
     );
-    let spent: Vec<_> = t.rows.iter().filter(|r| r.level == Level::Lei && !r.columns.expense.is_zero()).collect();
+    let spent: Vec<_> = t
+        .rows
+        .iter()
+        .filter(|r| r.level == Level::Lei && !r.columns.expense.is_zero())
+        .collect();
     if spent.is_empty() {
         return text;
     }
     text.push_str("具体支出情况为：");
     for (i, row) in spent.iter().enumerate() {
-        let uses: Vec<&str> = purposes.get(&row.code).into_iter().flatten().map(|(p, _)| purpose_phrase(*p)).collect();
-        text.push_str(&format!("\n（{}）{}。支出决算为{}万元", chinese_ordinal(i + 1), row.name, text_wan(row.columns.expense)));
+        let uses: Vec<&str> = purposes
+            .get(&row.code)
+            .into_iter()
+            .flatten()
+            .map(|(p, _)| purpose_phrase(*p))
+            .collect();
+        text.push_str(&format!(
+            "\n（{}）{}。支出决算为{}万元",
+            chinese_ordinal(i + 1),
+            row.name,
+            text_wan(row.columns.expense)
+        ));
         if !uses.is_empty() {
             text.push_str(&format!("，主要用于{}", join_with_ji(&uses)));
         }
@@ -147,18 +213,42 @@ pub fn procurement_text(p: &Procurement, unit: &Unit, share_of: SmallMicroShareO
         .filter(|(_, f)| !f.total.is_zero())
         .map(|(c, f)| format!("政府采购{}支出{}万元", c.label(), text_wan(f.total)))
         .collect();
-    let mut text = format!("{}年度{}政府采购支出总额{}万元，其中：{}。", p.year, unit.short, text_wan(all.total), parts.join("、"));
-    text.push_str(&format!("授予中小企业合同金额{}万元，占政府采购支出总额的{}%", text_wan(all.sme), pct(all.sme_pct().unwrap_or_default())));
+    let mut text = format!(
+        "{}年度{}政府采购支出总额{}万元，其中：{}。",
+        p.year,
+        unit.short,
+        text_wan(all.total),
+        parts.join("、")
+    );
+    text.push_str(&format!(
+        "授予中小企业合同金额{}万元，占政府采购支出总额的{}%",
+        text_wan(all.sme),
+        pct(all.sme_pct().unwrap_or_default())
+    ));
     let small_micro_share = match share_of {
-        SmallMicroShareOf::Sme => p.small_micro_pct_of_sme().map(|v| format!("，占授予中小企业合同金额的{}%", pct(v))),
-        SmallMicroShareOf::Total => p.small_micro_pct_of_total().map(|v| format!("，占政府采购支出总额的{}%", pct(v))),
+        SmallMicroShareOf::Sme => p
+            .small_micro_pct_of_sme()
+            .map(|v| format!("，占授予中小企业合同金额的{}%", pct(v))),
+        SmallMicroShareOf::Total => p
+            .small_micro_pct_of_total()
+            .map(|v| format!("，占政府采购支出总额的{}%", pct(v))),
     };
-    text.push_str(&format!("，其中：授予小微企业合同金额{}万元{}；", text_wan(all.small_micro), small_micro_share.unwrap_or_default()));
+    text.push_str(&format!(
+        "，其中：授予小微企业合同金额{}万元{}；",
+        text_wan(all.small_micro),
+        small_micro_share.unwrap_or_default()
+    ));
     let clauses: Vec<String> = p
         .by_category
         .iter()
         .filter(|(_, f)| !f.total.is_zero())
-        .map(|(c, f)| format!("{0}采购授予中小企业合同金额占{0}支出金额的{1}%", c.label(), pct(f.sme_pct().unwrap_or_default())))
+        .map(|(c, f)| {
+            format!(
+                "{0}采购授予中小企业合同金额占{0}支出金额的{1}%",
+                c.label(),
+                pct(f.sme_pct().unwrap_or_default())
+            )
+        })
         .collect();
     text.push_str(&clauses.join("，"));
     text.push('。');
@@ -192,16 +282,44 @@ pub fn procurement_json(p: &Procurement, unit: &Unit, share_of: SmallMicroShareO
 }
 
 pub fn procurement_sheet(p: &Procurement, unit: &Unit) -> Sheet {
-    let percent = |v: Option<rust_decimal::Decimal>| Cell::Percent(v.map(|v| v.round_dp(1)));
-    let mut rows = vec![vec![Cell::text("政府采购支出总额"), Cell::Wan(p.all.total), Cell::text("")]];
+    let percent = Cell::Percent;
+    let mut rows = vec![vec![
+        Cell::text("政府采购支出总额"),
+        Cell::Wan(p.all.total),
+        Cell::text(""),
+    ]];
     for (c, f) in &p.by_category {
-        rows.push(vec![Cell::text(format!("  其中：{}", c.label())), Cell::Wan(f.total), Cell::text("")]);
+        rows.push(vec![
+            Cell::text(format!("  其中：{}", c.label())),
+            Cell::Wan(f.total),
+            Cell::text(""),
+        ]);
     }
-    rows.push(vec![Cell::text("授予中小企业合同金额（占总额）"), Cell::Wan(p.all.sme), percent(p.all.sme_pct())]);
-    rows.push(vec![Cell::text("  其中：授予小微企业合同金额（占中小企业）"), Cell::Wan(p.all.small_micro), percent(p.small_micro_pct_of_sme())]);
-    rows.push(vec![Cell::text("  授予小微企业合同金额（占总额）"), Cell::Wan(p.all.small_micro), percent(p.small_micro_pct_of_total())]);
+    rows.push(vec![
+        Cell::text("授予中小企业合同金额（占总额）"),
+        Cell::Wan(p.all.sme),
+        percent(p.all.sme_pct()),
+    ]);
+    rows.push(vec![
+        Cell::text("  其中：授予小微企业合同金额（占中小企业）"),
+        Cell::Wan(p.all.small_micro),
+        percent(p.small_micro_pct_of_sme()),
+    ]);
+    rows.push(vec![
+        Cell::text("  授予小微企业合同金额（占总额）"),
+        Cell::Wan(p.all.small_micro),
+        percent(p.small_micro_pct_of_total()),
+    ]);
     for (c, f) in &p.by_category {
-        rows.push(vec![Cell::text(format!("{}采购授予中小企业（占{}支出）", c.label(), c.label())), Cell::Wan(f.sme), percent(f.sme_pct())]);
+        rows.push(vec![
+            Cell::text(format!(
+                "{}采购授予中小企业（占{}支出）",
+                c.label(),
+                c.label()
+            )),
+            Cell::Wan(f.sme),
+            percent(f.sme_pct()),
+        ]);
     }
     Sheet {
         title: format!("{} 年度政府采购支出情况", p.year),
@@ -279,12 +397,27 @@ pub fn schedule_json(bond_code: &str, coupons: &[Coupon]) -> Value {
 pub fn schedule_sheet(bond_code: &str, name: &str, face: Amount, coupons: &[Coupon]) -> Sheet {
     let rows = coupons
         .iter()
-        .map(|c| vec![Cell::text(c.date.to_string()), Cell::Yuan(c.interest), Cell::Yuan(c.principal), Cell::Yuan(c.outstanding)])
+        .map(|c| {
+            vec![
+                Cell::text(c.date.to_string()),
+                Cell::Yuan(c.interest),
+                Cell::Yuan(c.principal),
+                Cell::Yuan(c.outstanding),
+            ]
+        })
         .collect();
     Sheet {
         title: format!("{bond_code} {name} 还本付息计划"),
-        caption: vec![format!("本单位分配额：{} 元", crate::layout::grouped(face.decimal())), "单位：元".to_string()],
-        header: vec![["日期", "利息", "本金", "剩余本金"].map(String::from).to_vec()],
+        caption: vec![
+            format!(
+                "本单位分配额：{} 元",
+                crate::layout::grouped(face.decimal())
+            ),
+            "单位：元".to_string(),
+        ],
+        header: vec![["日期", "利息", "本金", "剩余本金"]
+            .map(String::from)
+            .to_vec()],
         rows,
         notes: Vec::new(),
     }
@@ -323,8 +456,23 @@ pub fn contracts_sheet(year: i32, rows: &[ContractRow], unit: &Unit) -> Sheet {
         .collect();
     Sheet {
         title: format!("{year} 年度合同执行情况"),
-        caption: vec![format!("部门：{}", unit.full), format!("截至 {year}-12-31，单位：元")],
-        header: vec![["合同编号", "合同名称", "签订日期", "类别", "供应商", "合同金额", "累计支付", "未付金额", "提示"].map(String::from).to_vec()],
+        caption: vec![
+            format!("部门：{}", unit.full),
+            format!("截至 {year}-12-31，单位：元"),
+        ],
+        header: vec![[
+            "合同编号",
+            "合同名称",
+            "签订日期",
+            "类别",
+            "供应商",
+            "合同金额",
+            "累计支付",
+            "未付金额",
+            "提示",
+        ]
+        .map(String::from)
+        .to_vec()],
         rows,
         notes: vec!["合同金额含截至年末的补充协议变更。".to_string()],
     }

@@ -36,7 +36,11 @@ pub fn detect(path: &Path) -> io::Result<Encoding> {
         let filled = carry + read;
         if read == 0 {
             // A sequence cut off at the end is not UTF-8.
-            return Ok(if carry == 0 { Encoding::Utf8 } else { Encoding::Gb18030 });
+            return Ok(if carry == 0 {
+                Encoding::Utf8
+            } else {
+                Encoding::Gb18030
+            });
         }
         match std::str::from_utf8(&buf[..filled]) {
             Ok(_) => carry = 0,
@@ -58,10 +62,23 @@ pub fn open(path: &Path, encoding: Encoding) -> io::Result<Box<dyn Read>> {
         Encoding::Utf8 => {
             let mut bom = [0u8; 3];
             let n = read_up_to(&mut file, &mut bom)?;
-            let head = if bom[..n] == [0xEF, 0xBB, 0xBF] { Vec::new() } else { bom[..n].to_vec() };
+            let head = if bom[..n] == [0xEF, 0xBB, 0xBF] {
+                Vec::new()
+            } else {
+                bom[..n].to_vec()
+            };
             Ok(Box::new(io::Cursor::new(head).chain(file)))
         }
-        Encoding::Gb18030 => Ok(Box::new(Gb18030Reader { inner: file, decoder: GB18030.new_decoder_without_bom_handling(), input: vec![0; CHUNK_BYTES], start: 0, end: 0, output: Vec::new(), at: 0, done: false })),
+        Encoding::Gb18030 => Ok(Box::new(Gb18030Reader {
+            inner: file,
+            decoder: GB18030.new_decoder_without_bom_handling(),
+            input: vec![0; CHUNK_BYTES],
+            start: 0,
+            end: 0,
+            output: Vec::new(),
+            at: 0,
+            done: false,
+        })),
     }
 }
 
@@ -95,11 +112,19 @@ impl<R: Read> Gb18030Reader<R> {
             self.start = 0;
         }
         let last = self.end == self.start;
-        let capacity = self.decoder.max_utf8_buffer_length(self.end - self.start).unwrap_or(CHUNK_BYTES * 4);
+        let capacity = self
+            .decoder
+            .max_utf8_buffer_length(self.end - self.start)
+            .unwrap_or(CHUNK_BYTES * 4);
         let mut text = String::with_capacity(capacity);
-        let (result, read, replaced) = self.decoder.decode_to_string(&self.input[self.start..self.end], &mut text, last);
+        let (result, read, replaced) =
+            self.decoder
+                .decode_to_string(&self.input[self.start..self.end], &mut text, last);
         if replaced {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "文件既不是 UTF-8 也不是 GB18030 编码"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "文件既不是 UTF-8 也不是 GB18030 编码",
+            ));
         }
         self.start += read;
         if last && result == CoderResult::InputEmpty {

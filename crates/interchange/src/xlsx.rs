@@ -25,12 +25,28 @@ pub fn write_workbook(sheets: &[(String, Sheet)], path: &Path) -> Result<(), Xls
 }
 
 fn write_sheet(ws: &mut Worksheet, sheet: &Sheet) -> Result<(), XlsxError> {
-    let width = sheet.header.iter().map(Vec::len).chain(sheet.rows.iter().map(Vec::len)).max().unwrap_or(1) as u16;
+    let width = sheet
+        .header
+        .iter()
+        .map(Vec::len)
+        .chain(sheet.rows.iter().map(Vec::len))
+        .max()
+        .unwrap_or(1) as u16;
     let last_col = width.saturating_sub(1);
-    let title = Format::new().set_bold().set_font_size(14).set_align(FormatAlign::Center);
-    let header = Format::new().set_bold().set_border(FormatBorder::Thin).set_align(FormatAlign::Center).set_align(FormatAlign::VerticalCenter).set_text_wrap();
+    let title = Format::new()
+        .set_bold()
+        .set_font_size(14)
+        .set_align(FormatAlign::Center);
+    let header = Format::new()
+        .set_bold()
+        .set_border(FormatBorder::Thin)
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter)
+        .set_text_wrap();
     let text = Format::new().set_border(FormatBorder::Thin);
-    let number = Format::new().set_border(FormatBorder::Thin).set_num_format("#,##0.00");
+    let number = Format::new()
+        .set_border(FormatBorder::Thin)
+        .set_num_format("#,##0.00");
     let mut row: u32 = 0;
     ws.merge_range(row, 0, row, last_col, &sheet.title, &title)?;
     row += 1;
@@ -44,7 +60,12 @@ fn write_sheet(ws: &mut Worksheet, sheet: &Sheet) -> Result<(), XlsxError> {
         for (col, cell) in cells.iter().enumerate() {
             let col = col as u16;
             match cell.number() {
-                Some(value) => ws.write_number_with_format(row, col, value.to_string().parse::<f64>().unwrap_or(0.0), &number)?,
+                Some(value) => ws.write_number_with_format(
+                    row,
+                    col,
+                    value.to_string().parse::<f64>().unwrap_or(0.0),
+                    &number,
+                )?,
                 None => ws.write_string_with_format(row, col, cell.display(), &text)?,
             };
         }
@@ -59,9 +80,15 @@ fn write_sheet(ws: &mut Worksheet, sheet: &Sheet) -> Result<(), XlsxError> {
 }
 
 /// Header rows with repeated texts merged into one cell: across a row, then down the rows.
-fn write_header(ws: &mut Worksheet, top: u32, header: &[Vec<String>], format: &Format) -> Result<(), XlsxError> {
+fn write_header(
+    ws: &mut Worksheet,
+    top: u32,
+    header: &[Vec<String>],
+    format: &Format,
+) -> Result<(), XlsxError> {
     let at = |r: usize, c: usize| header.get(r).and_then(|row| row.get(c)).map(String::as_str);
-    let mut covered = vec![vec![false; header.iter().map(Vec::len).max().unwrap_or(0)]; header.len()];
+    let mut covered =
+        vec![vec![false; header.iter().map(Vec::len).max().unwrap_or(0)]; header.len()];
     for r in 0..header.len() {
         for c in 0..header[r].len() {
             if covered[r][c] {
@@ -91,17 +118,30 @@ fn write_header(ws: &mut Worksheet, top: u32, header: &[Vec<String>], format: &F
 }
 
 fn display_width(text: &str) -> f64 {
-    text.chars().map(|c| if c.is_ascii() { 1.0 } else { 2.0 }).sum()
+    text.chars()
+        .map(|c| if c.is_ascii() { 1.0 } else { 2.0 })
+        .sum()
 }
 
 fn set_widths(ws: &mut Worksheet, sheet: &Sheet) -> Result<(), XlsxError> {
-    let columns = sheet.rows.iter().map(Vec::len).chain(sheet.header.iter().map(Vec::len)).max().unwrap_or(0);
+    let columns = sheet
+        .rows
+        .iter()
+        .map(Vec::len)
+        .chain(sheet.header.iter().map(Vec::len))
+        .max()
+        .unwrap_or(0);
     for col in 0..columns {
         let widest = sheet
             .rows
             .iter()
             .filter_map(|r| r.get(col).map(|c: &Cell| display_width(&c.display())))
-            .chain(sheet.header.iter().filter_map(|r| r.get(col).map(|h| display_width(h) / 2.0 + 2.0)))
+            .chain(
+                sheet
+                    .header
+                    .iter()
+                    .filter_map(|r| r.get(col).map(|h| display_width(h) / 2.0 + 2.0)),
+            )
             .fold(6.0, f64::max);
         ws.set_column_width(col as u16, (widest + 2.0).min(COLUMN_WIDTH_MAX))?;
     }

@@ -27,11 +27,27 @@ pub fn schedule(terms: &BondTerms, face: Amount) -> Vec<Coupon> {
     let mut outstanding = face;
     let mut out = Vec::with_capacity(periods as usize);
     for k in 1..=periods {
-        let date = terms.value_date.checked_add_months(Months::new(k * months)).unwrap_or(NaiveDate::MAX);
-        let interest = round_fen(outstanding.decimal() * terms.coupon_rate / Decimal::ONE_HUNDRED / Decimal::from(per_year));
-        let principal = if k == periods { outstanding } else { repayment(terms, face, k, per_year).min(outstanding) };
+        let date = terms
+            .value_date
+            .checked_add_months(Months::new(k * months))
+            .unwrap_or(NaiveDate::MAX);
+        let interest = round_fen(
+            outstanding.decimal() * terms.coupon_rate
+                / Decimal::ONE_HUNDRED
+                / Decimal::from(per_year),
+        );
+        let principal = if k == periods {
+            outstanding
+        } else {
+            repayment(terms, face, k, per_year).min(outstanding)
+        };
         outstanding -= principal;
-        out.push(Coupon { date, interest, principal, outstanding });
+        out.push(Coupon {
+            date,
+            interest,
+            principal,
+            outstanding,
+        });
     }
     out
 }
@@ -56,7 +72,11 @@ fn round_fen(value: Decimal) -> Amount {
 
 /// The unit's whole allocation of a bond: the sum over its projects.
 pub fn bond_face(facts: &Facts, bond_code: &str) -> Option<(BondTerms, Amount)> {
-    let allocations: Vec<&BondAllocation> = facts.bonds.iter().filter(|b| b.terms.code == bond_code).collect();
+    let allocations: Vec<&BondAllocation> = facts
+        .bonds
+        .iter()
+        .filter(|b| b.terms.code == bond_code)
+        .collect();
     let terms = allocations.first()?.terms.clone();
     Some((terms, allocations.iter().map(|a| a.amount).sum()))
 }
@@ -100,11 +120,21 @@ pub fn bond_use(facts: &Facts, quarter: Quarter) -> BondUse {
 fn bond_use_row(facts: &Facts, allocation: &BondAllocation, quarter: Quarter) -> BondUseRow {
     let bond = &allocation.terms.code;
     let project = &allocation.project_code;
-    let (mut received, mut paid_to_date, mut paid_quarter) = (Amount::ZERO, [Amount::ZERO; 4], [Amount::ZERO; 4]);
+    let (mut received, mut paid_to_date, mut paid_quarter) =
+        (Amount::ZERO, [Amount::ZERO; 4], [Amount::ZERO; 4]);
     for (key, &amount) in &facts.sums.0 {
         match key {
-            SumKey::BondReceived { bond: b, project: p, quarter: q } if b == bond && p == project && *q <= quarter => received += amount,
-            SumKey::BondPaid { bond: b, project: p, quarter: q, purpose } if b == bond && p == project && *q <= quarter => {
+            SumKey::BondReceived {
+                bond: b,
+                project: p,
+                quarter: q,
+            } if b == bond && p == project && *q <= quarter => received += amount,
+            SumKey::BondPaid {
+                bond: b,
+                project: p,
+                quarter: q,
+                purpose,
+            } if b == bond && p == project && *q <= quarter => {
                 paid_to_date[*purpose as usize] += amount;
                 if *q == quarter {
                     paid_quarter[*purpose as usize] += amount;
@@ -114,11 +144,13 @@ fn bond_use_row(facts: &Facts, allocation: &BondAllocation, quarter: Quarter) ->
         }
     }
     let spent_to_date = paid_to_date[Purpose::Construction as usize];
-    let progress = if allocation.amount.is_zero() {
+    let mut progress = if allocation.amount.is_zero() {
         Decimal::ZERO
     } else {
-        (spent_to_date.decimal() * Decimal::ONE_HUNDRED / allocation.amount.decimal()).round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+        (spent_to_date.decimal() * Decimal::ONE_HUNDRED / allocation.amount.decimal())
+            .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
     };
+    progress.rescale(2);
     let next_coupon = schedule(&allocation.terms, allocation.amount)
         .into_iter()
         .find(|c| c.date > quarter.last_day())

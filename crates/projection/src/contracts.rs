@@ -24,13 +24,23 @@ pub fn contracts(facts: &Facts, year: i32) -> Vec<ContractRow> {
     let mut amounts: BTreeMap<&str, (Amount, Amount)> = BTreeMap::new();
     for (key, &amount) in &facts.sums.0 {
         match key {
-            SumKey::ContractAmount { contract_no, year: y } if *y <= year => amounts.entry(contract_no).or_default().0 += amount,
-            SumKey::ContractPaid { contract_no, year: y } if *y <= year => amounts.entry(contract_no).or_default().1 += amount,
+            SumKey::ContractAmount {
+                contract_no,
+                year: y,
+            } if *y <= year => amounts.entry(contract_no).or_default().0 += amount,
+            SumKey::ContractPaid {
+                contract_no,
+                year: y,
+            } if *y <= year => amounts.entry(contract_no).or_default().1 += amount,
             _ => {}
         }
     }
     let mut rows: BTreeMap<(chrono::NaiveDate, &str), ContractRow> = BTreeMap::new();
-    for part in facts.contracts.iter().filter(|c| c.terms.sign_date.year() <= year) {
+    for part in facts
+        .contracts
+        .iter()
+        .filter(|c| c.terms.sign_date.year() <= year)
+    {
         let no = part.terms.no.as_str();
         let (amount, paid) = amounts.get(no).copied().unwrap_or_default();
         rows.entry((part.terms.sign_date, no))

@@ -30,7 +30,11 @@ pub struct Procurement {
 
 impl Procurement {
     pub fn category(&self, category: Category) -> CategoryFigures {
-        self.by_category.iter().find(|(c, _)| *c == category).map(|(_, f)| *f).unwrap_or_default()
+        self.by_category
+            .iter()
+            .find(|(c, _)| *c == category)
+            .map(|(_, f)| *f)
+            .unwrap_or_default()
     }
 
     pub fn small_micro_pct_of_sme(&self) -> Option<Decimal> {
@@ -47,18 +51,34 @@ pub fn percent(part: Amount, whole: Amount) -> Option<Decimal> {
     if whole.is_zero() {
         return None;
     }
-    let pct = part.decimal() * Decimal::ONE_HUNDRED / whole.decimal();
-    Some(pct.round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero))
+    let mut pct = (part.decimal() * Decimal::ONE_HUNDRED / whole.decimal())
+        .round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero);
+    pct.rescale(1);
+    Some(pct)
 }
 
 pub fn procurement(facts: &Facts, year: i32) -> Procurement {
-    let mut by_category: Vec<(Category, CategoryFigures)> = Category::ALL.iter().map(|&c| (c, CategoryFigures::default())).collect();
+    let mut by_category: Vec<(Category, CategoryFigures)> = Category::ALL
+        .iter()
+        .map(|&c| (c, CategoryFigures::default()))
+        .collect();
     for (key, &amount) in &facts.sums.0 {
-        let SumKey::Procurement { year: y, category, class } = key else { continue };
+        let SumKey::Procurement {
+            year: y,
+            category,
+            class,
+        } = key
+        else {
+            continue;
+        };
         if *y != year {
             continue;
         }
-        let figures = &mut by_category.iter_mut().find(|(c, _)| c == category).expect("every category is listed").1;
+        let figures = &mut by_category
+            .iter_mut()
+            .find(|(c, _)| c == category)
+            .expect("every category is listed")
+            .1;
         figures.total += amount;
         if class.is_sme() {
             figures.sme += amount;
@@ -67,11 +87,17 @@ pub fn procurement(facts: &Facts, year: i32) -> Procurement {
             figures.small_micro += amount;
         }
     }
-    let all = by_category.iter().fold(CategoryFigures::default(), |mut all, (_, f)| {
-        all.total += f.total;
-        all.sme += f.sme;
-        all.small_micro += f.small_micro;
-        all
-    });
-    Procurement { year, by_category, all }
+    let all = by_category
+        .iter()
+        .fold(CategoryFigures::default(), |mut all, (_, f)| {
+            all.total += f.total;
+            all.sme += f.sme;
+            all.small_micro += f.small_micro;
+            all
+        });
+    Procurement {
+        year,
+        by_category,
+        all,
+    }
 }

@@ -6,25 +6,64 @@
 
 use std::collections::BTreeMap;
 
-use taizhang_core::{Amendment, Amount, Body, ContractPart, Category, ExpenseType, FunctionCode, Fund, Purpose, Quarter, SmeClass};
 use chrono::{Datelike, NaiveDate};
+use taizhang_core::{
+    Amendment, Amount, Body, Category, ContractPart, ExpenseType, FunctionCode, Fund, Purpose,
+    Quarter, SmeClass,
+};
 
 /// One running sum. Years and quarters are those of the entry's own date (cash basis).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SumKey {
-    Income { year: i32, fund: Fund, code: FunctionCode },
-    Expense { year: i32, fund: Fund, code: FunctionCode, expense_type: ExpenseType, purpose: Purpose },
+    Income {
+        year: i32,
+        fund: Fund,
+        code: FunctionCode,
+    },
+    Expense {
+        year: i32,
+        fund: Fund,
+        code: FunctionCode,
+        expense_type: ExpenseType,
+        purpose: Purpose,
+    },
     /// An opening balance given for a year (replaces the carried-forward amount).
-    Opening { year: i32, fund: Fund, code: FunctionCode },
+    Opening {
+        year: i32,
+        fund: Fund,
+        code: FunctionCode,
+    },
     /// Contract parts by signing year, amendments by their own year.
-    Procurement { year: i32, category: Category, class: SmeClass },
-    BondReceived { bond: String, project: String, quarter: Quarter },
-    BondPaid { bond: String, project: String, quarter: Quarter, purpose: Purpose },
-    ContractPaid { contract_no: String, year: i32 },
+    Procurement {
+        year: i32,
+        category: Category,
+        class: SmeClass,
+    },
+    BondReceived {
+        bond: String,
+        project: String,
+        quarter: Quarter,
+    },
+    BondPaid {
+        bond: String,
+        project: String,
+        quarter: Quarter,
+        purpose: Purpose,
+    },
+    ContractPaid {
+        contract_no: String,
+        year: i32,
+    },
     /// Original amount in the signing year, amendments in theirs.
-    ContractAmount { contract_no: String, year: i32 },
+    ContractAmount {
+        contract_no: String,
+        year: i32,
+    },
     /// A supplier part after every amendment, whatever its date.
-    PartAmount { contract_no: String, supplier: String },
+    PartAmount {
+        contract_no: String,
+        supplier: String,
+    },
 }
 
 /// All running sums, in 元.
@@ -62,9 +101,10 @@ impl Sums {
 /// for an amendment the contract part it changes (whose category and size it keeps).
 pub fn changes(body: &Body, referred: Option<&Body>) -> Vec<(SumKey, Amount)> {
     match (body, referred) {
-        (Body::Reversal(r), Some(original)) => {
-            money_changes(original, r.date).into_iter().map(|(k, a)| (k, -a)).collect()
-        }
+        (Body::Reversal(r), Some(original)) => money_changes(original, r.date)
+            .into_iter()
+            .map(|(k, a)| (k, -a))
+            .collect(),
         (Body::Amendment(a), Some(Body::Contract(part))) => amendment_changes(a, part),
         (Body::Reversal(_) | Body::Amendment(_), _) => Vec::new(),
         _ => {
@@ -81,28 +121,95 @@ fn money_changes(body: &Body, date: NaiveDate) -> Vec<(SumKey, Amount)> {
     let mut out = Vec::new();
     match body {
         Body::Receipt(r) => {
-            out.push((SumKey::Income { year, fund: r.fund, code: r.code.clone() }, r.amount));
+            out.push((
+                SumKey::Income {
+                    year,
+                    fund: r.fund,
+                    code: r.code.clone(),
+                },
+                r.amount,
+            ));
             if let (Some(bond), Some(project)) = (&r.bond_code, &r.project_code) {
-                out.push((SumKey::BondReceived { bond: bond.clone(), project: project.clone(), quarter }, r.amount));
+                out.push((
+                    SumKey::BondReceived {
+                        bond: bond.clone(),
+                        project: project.clone(),
+                        quarter,
+                    },
+                    r.amount,
+                ));
             }
         }
         Body::Payment(p) => {
-            out.push((SumKey::Expense { year, fund: p.fund, code: p.code.clone(), expense_type: p.expense_type, purpose: p.purpose }, p.amount));
+            out.push((
+                SumKey::Expense {
+                    year,
+                    fund: p.fund,
+                    code: p.code.clone(),
+                    expense_type: p.expense_type,
+                    purpose: p.purpose,
+                },
+                p.amount,
+            ));
             if let (Some(bond), Some(project)) = (&p.bond_code, &p.project_code) {
-                out.push((SumKey::BondPaid { bond: bond.clone(), project: project.clone(), quarter, purpose: p.purpose }, p.amount));
+                out.push((
+                    SumKey::BondPaid {
+                        bond: bond.clone(),
+                        project: project.clone(),
+                        quarter,
+                        purpose: p.purpose,
+                    },
+                    p.amount,
+                ));
             }
             if let Some(no) = &p.contract_no {
-                out.push((SumKey::ContractPaid { contract_no: no.clone(), year }, p.amount));
+                out.push((
+                    SumKey::ContractPaid {
+                        contract_no: no.clone(),
+                        year,
+                    },
+                    p.amount,
+                ));
             }
         }
-        Body::Opening(o) => out.push((SumKey::Opening { year: o.year, fund: o.fund, code: o.code.clone() }, o.amount)),
+        Body::Opening(o) => out.push((
+            SumKey::Opening {
+                year: o.year,
+                fund: o.fund,
+                code: o.code.clone(),
+            },
+            o.amount,
+        )),
         Body::Contract(c) => {
             let class = SmeClass::of(c.part.size, c.part.special);
-            out.push((SumKey::Procurement { year, category: c.terms.category, class }, c.part.amount));
-            out.push((SumKey::ContractAmount { contract_no: c.terms.no.clone(), year }, c.part.amount));
-            out.push((SumKey::PartAmount { contract_no: c.terms.no.clone(), supplier: c.part.name.clone() }, c.part.amount));
+            out.push((
+                SumKey::Procurement {
+                    year,
+                    category: c.terms.category,
+                    class,
+                },
+                c.part.amount,
+            ));
+            out.push((
+                SumKey::ContractAmount {
+                    contract_no: c.terms.no.clone(),
+                    year,
+                },
+                c.part.amount,
+            ));
+            out.push((
+                SumKey::PartAmount {
+                    contract_no: c.terms.no.clone(),
+                    supplier: c.part.name.clone(),
+                },
+                c.part.amount,
+            ));
         }
-        Body::Amendment(_) | Body::Bond(_) | Body::Catalog(_) | Body::Reversal(_) | Body::Close(_) => {}
+        Body::Amendment(_)
+        | Body::Bond(_)
+        | Body::Catalog(_)
+        | Body::Reversal(_)
+        | Body::Close(_) => {}
     }
     out
 }
@@ -112,8 +219,27 @@ fn amendment_changes(amendment: &Amendment, part: &ContractPart) -> Vec<(SumKey,
     let no = &amendment.contract_no;
     let class = SmeClass::of(part.part.size, part.part.special);
     vec![
-        (SumKey::Procurement { year, category: part.terms.category, class }, amendment.delta),
-        (SumKey::ContractAmount { contract_no: no.clone(), year }, amendment.delta),
-        (SumKey::PartAmount { contract_no: no.clone(), supplier: amendment.supplier_name.clone() }, amendment.delta),
+        (
+            SumKey::Procurement {
+                year,
+                category: part.terms.category,
+                class,
+            },
+            amendment.delta,
+        ),
+        (
+            SumKey::ContractAmount {
+                contract_no: no.clone(),
+                year,
+            },
+            amendment.delta,
+        ),
+        (
+            SumKey::PartAmount {
+                contract_no: no.clone(),
+                supplier: amendment.supplier_name.clone(),
+            },
+            amendment.delta,
+        ),
     ]
 }

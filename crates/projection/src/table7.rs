@@ -21,11 +21,20 @@ pub struct Columns {
 }
 
 /// Column keys as the JSON names them, in table order.
-pub const COLUMN_KEYS: [&str; 6] = ["opening", "income", "expense", "basic", "project", "closing"];
+pub const COLUMN_KEYS: [&str; 6] = [
+    "opening", "income", "expense", "basic", "project", "closing",
+];
 
 impl Columns {
     pub fn values(&self) -> [Amount; 6] {
-        [self.opening, self.income, self.expense, self.basic, self.project, self.closing]
+        [
+            self.opening,
+            self.income,
+            self.expense,
+            self.basic,
+            self.project,
+            self.closing,
+        ]
     }
 
     fn add(&mut self, other: &Columns) {
@@ -75,13 +84,22 @@ pub struct Table7 {
 pub fn table7(facts: &Facts, year: i32) -> Table7 {
     let leaves = leaf_columns(&facts.sums, year);
     let rows = roll_up(facts, &leaves);
-    let total = rows.iter().filter(|r| r.level == Level::Lei).fold(Columns::default(), |mut t, r| {
-        t.add(&r.columns);
-        t
-    });
+    let total =
+        rows.iter()
+            .filter(|r| r.level == Level::Lei)
+            .fold(Columns::default(), |mut t, r| {
+                t.add(&r.columns);
+                t
+            });
     let tail_differences = tail_differences(&rows, &total);
     let broken_identities = broken_identities(&rows, &total);
-    Table7 { year, rows, total, tail_differences, broken_identities }
+    Table7 {
+        year,
+        rows,
+        total,
+        tail_differences,
+        broken_identities,
+    }
 }
 
 /// Every 项 code of the fund with any amount in `year`, its columns computed exactly.
@@ -90,25 +108,53 @@ fn leaf_columns(sums: &Sums, year: i32) -> BTreeMap<FunctionCode, Columns> {
     let mut given_openings: BTreeMap<(i32, FunctionCode), Amount> = BTreeMap::new();
     for (key, &amount) in &sums.0 {
         match key {
-            SumKey::Income { year, fund: Fund::GovFund, code } => flows.entry((*year, code.clone())).or_default().0 += amount,
-            SumKey::Expense { year, fund: Fund::GovFund, code, expense_type, .. } => {
+            SumKey::Income {
+                year,
+                fund: Fund::GovFund,
+                code,
+            } => flows.entry((*year, code.clone())).or_default().0 += amount,
+            SumKey::Expense {
+                year,
+                fund: Fund::GovFund,
+                code,
+                expense_type,
+                ..
+            } => {
                 let flow = flows.entry((*year, code.clone())).or_default();
                 match expense_type {
                     ExpenseType::Basic => flow.1 += amount,
                     ExpenseType::Project => flow.2 += amount,
                 }
             }
-            SumKey::Opening { year, fund: Fund::GovFund, code } => {
+            SumKey::Opening {
+                year,
+                fund: Fund::GovFund,
+                code,
+            } => {
                 given_openings.insert((*year, code.clone()), amount);
             }
             _ => {}
         }
     }
-    let codes: BTreeSet<&FunctionCode> = flows.keys().chain(given_openings.keys()).map(|(_, c)| c).collect();
-    let first_year = flows.keys().chain(given_openings.keys()).map(|(y, _)| *y).min().unwrap_or(year);
+    let codes: BTreeSet<&FunctionCode> = flows
+        .keys()
+        .chain(given_openings.keys())
+        .map(|(_, c)| c)
+        .collect();
+    let first_year = flows
+        .keys()
+        .chain(given_openings.keys())
+        .map(|(y, _)| *y)
+        .min()
+        .unwrap_or(year);
     codes
         .into_iter()
-        .map(|code| (code.clone(), carried_columns(code, first_year, year, &flows, &given_openings)))
+        .map(|code| {
+            (
+                code.clone(),
+                carried_columns(code, first_year, year, &flows, &given_openings),
+            )
+        })
         .filter(|(_, columns)| !columns.is_zero())
         .collect()
 }
@@ -130,7 +176,14 @@ fn carried_columns(
         let (income, basic, project) = flows.get(&key).copied().unwrap_or_default();
         let expense = basic + project;
         closing = opening + income - expense;
-        columns = Columns { opening, income, expense, basic, project, closing };
+        columns = Columns {
+            opening,
+            income,
+            expense,
+            basic,
+            project,
+            closing,
+        };
     }
     columns
 }
@@ -149,7 +202,12 @@ fn roll_up(facts: &Facts, leaves: &BTreeMap<FunctionCode, Columns>) -> Vec<Row> 
         .into_iter()
         .map(|(code, columns)| {
             let code = ClassCode::parse(&code).expect("codes in the sums are valid");
-            Row { name: facts.name(&code), level: code.level(), code, columns }
+            Row {
+                name: facts.name(&code),
+                level: code.level(),
+                code,
+                columns,
+            }
         })
         .collect()
 }
@@ -162,8 +220,11 @@ fn children<'a>(rows: &'a [Row], parent: Option<&'a Row>) -> impl Iterator<Item 
 }
 
 fn tail_differences(rows: &[Row], total: &Columns) -> Vec<TailDifference> {
-    let parents = std::iter::once((None, "合计".to_string(), *total))
-        .chain(rows.iter().filter(|r| r.level != Level::Xiang).map(|r| (Some(r), r.code.to_string(), r.columns)));
+    let parents = std::iter::once((None, "合计".to_string(), *total)).chain(
+        rows.iter()
+            .filter(|r| r.level != Level::Xiang)
+            .map(|r| (Some(r), r.code.to_string(), r.columns)),
+    );
     let mut out = Vec::new();
     for (parent, code, columns) in parents {
         let kids: Vec<&Row> = children(rows, parent).collect();
@@ -171,7 +232,12 @@ fn tail_differences(rows: &[Row], total: &Columns) -> Vec<TailDifference> {
             let rounded = columns.values()[i].wan_yuan();
             let sum: Decimal = kids.iter().map(|k| k.columns.values()[i].wan_yuan()).sum();
             if rounded != sum {
-                out.push(TailDifference { code: code.clone(), column, parent: rounded, sum_of_children: sum });
+                out.push(TailDifference {
+                    code: code.clone(),
+                    column,
+                    parent: rounded,
+                    sum_of_children: sum,
+                });
             }
         }
     }
@@ -181,7 +247,10 @@ fn tail_differences(rows: &[Row], total: &Columns) -> Vec<TailDifference> {
 /// The identities of domain.md, exactly in 元: 3 = 4 + 5, 6 = 1 + 2 − 3, parent = Σ children.
 fn broken_identities(rows: &[Row], total: &Columns) -> Vec<String> {
     let mut out = Vec::new();
-    let all = rows.iter().map(|r| (r.code.to_string(), Some(r), r.columns)).chain(std::iter::once(("合计".to_string(), None, *total)));
+    let all = rows
+        .iter()
+        .map(|r| (r.code.to_string(), Some(r), r.columns))
+        .chain(std::iter::once(("合计".to_string(), None, *total)));
     for (code, row, c) in all {
         if c.expense != c.basic + c.project {
             out.push(format!("{code}: 本年支出 ≠ 基本支出 + 项目支出"));
@@ -201,13 +270,32 @@ fn broken_identities(rows: &[Row], total: &Columns) -> Vec<String> {
 }
 
 /// What each 类's expense of the year was for: amounts by purpose, largest first.
-pub fn purposes_by_lei(facts: &Facts, year: i32) -> BTreeMap<ClassCode, Vec<(taizhang_core::Purpose, Amount)>> {
+pub fn purposes_by_lei(
+    facts: &Facts,
+    year: i32,
+) -> BTreeMap<ClassCode, Vec<(taizhang_core::Purpose, Amount)>> {
     let mut by_lei: BTreeMap<ClassCode, BTreeMap<taizhang_core::Purpose, Amount>> = BTreeMap::new();
     for (key, &amount) in &facts.sums.0 {
-        if let SumKey::Expense { year: y, fund: Fund::GovFund, code, purpose, .. } = key {
+        if let SumKey::Expense {
+            year: y,
+            fund: Fund::GovFund,
+            code,
+            purpose,
+            ..
+        } = key
+        {
             if *y == year {
-                let lei = code.class().ancestors().last().cloned().expect("a 项 code has a 类");
-                *by_lei.entry(lei).or_default().entry(*purpose).or_insert(Amount::ZERO) += amount;
+                let lei = code
+                    .class()
+                    .ancestors()
+                    .last()
+                    .cloned()
+                    .expect("a 项 code has a 类");
+                *by_lei
+                    .entry(lei)
+                    .or_default()
+                    .entry(*purpose)
+                    .or_insert(Amount::ZERO) += amount;
             }
         }
     }

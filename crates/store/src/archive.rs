@@ -54,8 +54,19 @@ impl EntryLine {
     }
 
     fn into_record(self) -> Result<(EntryV1, [u8; HASH_BYTES]), String> {
-        let hash = |text: &str| unhex(text).and_then(|b| <[u8; HASH_BYTES]>::try_from(b).ok()).ok_or_else(|| format!("“{text}”不是哈希"));
-        let record = EntryV1 { seq: self.seq, recorded_at: self.recorded_at, operator: self.operator, source: self.source, prev_hash: hash(&self.prev_hash)?, body: self.body };
+        let hash = |text: &str| {
+            unhex(text)
+                .and_then(|b| <[u8; HASH_BYTES]>::try_from(b).ok())
+                .ok_or_else(|| format!("“{text}”不是哈希"))
+        };
+        let record = EntryV1 {
+            seq: self.seq,
+            recorded_at: self.recorded_at,
+            operator: self.operator,
+            source: self.source,
+            prev_hash: hash(&self.prev_hash)?,
+            body: self.body,
+        };
         Ok((record, hash(&self.hash)?))
     }
 }
@@ -64,9 +75,19 @@ impl Ledger {
     /// Writes the archive; returns the number of entries.
     pub fn archive(&self, out: &mut impl Write) -> Result<u64, StoreError> {
         let head = self.head()?;
-        let first = ArchiveHead { taizhang_archive: ARCHIVE_VERSION, header: self.header().clone(), count: head.count, head_hash: hex(&head.hash) };
+        let first = ArchiveHead {
+            taizhang_archive: ARCHIVE_VERSION,
+            header: self.header().clone(),
+            count: head.count,
+            head_hash: hex(&head.hash),
+        };
         let io = |e: std::io::Error| StoreError::Io(e.to_string());
-        writeln!(out, "{}", serde_json::to_string(&first).expect("the head serializes")).map_err(io)?;
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string(&first).expect("the head serializes")
+        )
+        .map_err(io)?;
         let mut failure = None;
         self.for_each_entry(1, |posted| {
             let line = serde_json::to_string(&EntryLine::of(&posted)).expect("entries serialize");
@@ -83,34 +104,57 @@ impl Ledger {
     /// failure the new file is removed and nothing is left behind.
     pub fn restore(path: &Path, archive: impl BufRead) -> Result<Ledger, StoreError> {
         let mut lines = archive.lines().enumerate();
-        let bad = |line: usize, message: String| StoreError::Corrupt(format!("归档第 {} 行：{message}", line + 1));
-        let (_, first) = lines.next().ok_or_else(|| StoreError::Corrupt("归档为空".into()))?;
+        let bad = |line: usize, message: String| {
+            StoreError::Corrupt(format!("归档第 {} 行：{message}", line + 1))
+        };
+        let (_, first) = lines
+            .next()
+            .ok_or_else(|| StoreError::Corrupt("归档为空".into()))?;
         let first = first.map_err(|e| StoreError::Io(e.to_string()))?;
-        let head: ArchiveHead = serde_json::from_str(&first).map_err(|e| bad(0, format!("不是 taizhang 归档的首行（{e}）")))?;
+        let head: ArchiveHead = serde_json::from_str(&first)
+            .map_err(|e| bad(0, format!("不是 taizhang 归档的首行（{e}）")))?;
         if head.taizhang_archive > ARCHIVE_VERSION {
             return Err(StoreError::NewerFormat(head.taizhang_archive));
         }
-        let algo = HashAlgo::parse(&head.header.hash).ok_or_else(|| bad(0, format!("未知的哈希算法 {}", head.header.hash)))?;
+        let algo = HashAlgo::parse(&head.header.hash)
+            .ok_or_else(|| bad(0, format!("未知的哈希算法 {}", head.header.hash)))?;
         let ledger = Ledger::init(path, head.header.unit.clone(), algo)?;
         let result = ledger.write_batch("restore", |writer| {
             for (number, line) in lines.by_ref() {
                 let parsed = line
                     .map_err(|e| StoreError::Io(e.to_string()))
-                    .and_then(|l| serde_json::from_str::<EntryLine>(&l).map_err(|e| bad(number, e.to_string())))
+                    .and_then(|l| {
+                        serde_json::from_str::<EntryLine>(&l)
+                            .map_err(|e| bad(number, e.to_string()))
+                    })
                     .and_then(|entry| entry.into_record().map_err(|m| bad(number, m)))
-                    .and_then(|(record, hash)| writer.restore(record, hash).map_err(|e| bad(number, e.to_string())));
+                    .and_then(|(record, hash)| {
+                        writer
+                            .restore(record, hash)
+                            .map_err(|e| bad(number, e.to_string()))
+                    });
                 if let Err(e) = parsed {
                     writer.fail(e);
                     return false;
                 }
             }
-            let complete = writer.posted_count() == head.count && hex(&writer.head_hash()) == head.head_hash;
+            let complete =
+                writer.posted_count() == head.count && hex(&writer.head_hash()) == head.head_hash;
             if !complete {
-                writer.fail(StoreError::Corrupt(format!("归档首行记载 {} 条、链头 {}，与内容不符（归档被截断？）", head.count, head.head_hash)));
+                writer.fail(StoreError::Corrupt(format!(
+                    "归档首行记载 {} 条、链头 {}，与内容不符（归档被截断？）",
+                    head.count, head.head_hash
+                )));
             }
             complete
         });
-        match result.and_then(|committed| if committed { Ok(()) } else { Err(StoreError::Corrupt("归档未能恢复".into())) }) {
+        match result.and_then(|committed| {
+            if committed {
+                Ok(())
+            } else {
+                Err(StoreError::Corrupt("归档未能恢复".into()))
+            }
+        }) {
             Ok(()) => Ok(ledger),
             Err(e) => {
                 drop(ledger);

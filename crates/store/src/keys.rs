@@ -32,10 +32,19 @@ pub fn prefix_range(fields: &[&str]) -> (String, String) {
 pub fn entry_key(key: &EntryKey) -> String {
     match key {
         EntryKey::Voucher(v) => join(&["V", v]),
-        EntryKey::ContractPart { contract_no, supplier } => join(&["C", contract_no, supplier]),
-        EntryKey::Amendment { contract_no, date, supplier } => join(&["A", contract_no, &date.to_string(), supplier]),
+        EntryKey::ContractPart {
+            contract_no,
+            supplier,
+        } => join(&["C", contract_no, supplier]),
+        EntryKey::Amendment {
+            contract_no,
+            date,
+            supplier,
+        } => join(&["A", contract_no, &date.to_string(), supplier]),
         EntryKey::Bond { code, project } => join(&["B", code, project]),
-        EntryKey::Opening { year, fund, code } => join(&["O", &year.to_string(), fund.key(), code.as_str()]),
+        EntryKey::Opening { year, fund, code } => {
+            join(&["O", &year.to_string(), fund.key(), code.as_str()])
+        }
         EntryKey::Catalog(code) => join(&["N", code.as_str()]),
         EntryKey::Reversal(v) => join(&["R", v]),
         EntryKey::Close(d) => join(&["X", &d.to_string()]),
@@ -52,15 +61,52 @@ fn class_key(class: SmeClass) -> &'static str {
 
 pub fn sum_key(key: &SumKey) -> String {
     match key {
-        SumKey::Income { year, fund, code } => join(&["inc", &year.to_string(), fund.key(), code.as_str()]),
-        SumKey::Expense { year, fund, code, expense_type, purpose } => join(&["exp", &year.to_string(), fund.key(), code.as_str(), expense_type.key(), purpose.key()]),
-        SumKey::Opening { year, fund, code } => join(&["open", &year.to_string(), fund.key(), code.as_str()]),
-        SumKey::Procurement { year, category, class } => join(&["proc", &year.to_string(), category.key(), class_key(*class)]),
-        SumKey::BondReceived { bond, project, quarter } => join(&["brec", bond, project, &quarter.to_string()]),
-        SumKey::BondPaid { bond, project, quarter, purpose } => join(&["bpaid", bond, project, &quarter.to_string(), purpose.key()]),
-        SumKey::ContractPaid { contract_no, year } => join(&["cpaid", contract_no, &year.to_string()]),
-        SumKey::ContractAmount { contract_no, year } => join(&["camt", contract_no, &year.to_string()]),
-        SumKey::PartAmount { contract_no, supplier } => join(&["part", contract_no, supplier]),
+        SumKey::Income { year, fund, code } => {
+            join(&["inc", &year.to_string(), fund.key(), code.as_str()])
+        }
+        SumKey::Expense {
+            year,
+            fund,
+            code,
+            expense_type,
+            purpose,
+        } => join(&[
+            "exp",
+            &year.to_string(),
+            fund.key(),
+            code.as_str(),
+            expense_type.key(),
+            purpose.key(),
+        ]),
+        SumKey::Opening { year, fund, code } => {
+            join(&["open", &year.to_string(), fund.key(), code.as_str()])
+        }
+        SumKey::Procurement {
+            year,
+            category,
+            class,
+        } => join(&["proc", &year.to_string(), category.key(), class_key(*class)]),
+        SumKey::BondReceived {
+            bond,
+            project,
+            quarter,
+        } => join(&["brec", bond, project, &quarter.to_string()]),
+        SumKey::BondPaid {
+            bond,
+            project,
+            quarter,
+            purpose,
+        } => join(&["bpaid", bond, project, &quarter.to_string(), purpose.key()]),
+        SumKey::ContractPaid { contract_no, year } => {
+            join(&["cpaid", contract_no, &year.to_string()])
+        }
+        SumKey::ContractAmount { contract_no, year } => {
+            join(&["camt", contract_no, &year.to_string()])
+        }
+        SumKey::PartAmount {
+            contract_no,
+            supplier,
+        } => join(&["part", contract_no, supplier]),
     }
 }
 
@@ -71,19 +117,53 @@ pub fn parse_sum_key(text: &str) -> Option<SumKey> {
     let code = |s: &str| taizhang_core::FunctionCode::parse(s).ok();
     let fund = |s: &str| Fund::parse(s).ok();
     Some(match f.as_slice() {
-        ["inc", y, fu, c] => SumKey::Income { year: year(y)?, fund: fund(fu)?, code: code(c)? },
-        ["exp", y, fu, c, t, pu] => SumKey::Expense { year: year(y)?, fund: fund(fu)?, code: code(c)?, expense_type: ExpenseType::parse(t).ok()?, purpose: Purpose::parse(pu).ok()? },
-        ["open", y, fu, c] => SumKey::Opening { year: year(y)?, fund: fund(fu)?, code: code(c)? },
+        ["inc", y, fu, c] => SumKey::Income {
+            year: year(y)?,
+            fund: fund(fu)?,
+            code: code(c)?,
+        },
+        ["exp", y, fu, c, t, pu] => SumKey::Expense {
+            year: year(y)?,
+            fund: fund(fu)?,
+            code: code(c)?,
+            expense_type: ExpenseType::parse(t).ok()?,
+            purpose: Purpose::parse(pu).ok()?,
+        },
+        ["open", y, fu, c] => SumKey::Opening {
+            year: year(y)?,
+            fund: fund(fu)?,
+            code: code(c)?,
+        },
         ["proc", y, cat, class] => SumKey::Procurement {
             year: year(y)?,
             category: Category::parse(cat).ok()?,
-            class: [SmeClass::Large, SmeClass::Medium, SmeClass::SmallMicro].into_iter().find(|c| class_key(*c) == *class)?,
+            class: [SmeClass::Large, SmeClass::Medium, SmeClass::SmallMicro]
+                .into_iter()
+                .find(|c| class_key(*c) == *class)?,
         },
-        ["brec", b, p, q] => SumKey::BondReceived { bond: b.to_string(), project: p.to_string(), quarter: Quarter::parse(q).ok()? },
-        ["bpaid", b, p, q, pu] => SumKey::BondPaid { bond: b.to_string(), project: p.to_string(), quarter: Quarter::parse(q).ok()?, purpose: Purpose::parse(pu).ok()? },
-        ["cpaid", c, y] => SumKey::ContractPaid { contract_no: c.to_string(), year: year(y)? },
-        ["camt", c, y] => SumKey::ContractAmount { contract_no: c.to_string(), year: year(y)? },
-        ["part", c, s] => SumKey::PartAmount { contract_no: c.to_string(), supplier: s.to_string() },
+        ["brec", b, p, q] => SumKey::BondReceived {
+            bond: b.to_string(),
+            project: p.to_string(),
+            quarter: Quarter::parse(q).ok()?,
+        },
+        ["bpaid", b, p, q, pu] => SumKey::BondPaid {
+            bond: b.to_string(),
+            project: p.to_string(),
+            quarter: Quarter::parse(q).ok()?,
+            purpose: Purpose::parse(pu).ok()?,
+        },
+        ["cpaid", c, y] => SumKey::ContractPaid {
+            contract_no: c.to_string(),
+            year: year(y)?,
+        },
+        ["camt", c, y] => SumKey::ContractAmount {
+            contract_no: c.to_string(),
+            year: year(y)?,
+        },
+        ["part", c, s] => SumKey::PartAmount {
+            contract_no: c.to_string(),
+            supplier: s.to_string(),
+        },
         _ => return None,
     })
 }

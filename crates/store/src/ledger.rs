@@ -4,7 +4,10 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use redb::{Database, DatabaseError, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata, Table, TableDefinition};
+use redb::{
+    Database, DatabaseError, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata,
+    Table, TableDefinition,
+};
 use serde::{Deserialize, Serialize};
 use taizhang_core::rules::{self, Known, LookupFailed, Refusal, Verdict};
 use taizhang_core::{Amount, Body, BondAllocation, ClassCode, ContractTerms, EntryKey};
@@ -63,7 +66,10 @@ impl Head {
     pub(crate) fn decode(bytes: &[u8]) -> Result<Head, StoreError> {
         let bad = || StoreError::Corrupt("台账头记录长度不对".into());
         let (count, hash) = bytes.split_at_checked(8).ok_or_else(bad)?;
-        Ok(Head { count: u64::from_be_bytes(count.try_into().map_err(|_| bad())?), hash: hash.try_into().map_err(|_| bad())? })
+        Ok(Head {
+            count: u64::from_be_bytes(count.try_into().map_err(|_| bad())?),
+            hash: hash.try_into().map_err(|_| bad())?,
+        })
     }
 }
 
@@ -87,13 +93,26 @@ impl Ledger {
     pub fn init(path: &Path, unit: UnitNames, algo: HashAlgo) -> Result<Ledger, StoreError> {
         create_private_file(path)?;
         let db = Database::create(path).map_err(|e| open_error(path, e))?;
-        let header = Header { format: LEDGER_FORMAT, hash: algo.name().into(), unit, created_at: now() };
+        let header = Header {
+            format: LEDGER_FORMAT,
+            hash: algo.name().into(),
+            unit,
+            created_at: now(),
+        };
         let txn = db.begin_write()?;
         {
             let mut meta = txn.open_table(META)?;
             let json = serde_json::to_vec(&header).expect("a header serializes");
             meta.insert(META_HEADER, json.as_slice())?;
-            meta.insert(META_HEAD, Head { count: 0, hash: [0; HASH_BYTES] }.encode().as_slice())?;
+            meta.insert(
+                META_HEAD,
+                Head {
+                    count: 0,
+                    hash: [0; HASH_BYTES],
+                }
+                .encode()
+                .as_slice(),
+            )?;
             for table in [ENTRIES] {
                 txn.open_table(table)?;
             }
@@ -102,7 +121,12 @@ impl Ledger {
             txn.open_table(NAMES)?;
         }
         txn.commit()?;
-        Ok(Ledger { db, header, algo, path: path.to_path_buf() })
+        Ok(Ledger {
+            db,
+            header,
+            algo,
+            path: path.to_path_buf(),
+        })
     }
 
     /// Opens an existing ledger. A second process gets [`StoreError::Busy`] at once.
@@ -112,17 +136,28 @@ impl Ledger {
         }
         let db = Database::open(path).map_err(|e| open_error(path, e))?;
         let txn = db.begin_read()?;
-        let meta = txn.open_table(META).map_err(|e| StoreError::Corrupt(format!("不是 taizhang 台账（{e}）")))?;
-        let raw = meta.get(META_HEADER)?.ok_or_else(|| StoreError::Corrupt("缺少台账头".into()))?;
-        let header: Header = serde_json::from_slice(raw.value()).map_err(|e| StoreError::Corrupt(format!("台账头无法读取：{e}")))?;
+        let meta = txn
+            .open_table(META)
+            .map_err(|e| StoreError::Corrupt(format!("不是 taizhang 台账（{e}）")))?;
+        let raw = meta
+            .get(META_HEADER)?
+            .ok_or_else(|| StoreError::Corrupt("缺少台账头".into()))?;
+        let header: Header = serde_json::from_slice(raw.value())
+            .map_err(|e| StoreError::Corrupt(format!("台账头无法读取：{e}")))?;
         if header.format > LEDGER_FORMAT {
             return Err(StoreError::NewerFormat(header.format));
         }
-        let algo = HashAlgo::parse(&header.hash).ok_or_else(|| StoreError::Corrupt(format!("未知的哈希算法 {}", header.hash)))?;
+        let algo = HashAlgo::parse(&header.hash)
+            .ok_or_else(|| StoreError::Corrupt(format!("未知的哈希算法 {}", header.hash)))?;
         drop(raw);
         drop(meta);
         drop(txn);
-        Ok(Ledger { db, header, algo, path: path.to_path_buf() })
+        Ok(Ledger {
+            db,
+            header,
+            algo,
+            path: path.to_path_buf(),
+        })
     }
 
     pub fn header(&self) -> &Header {
@@ -144,7 +179,9 @@ impl Ledger {
     pub fn head(&self) -> Result<Head, StoreError> {
         let txn = self.db.begin_read()?;
         let meta = txn.open_table(META)?;
-        let raw = meta.get(META_HEAD)?.ok_or_else(|| StoreError::Corrupt("缺少链头".into()))?;
+        let raw = meta
+            .get(META_HEAD)?
+            .ok_or_else(|| StoreError::Corrupt("缺少链头".into()))?;
         Head::decode(raw.value())
     }
 
@@ -157,7 +194,11 @@ impl Ledger {
 
     /// Runs one batch: `fill` offers entries to the [`Writer`] and returns whether to commit. The
     /// batch is committed durably (fsync) before this returns `Ok(true)`; otherwise nothing is kept.
-    pub fn write_batch(&self, operator: &str, fill: impl FnOnce(&mut Writer<'_>) -> bool) -> Result<bool, StoreError> {
+    pub fn write_batch(
+        &self,
+        operator: &str,
+        fill: impl FnOnce(&mut Writer<'_>) -> bool,
+    ) -> Result<bool, StoreError> {
         let mut txn = self.db.begin_write()?;
         txn.set_durability(Durability::Immediate)?;
         let commit = {
@@ -187,7 +228,9 @@ impl Ledger {
         let mut facts = Facts::default();
         for item in txn.open_table(SUMS)?.iter()? {
             let (key, fen) = item?;
-            let key = keys::parse_sum_key(key.value()).ok_or_else(|| StoreError::Corrupt(format!("无法识别的汇总键 {:?}", key.value())))?;
+            let key = keys::parse_sum_key(key.value()).ok_or_else(|| {
+                StoreError::Corrupt(format!("无法识别的汇总键 {:?}", key.value()))
+            })?;
             facts.sums.0.insert(key, Amount::from_fen(fen.value()));
         }
         for item in txn.open_table(NAMES)?.iter()? {
@@ -209,7 +252,11 @@ impl Ledger {
     }
 
     /// Calls `each` on every entry from `from` on, in sequence order, until it returns false.
-    pub fn for_each_entry(&self, from: u64, mut each: impl FnMut(Posted) -> bool) -> Result<(), StoreError> {
+    pub fn for_each_entry(
+        &self,
+        from: u64,
+        mut each: impl FnMut(Posted) -> bool,
+    ) -> Result<(), StoreError> {
         let txn = self.db.begin_read()?;
         let entries = txn.open_table(ENTRIES)?;
         for item in entries.range(from..)? {
@@ -226,7 +273,8 @@ impl Ledger {
     pub fn backup(&self, out: &Path) -> Result<(), StoreError> {
         let _view = self.db.begin_read()?;
         create_private_file(out)?;
-        std::fs::copy(&self.path, out).map_err(|e| StoreError::Io(format!("复制到 {} 失败：{e}", out.display())))?;
+        std::fs::copy(&self.path, out)
+            .map_err(|e| StoreError::Io(format!("复制到 {} 失败：{e}", out.display())))?;
         Ok(())
     }
 }
@@ -246,8 +294,13 @@ fn bodies_in(
     Ok(out)
 }
 
-pub(crate) fn body_at(entries: &impl ReadableTable<u64, &'static [u8]>, seq: u64) -> Result<Body, StoreError> {
-    let value = entries.get(seq)?.ok_or_else(|| StoreError::Corrupt(format!("索引指向不存在的第 {seq} 条")))?;
+pub(crate) fn body_at(
+    entries: &impl ReadableTable<u64, &'static [u8]>,
+    seq: u64,
+) -> Result<Body, StoreError> {
+    let value = entries
+        .get(seq)?
+        .ok_or_else(|| StoreError::Corrupt(format!("索引指向不存在的第 {seq} 条")))?;
     Ok(decode_posted(value.value())?.body)
 }
 
@@ -259,8 +312,13 @@ pub(crate) fn decode_posted(value: &[u8]) -> Result<Posted, StoreError> {
 }
 
 fn decode_day(bytes: &[u8]) -> Result<NaiveDate, StoreError> {
-    let days = i32::from_be_bytes(bytes.try_into().map_err(|_| StoreError::Corrupt("结账日期损坏".into()))?);
-    NaiveDate::from_num_days_from_ce_opt(days).ok_or_else(|| StoreError::Corrupt("结账日期损坏".into()))
+    let days = i32::from_be_bytes(
+        bytes
+            .try_into()
+            .map_err(|_| StoreError::Corrupt("结账日期损坏".into()))?,
+    );
+    NaiveDate::from_num_days_from_ce_opt(days)
+        .ok_or_else(|| StoreError::Corrupt("结账日期损坏".into()))
 }
 
 fn encode_day(day: NaiveDate) -> [u8; 4] {
@@ -279,14 +337,18 @@ fn create_private_file(path: &Path) -> Result<(), StoreError> {
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     match options.open(path) {
         Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(StoreError::AlreadyExists(path.display().to_string())),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            Err(StoreError::AlreadyExists(path.display().to_string()))
+        }
         Err(e) => Err(StoreError::Io(format!("无法创建 {}：{e}", path.display()))),
     }
 }
 
 fn open_error(path: &Path, e: DatabaseError) -> StoreError {
     match e {
-        DatabaseError::DatabaseAlreadyOpen | DatabaseError::LockProtocolMismatch => StoreError::Busy(path.display().to_string()),
+        DatabaseError::DatabaseAlreadyOpen | DatabaseError::LockProtocolMismatch => {
+            StoreError::Busy(path.display().to_string())
+        }
         DatabaseError::UpgradeRequired(v) => StoreError::NewerFormat(v.into()),
         other => StoreError::Corrupt(format!("{} 无法作为台账打开：{other}", path.display())),
     }
@@ -319,10 +381,21 @@ pub struct Writer<'t> {
 }
 
 impl<'t> Writer<'t> {
-    fn open(txn: &'t redb::WriteTransaction, algo: HashAlgo, operator: &str) -> Result<Writer<'t>, StoreError> {
+    fn open(
+        txn: &'t redb::WriteTransaction,
+        algo: HashAlgo,
+        operator: &str,
+    ) -> Result<Writer<'t>, StoreError> {
         let meta = txn.open_table(META)?;
-        let head = Head::decode(meta.get(META_HEAD)?.ok_or_else(|| StoreError::Corrupt("缺少链头".into()))?.value())?;
-        let closed_through = meta.get(META_CLOSED)?.map(|v| decode_day(v.value())).transpose()?;
+        let head = Head::decode(
+            meta.get(META_HEAD)?
+                .ok_or_else(|| StoreError::Corrupt("缺少链头".into()))?
+                .value(),
+        )?;
+        let closed_through = meta
+            .get(META_CLOSED)?
+            .map(|v| decode_day(v.value()))
+            .transpose()?;
         Ok(Writer {
             entries: txn.open_table(ENTRIES)?,
             keys: txn.open_table(KEYS)?,
@@ -344,11 +417,14 @@ impl<'t> Writer<'t> {
     pub fn offer(&mut self, source: &str, body: Body) -> Result<Offered, Refusal> {
         match rules::check(body, &*self)? {
             Verdict::AlreadyPosted => Ok(Offered::AlreadyPosted),
-            Verdict::Post(body) => self.append(source, &body).map(Offered::Posted).map_err(|e| {
-                let message = e.to_string();
-                self.failure = Some(e);
-                Refusal::Lookup(message)
-            }),
+            Verdict::Post(body) => self
+                .append(source, &body)
+                .map(Offered::Posted)
+                .map_err(|e| {
+                    let message = e.to_string();
+                    self.failure = Some(e);
+                    Refusal::Lookup(message)
+                }),
         }
     }
 
@@ -356,15 +432,21 @@ impl<'t> Writer<'t> {
     pub fn restore(&mut self, record: EntryV1, hash: [u8; HASH_BYTES]) -> Result<u64, StoreError> {
         let seq = self.head.count + 1;
         if record.seq != seq || record.prev_hash != self.head.hash {
-            return Err(StoreError::Corrupt(format!("第 {} 条的序号或前一哈希与链不符", record.seq)));
+            return Err(StoreError::Corrupt(format!(
+                "第 {} 条的序号或前一哈希与链不符",
+                record.seq
+            )));
         }
         let payload = record::encode_payload(&record);
         if self.algo.digest(&payload) != hash {
-            return Err(StoreError::Corrupt(format!("第 {seq} 条的哈希不符：归档已被改动")));
+            return Err(StoreError::Corrupt(format!(
+                "第 {seq} 条的哈希不符：归档已被改动"
+            )));
         }
         let body = Body::try_from(&record.body)?;
         self.index(&body, seq)?;
-        self.entries.insert(seq, record::join(&hash, &payload).as_slice())?;
+        self.entries
+            .insert(seq, record::join(&hash, &payload).as_slice())?;
         self.head = Head { count: seq, hash };
         Ok(seq)
     }
@@ -397,7 +479,8 @@ impl<'t> Writer<'t> {
         // Before writing: the record must read back as the body it came from.
         debug_assert_eq!(Body::try_from(&record.body).ok().as_ref(), Some(body));
         self.index(body, seq)?;
-        self.entries.insert(seq, record::join(&hash, &payload).as_slice())?;
+        self.entries
+            .insert(seq, record::join(&hash, &payload).as_slice())?;
         self.head = Head { count: seq, hash };
         Ok(seq)
     }
@@ -408,7 +491,8 @@ impl<'t> Writer<'t> {
         for (key, delta) in changes(body, referred.as_ref()) {
             *self.pending.entry(key).or_insert(Amount::ZERO) += delta;
         }
-        self.keys.insert(keys::entry_key(&body.key()).as_str(), seq)?;
+        self.keys
+            .insert(keys::entry_key(&body.key()).as_str(), seq)?;
         match body {
             Body::Catalog(c) => self.add_name(&c.code, &c.name)?,
             Body::Receipt(r) => self.add_given_name(r.code.class(), r.code_name.as_deref())?,
@@ -416,7 +500,8 @@ impl<'t> Writer<'t> {
             Body::Opening(o) => self.add_given_name(o.code.class(), o.code_name.as_deref())?,
             Body::Close(c) if self.closed_through.map_or(true, |d| d < c.through) => {
                 self.closed_through = Some(c.through);
-                self.meta.insert(META_CLOSED, encode_day(c.through).as_slice())?;
+                self.meta
+                    .insert(META_CLOSED, encode_day(c.through).as_slice())?;
             }
             _ => {}
         }
@@ -440,13 +525,22 @@ impl<'t> Writer<'t> {
 
     fn add_given_name(&mut self, code: &ClassCode, name: Option<&str>) -> Result<(), StoreError> {
         match name {
-            Some(name) if taizhang_core::catalog::builtin().get(code.as_str()).is_none() => self.add_name(code, name),
+            Some(name)
+                if taizhang_core::catalog::builtin()
+                    .get(code.as_str())
+                    .is_none() =>
+            {
+                self.add_name(code, name)
+            }
             _ => Ok(()),
         }
     }
 
     fn add_name(&mut self, code: &ClassCode, name: &str) -> Result<(), StoreError> {
-        if taizhang_core::catalog::builtin().get(code.as_str()).is_none() {
+        if taizhang_core::catalog::builtin()
+            .get(code.as_str())
+            .is_none()
+        {
             self.names.insert(code.as_str(), name)?;
         }
         Ok(())
@@ -457,7 +551,9 @@ impl<'t> Writer<'t> {
         for (key, delta) in self.pending.drain() {
             let key = keys::sum_key(&key);
             let stored = self.sums.get(key.as_str())?.map_or(0, |v| v.value());
-            let value = stored.checked_add(delta.fen()).ok_or_else(|| StoreError::Corrupt("汇总溢出".into()))?;
+            let value = stored
+                .checked_add(delta.fen())
+                .ok_or_else(|| StoreError::Corrupt("汇总溢出".into()))?;
             if value == 0 {
                 self.sums.remove(key.as_str())?;
             } else {
@@ -469,7 +565,10 @@ impl<'t> Writer<'t> {
     }
 
     fn stored_sum(&self, key: &SumKey) -> Result<Amount, StoreError> {
-        let stored = self.sums.get(keys::sum_key(key).as_str())?.map_or(0, |v| v.value());
+        let stored = self
+            .sums
+            .get(keys::sum_key(key).as_str())?
+            .map_or(0, |v| v.value());
         Ok(Amount::from_fen(stored) + self.pending.get(key).copied().unwrap_or(Amount::ZERO))
     }
 }
@@ -484,7 +583,10 @@ impl Known for Writer<'_> {
     }
 
     fn posted_in_this_batch(&self, key: &EntryKey) -> Result<bool, LookupFailed> {
-        let seq = self.keys.get(keys::entry_key(key).as_str()).map_err(|e| lookup_failed(e.into()))?;
+        let seq = self
+            .keys
+            .get(keys::entry_key(key).as_str())
+            .map_err(|e| lookup_failed(e.into()))?;
         Ok(seq.is_some_and(|s| s.value() > self.batch_start))
     }
 
@@ -496,18 +598,29 @@ impl Known for Writer<'_> {
         if let Some(name) = taizhang_core::catalog::builtin().get(code.as_str()) {
             return Ok(Some(name.to_string()));
         }
-        let name = self.names.get(code.as_str()).map_err(|e| lookup_failed(e.into()))?;
+        let name = self
+            .names
+            .get(code.as_str())
+            .map_err(|e| lookup_failed(e.into()))?;
         Ok(name.map(|n| n.value().to_string()))
     }
 
     fn bond_allocations(&self, bond_code: &str) -> Result<Vec<BondAllocation>, LookupFailed> {
-        let bodies = bodies_in(&self.keys, &self.entries, &["B", bond_code]).map_err(lookup_failed)?;
-        Ok(bodies.into_iter().filter_map(|b| if let Body::Bond(b) = b { Some(b) } else { None }).collect())
+        let bodies =
+            bodies_in(&self.keys, &self.entries, &["B", bond_code]).map_err(lookup_failed)?;
+        Ok(bodies
+            .into_iter()
+            .filter_map(|b| if let Body::Bond(b) = b { Some(b) } else { None })
+            .collect())
     }
 
     fn contract_terms(&self, contract_no: &str) -> Result<Option<ContractTerms>, LookupFailed> {
         let (start, end) = keys::prefix_range(&["C", contract_no]);
-        let first = self.keys.range(start.as_str()..end.as_str()).map_err(|e| lookup_failed(e.into()))?.next();
+        let first = self
+            .keys
+            .range(start.as_str()..end.as_str())
+            .map_err(|e| lookup_failed(e.into()))?
+            .next();
         let Some(item) = first else { return Ok(None) };
         let (_, seq) = item.map_err(|e| lookup_failed(e.into()))?;
         match body_at(&self.entries, seq.value()).map_err(lookup_failed)? {
@@ -516,12 +629,22 @@ impl Known for Writer<'_> {
         }
     }
 
-    fn part_amount(&self, contract_no: &str, supplier: &str) -> Result<Option<Amount>, LookupFailed> {
-        let key = EntryKey::ContractPart { contract_no: contract_no.into(), supplier: supplier.into() };
+    fn part_amount(
+        &self,
+        contract_no: &str,
+        supplier: &str,
+    ) -> Result<Option<Amount>, LookupFailed> {
+        let key = EntryKey::ContractPart {
+            contract_no: contract_no.into(),
+            supplier: supplier.into(),
+        };
         if self.lookup(&key).map_err(lookup_failed)?.is_none() {
             return Ok(None);
         }
-        let sum = SumKey::PartAmount { contract_no: contract_no.into(), supplier: supplier.into() };
+        let sum = SumKey::PartAmount {
+            contract_no: contract_no.into(),
+            supplier: supplier.into(),
+        };
         self.stored_sum(&sum).map(Some).map_err(lookup_failed)
     }
 }

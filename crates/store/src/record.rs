@@ -37,7 +37,9 @@ impl<'de> Deserialize<'de> for Fen {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Fen, D::Error> {
         if d.is_human_readable() {
             let text = String::deserialize(d)?;
-            core::Amount::parse(&text).map(|a| Fen(a.fen())).map_err(serde::de::Error::custom)
+            core::Amount::parse(&text)
+                .map(|a| Fen(a.fen()))
+                .map_err(serde::de::Error::custom)
         } else {
             i64::deserialize(d).map(Fen)
         }
@@ -66,7 +68,9 @@ impl<'de> Deserialize<'de> for Day {
             text.parse().map(Day).map_err(serde::de::Error::custom)
         } else {
             let days = i32::deserialize(d)?;
-            NaiveDate::from_num_days_from_ce_opt(days).map(Day).ok_or_else(|| serde::de::Error::custom("day out of range"))
+            NaiveDate::from_num_days_from_ce_opt(days)
+                .map(Day)
+                .ok_or_else(|| serde::de::Error::custom("day out of range"))
         }
     }
 }
@@ -120,7 +124,13 @@ pub enum BodyV1 {
         revenue: Option<String>,
         assets: Option<String>,
     },
-    Amendment { contract_no: String, date: Day, supplier_name: String, delta: Fen, reason: String },
+    Amendment {
+        contract_no: String,
+        date: Day,
+        supplier_name: String,
+        delta: Fen,
+        reason: String,
+    },
     Receipt {
         voucher_no: String,
         date: Day,
@@ -147,10 +157,25 @@ pub enum BodyV1 {
         payee: String,
         memo: String,
     },
-    Opening { year: i32, fund: String, function_code: String, function_name: Option<String>, amount: Fen },
-    Catalog { code: String, name: String },
-    Reversal { voucher_no: String, date: Day, reason: String },
-    Close { through: Day },
+    Opening {
+        year: i32,
+        fund: String,
+        function_code: String,
+        function_name: Option<String>,
+        amount: Fen,
+    },
+    Catalog {
+        code: String,
+        name: String,
+    },
+    Reversal {
+        voucher_no: String,
+        date: Day,
+        reason: String,
+    },
+    Close {
+        through: Day,
+    },
 }
 
 mod hex_hash {
@@ -167,11 +192,14 @@ mod hex_hash {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; HASH_BYTES], D::Error> {
         let bytes: Vec<u8> = if d.is_human_readable() {
-            crate::hash::unhex(&String::deserialize(d)?).ok_or_else(|| serde::de::Error::custom("bad hex hash"))?
+            crate::hash::unhex(&String::deserialize(d)?)
+                .ok_or_else(|| serde::de::Error::custom("bad hex hash"))?
         } else {
             serde_bytes_vec(d)?
         };
-        bytes.try_into().map_err(|_| serde::de::Error::custom("hash must be 32 bytes"))
+        bytes
+            .try_into()
+            .map_err(|_| serde::de::Error::custom("hash must be 32 bytes"))
     }
 
     fn serde_bytes_vec<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
@@ -210,7 +238,11 @@ pub fn split(value: &[u8]) -> Result<(u8, [u8; HASH_BYTES], &[u8]), DecodeError>
         return Err(DecodeError::Corrupt("长度不足".into()));
     }
     let (hash, payload) = rest.split_at(HASH_BYTES);
-    Ok((version, hash.try_into().expect("split at HASH_BYTES"), payload))
+    Ok((
+        version,
+        hash.try_into().expect("split at HASH_BYTES"),
+        payload,
+    ))
 }
 
 pub fn decode_payload(payload: &[u8]) -> Result<EntryV1, DecodeError> {
@@ -249,7 +281,12 @@ impl From<&core::Body> for BodyV1 {
                 term_years: b.terms.term_years,
                 coupon_rate: b.terms.coupon_rate,
                 frequency: b.terms.frequency.key().into(),
-                amortization: b.terms.amortization.iter().map(|r| (r.year, r.percent.to_string())).collect(),
+                amortization: b
+                    .terms
+                    .amortization
+                    .iter()
+                    .map(|r| (r.year, r.percent.to_string()))
+                    .collect(),
                 project_code: b.project_code.clone(),
                 project_name: b.project_name.clone(),
                 amount: Fen(b.amount.fen()),
@@ -315,9 +352,18 @@ impl From<&core::Body> for BodyV1 {
                 function_name: opt_str(&o.code_name),
                 amount: Fen(o.amount.fen()),
             },
-            Body::Catalog(c) => BodyV1::Catalog { code: c.code.to_string(), name: c.name.clone() },
-            Body::Reversal(r) => BodyV1::Reversal { voucher_no: r.voucher_no.clone(), date: Day(r.date), reason: r.reason.clone() },
-            Body::Close(c) => BodyV1::Close { through: Day(c.through) },
+            Body::Catalog(c) => BodyV1::Catalog {
+                code: c.code.to_string(),
+                name: c.name.clone(),
+            },
+            Body::Reversal(r) => BodyV1::Reversal {
+                voucher_no: r.voucher_no.clone(),
+                date: Day(r.date),
+                reason: r.reason.clone(),
+            },
+            Body::Close(c) => BodyV1::Close {
+                through: Day(c.through),
+            },
         }
     }
 }
@@ -341,31 +387,67 @@ impl TryFrom<&BodyV1> for core::Body {
         use core::*;
         let amount = |f: &Fen| Amount::from_fen(f.0);
         Ok(match body {
-            BodyV1::Bond { bond_code, bond_name, issue_date, value_date, term_years, coupon_rate, frequency, amortization, project_code, project_name, amount: a } => {
-                Body::Bond(BondAllocation {
-                    terms: BondTerms {
-                        code: bond_code.clone(),
-                        name: bond_name.clone(),
-                        issue_date: issue_date.0,
-                        value_date: value_date.0,
-                        term_years: *term_years,
-                        coupon_rate: *coupon_rate,
-                        frequency: Frequency::parse(frequency).map_err(corrupt)?,
-                        amortization: amortization
-                            .iter()
-                            .map(|(year, pct)| Ok(Repayment { year: *year, percent: decimal(pct)? }))
-                            .collect::<Result<_, DecodeError>>()?,
-                    },
-                    project_code: project_code.clone(),
-                    project_name: project_name.clone(),
-                    amount: amount(a),
-                })
-            }
-            BodyV1::Contract { contract_no, title, sign_date, category, method, fund, project_code, supplier_name, uscc, size, special, share_amount, industry, people, revenue, assets } => {
+            BodyV1::Bond {
+                bond_code,
+                bond_name,
+                issue_date,
+                value_date,
+                term_years,
+                coupon_rate,
+                frequency,
+                amortization,
+                project_code,
+                project_name,
+                amount: a,
+            } => Body::Bond(BondAllocation {
+                terms: BondTerms {
+                    code: bond_code.clone(),
+                    name: bond_name.clone(),
+                    issue_date: issue_date.0,
+                    value_date: value_date.0,
+                    term_years: *term_years,
+                    coupon_rate: *coupon_rate,
+                    frequency: Frequency::parse(frequency).map_err(corrupt)?,
+                    amortization: amortization
+                        .iter()
+                        .map(|(year, pct)| {
+                            Ok(Repayment {
+                                year: *year,
+                                percent: decimal(pct)?,
+                            })
+                        })
+                        .collect::<Result<_, DecodeError>>()?,
+                },
+                project_code: project_code.clone(),
+                project_name: project_name.clone(),
+                amount: amount(a),
+            }),
+            BodyV1::Contract {
+                contract_no,
+                title,
+                sign_date,
+                category,
+                method,
+                fund,
+                project_code,
+                supplier_name,
+                uscc,
+                size,
+                special,
+                share_amount,
+                industry,
+                people,
+                revenue,
+                assets,
+            } => {
                 let declaration = match industry {
                     Some(industry) => Some(Declaration {
                         industry: Industry::parse(industry).map_err(corrupt)?,
-                        figures: Figures { people: *people, revenue: opt_decimal(revenue)?, assets: opt_decimal(assets)? },
+                        figures: Figures {
+                            people: *people,
+                            revenue: opt_decimal(revenue)?,
+                            assets: opt_decimal(assets)?,
+                        },
                     }),
                     None => None,
                 };
@@ -381,22 +463,46 @@ impl TryFrom<&BodyV1> for core::Body {
                     },
                     part: SupplierPart {
                         name: supplier_name.clone(),
-                        uscc: uscc.as_deref().map(Uscc::parse).transpose().map_err(corrupt)?,
+                        uscc: uscc
+                            .as_deref()
+                            .map(Uscc::parse)
+                            .transpose()
+                            .map_err(corrupt)?,
                         size: SupplierSize::parse(size).map_err(corrupt)?,
-                        special: special.as_deref().map(Special::parse).transpose().map_err(corrupt)?,
+                        special: special
+                            .as_deref()
+                            .map(Special::parse)
+                            .transpose()
+                            .map_err(corrupt)?,
                         amount: amount(share_amount),
                         declaration,
                     },
                 })
             }
-            BodyV1::Amendment { contract_no, date, supplier_name, delta, reason } => Body::Amendment(Amendment {
+            BodyV1::Amendment {
+                contract_no,
+                date,
+                supplier_name,
+                delta,
+                reason,
+            } => Body::Amendment(Amendment {
                 contract_no: contract_no.clone(),
                 date: date.0,
                 supplier_name: supplier_name.clone(),
                 delta: amount(delta),
                 reason: reason.clone(),
             }),
-            BodyV1::Receipt { voucher_no, date, fund, function_code, function_name, amount: a, bond_code, project_code, memo } => Body::Receipt(Receipt {
+            BodyV1::Receipt {
+                voucher_no,
+                date,
+                fund,
+                function_code,
+                function_name,
+                amount: a,
+                bond_code,
+                project_code,
+                memo,
+            } => Body::Receipt(Receipt {
                 voucher_no: voucher_no.clone(),
                 date: date.0,
                 fund: Fund::parse(fund).map_err(corrupt)?,
@@ -407,32 +513,61 @@ impl TryFrom<&BodyV1> for core::Body {
                 project_code: project_code.clone(),
                 memo: memo.clone(),
             }),
-            BodyV1::Payment { voucher_no, date, fund, function_code, function_name, expense_type, amount: a, project_code, contract_no, bond_code, purpose, payee, memo } => {
-                Body::Payment(Payment {
-                    voucher_no: voucher_no.clone(),
-                    date: date.0,
-                    fund: Fund::parse(fund).map_err(corrupt)?,
-                    code: FunctionCode::parse(function_code).map_err(corrupt)?,
-                    code_name: function_name.clone(),
-                    expense_type: ExpenseType::parse(expense_type).map_err(corrupt)?,
-                    amount: amount(a),
-                    project_code: project_code.clone(),
-                    contract_no: contract_no.clone(),
-                    bond_code: bond_code.clone(),
-                    purpose: Purpose::parse(purpose).map_err(corrupt)?,
-                    payee: payee.clone(),
-                    memo: memo.clone(),
-                })
-            }
-            BodyV1::Opening { year, fund, function_code, function_name, amount: a } => Body::Opening(Opening {
+            BodyV1::Payment {
+                voucher_no,
+                date,
+                fund,
+                function_code,
+                function_name,
+                expense_type,
+                amount: a,
+                project_code,
+                contract_no,
+                bond_code,
+                purpose,
+                payee,
+                memo,
+            } => Body::Payment(Payment {
+                voucher_no: voucher_no.clone(),
+                date: date.0,
+                fund: Fund::parse(fund).map_err(corrupt)?,
+                code: FunctionCode::parse(function_code).map_err(corrupt)?,
+                code_name: function_name.clone(),
+                expense_type: ExpenseType::parse(expense_type).map_err(corrupt)?,
+                amount: amount(a),
+                project_code: project_code.clone(),
+                contract_no: contract_no.clone(),
+                bond_code: bond_code.clone(),
+                purpose: Purpose::parse(purpose).map_err(corrupt)?,
+                payee: payee.clone(),
+                memo: memo.clone(),
+            }),
+            BodyV1::Opening {
+                year,
+                fund,
+                function_code,
+                function_name,
+                amount: a,
+            } => Body::Opening(Opening {
                 year: *year,
                 fund: Fund::parse(fund).map_err(corrupt)?,
                 code: FunctionCode::parse(function_code).map_err(corrupt)?,
                 code_name: function_name.clone(),
                 amount: amount(a),
             }),
-            BodyV1::Catalog { code, name } => Body::Catalog(CatalogName { code: ClassCode::parse(code).map_err(corrupt)?, name: name.clone() }),
-            BodyV1::Reversal { voucher_no, date, reason } => Body::Reversal(Reversal { voucher_no: voucher_no.clone(), date: date.0, reason: reason.clone() }),
+            BodyV1::Catalog { code, name } => Body::Catalog(CatalogName {
+                code: ClassCode::parse(code).map_err(corrupt)?,
+                name: name.clone(),
+            }),
+            BodyV1::Reversal {
+                voucher_no,
+                date,
+                reason,
+            } => Body::Reversal(Reversal {
+                voucher_no: voucher_no.clone(),
+                date: date.0,
+                reason: reason.clone(),
+            }),
             BodyV1::Close { through } => Body::Close(PeriodClose { through: through.0 }),
         })
     }
@@ -449,7 +584,13 @@ mod tests {
             operator: "会计".into(),
             source: "payments.csv:3".into(),
             prev_hash: [9; HASH_BYTES],
-            body: BodyV1::Opening { year: 2022, fund: "gov_fund".into(), function_code: "2290402".into(), function_name: None, amount: Fen(123456789) },
+            body: BodyV1::Opening {
+                year: 2022,
+                fund: "gov_fund".into(),
+                function_code: "2290402".into(),
+                function_name: None,
+                amount: Fen(123456789),
+            },
         }
     }
 
@@ -464,7 +605,10 @@ mod tests {
 
     #[test]
     fn newer_versions_are_refused_and_damage_is_reported() {
-        assert!(matches!(split(&[FORMAT_VERSION + 1; 40]), Err(DecodeError::NewerVersion(_))));
+        assert!(matches!(
+            split(&[FORMAT_VERSION + 1; 40]),
+            Err(DecodeError::NewerVersion(_))
+        ));
         assert!(matches!(split(&[]), Err(DecodeError::Empty)));
         assert!(decode_payload(&[0xff; 3]).is_err());
     }

@@ -47,7 +47,10 @@ impl Ledger {
             let (seq, value) = item?;
             let seq = seq.value();
             if seq != expected_seq {
-                v.bad(Some(expected_seq.min(seq)), format!("序号不连续：应为第 {expected_seq} 条，实为第 {seq} 条"));
+                v.bad(
+                    Some(expected_seq.min(seq)),
+                    format!("序号不连续：应为第 {expected_seq} 条，实为第 {seq} 条"),
+                );
             }
             expected_seq = seq + 1;
             match check_record(self, value.value(), seq, &prev, &keys_table) {
@@ -60,13 +63,33 @@ impl Ledger {
             v.count += 1;
         }
         let meta = txn.open_table(META)?;
-        let head = Head::decode(meta.get("head")?.ok_or_else(|| StoreError::Corrupt("缺少链头".into()))?.value())?;
+        let head = Head::decode(
+            meta.get("head")?
+                .ok_or_else(|| StoreError::Corrupt("缺少链头".into()))?
+                .value(),
+        )?;
         if head.count != v.count || head.hash != prev {
-            v.bad(Some(v.count.min(head.count) + 1), format!("链头记录为 {} 条、{}，与实际 {} 条、{} 不符", head.count, hex(&head.hash), v.count, hex(&prev)));
+            v.bad(
+                Some(v.count.min(head.count) + 1),
+                format!(
+                    "链头记录为 {} 条、{}，与实际 {} 条、{} 不符",
+                    head.count,
+                    hex(&head.hash),
+                    v.count,
+                    hex(&prev)
+                ),
+            );
         }
         v.head_hash = hex(&prev);
         if count_keys(&keys_table)? != v.count {
-            v.bad(None, format!("索引有 {} 项，记录有 {} 条", count_keys(&keys_table)?, v.count));
+            v.bad(
+                None,
+                format!(
+                    "索引有 {} 项，记录有 {} 条",
+                    count_keys(&keys_table)?,
+                    v.count
+                ),
+            );
         }
         if v.is_sound() {
             check_sums(self, &entries, &keys_table, &mut v)?;
@@ -89,13 +112,22 @@ fn check_record(
     }
     let posted = decode_posted(value).map_err(|e| (e.to_string(), Some(hash)))?;
     if posted.record.seq != seq {
-        return Err((format!("记录自称第 {} 条（记录被移动）", posted.record.seq), Some(hash)));
+        return Err((
+            format!("记录自称第 {} 条（记录被移动）", posted.record.seq),
+            Some(hash),
+        ));
     }
     if &posted.record.prev_hash != prev {
-        return Err(("前一哈希与上一条不符（记录被删除、插入或调换）".into(), Some(hash)));
+        return Err((
+            "前一哈希与上一条不符（记录被删除、插入或调换）".into(),
+            Some(hash),
+        ));
     }
     let key = keys::entry_key(&posted.body.key());
-    match keys_table.get(key.as_str()).map_err(|e| (e.to_string(), Some(hash)))? {
+    match keys_table
+        .get(key.as_str())
+        .map_err(|e| (e.to_string(), Some(hash)))?
+    {
         Some(indexed) if indexed.value() == seq => Ok(hash),
         _ => Err(("幂等索引未指向本条".into(), Some(hash))),
     }
@@ -113,15 +145,26 @@ fn check_sums(
     let facts = ledger.facts()?;
     if facts.sums != rebuilt {
         let differing = rebuilt.0.len().abs_diff(facts.sums.0.len());
-        v.bad(None, format!("存储的汇总与由记录重算的不一致（{differing} 项数目之差），报表不可信"));
+        v.bad(
+            None,
+            format!("存储的汇总与由记录重算的不一致（{differing} 项数目之差），报表不可信"),
+        );
     }
     let mut years = std::collections::BTreeSet::new();
     for (key, amount) in &rebuilt.0 {
         match key {
-            SumKey::PartAmount { contract_no, supplier } if amount.decimal().is_sign_negative() => {
-                v.bad(None, format!("合同 {contract_no} 供应商 {supplier} 的分配金额为负（{amount}）"));
+            SumKey::PartAmount {
+                contract_no,
+                supplier,
+            } if amount.decimal().is_sign_negative() => {
+                v.bad(
+                    None,
+                    format!("合同 {contract_no} 供应商 {supplier} 的分配金额为负（{amount}）"),
+                );
             }
-            SumKey::Income { year, .. } | SumKey::Expense { year, .. } | SumKey::Opening { year, .. } => {
+            SumKey::Income { year, .. }
+            | SumKey::Expense { year, .. }
+            | SumKey::Opening { year, .. } => {
                 years.insert(*year);
             }
             _ => {}
