@@ -173,6 +173,14 @@ fn csv_reader(source: Box<dyn Read>) -> csv::Reader<Box<dyn Read>> {
         .from_reader(source)
 }
 
+/// The line a read error names itself, for errors the CSV reader cannot place (bad encoding).
+fn error_line(e: &csv::Error) -> Option<u64> {
+    match e.kind() {
+        csv::ErrorKind::Io(io) => io.get_ref().and_then(|inner| inner.downcast_ref::<text::NotText>()).map(|n| n.line),
+        _ => e.position().map(|p| p.line()),
+    }
+}
+
 fn csv_message(e: &csv::Error) -> String {
     match e.kind() {
         csv::ErrorKind::Io(io) => io.to_string(),
@@ -284,7 +292,7 @@ impl Iterator for RowIter<'_> {
             match read {
                 Ok(false) => return None,
                 Err(e) => {
-                    let line = e.position().map_or(line, |p| p.line());
+                    let line = error_line(&e).unwrap_or(line);
                     // A read error (bad encoding, broken quoting) ends the file: what follows cannot be trusted.
                     self.reader = csv_reader(Box::new(std::io::empty()));
                     return Some(Row {

@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
 
-use encoding_rs::{CoderResult, GB18030};
+use encoding_rs::{DecoderResult, GB18030};
 
 const CHUNK_BYTES: usize = 64 * 1024;
 
@@ -69,16 +69,7 @@ pub fn open(path: &Path, encoding: Encoding) -> io::Result<Box<dyn Read>> {
             };
             Ok(Box::new(io::Cursor::new(head).chain(file)))
         }
-        Encoding::Gb18030 => Ok(Box::new(Gb18030Reader {
-            inner: file,
-            decoder: GB18030.new_decoder_without_bom_handling(),
-            input: vec![0; CHUNK_BYTES],
-            start: 0,
-            end: 0,
-            output: Vec::new(),
-            at: 0,
-            done: false,
-        })),
+        Encoding::Gb18030 => Ok(Box::new(Gb18030Reader::new(file))),
     }
 }
 
@@ -93,7 +84,22 @@ fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
-/// Decodes GB18030 to UTF-8 as it is read; malformed bytes are an error, not a replacement character.
+/// Bytes that are neither UTF-8 nor GB18030, on this line of the file.
+#[derive(Debug)]
+pub struct NotText {
+    pub line: u64,
+}
+
+impl std::fmt::Display for NotText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("文件既不是 UTF-8 也不是 GB18030 编码")
+    }
+}
+
+impl std::error::Error for NotText {}
+
+/// Decodes GB18030 to UTF-8 as it is read. Malformed bytes are an error, not a replacement
+/// character; the text before them is delivered first, so the error comes at the right line.
 struct Gb18030Reader<R> {
     inner: R,
     decoder: encoding_rs::Decoder,
@@ -103,32 +109,31 @@ struct Gb18030Reader<R> {
     output: Vec<u8>,
     at: usize,
     done: bool,
+    /// Line breaks decoded so far.
+    lines: u64,
+    malformed_at_line: Option<u64>,
 }
 
 impl<R: Read> Gb18030Reader<R> {
+    fn new(inner: R) -> Gb18030Reader<R> {
+        Gb18030Reader { inner, decoder: GB18030.new_decoder_without_bom_handling(), input: vec![0; CHUNK_BYTES], start: 0, end: 0, output: Vec::new(), at: 0, done: false, lines: 0, malformed_at_line: None }
+    }
+
     fn refill(&mut self) -> io::Result<()> {
-        if self.start == self.end && !self.done {
+        if self.start == self.end {
             self.end = self.inner.read(&mut self.input)?;
             self.start = 0;
         }
         let last = self.end == self.start;
-        let capacity = self
-            .decoder
-            .max_utf8_buffer_length(self.end - self.start)
-            .unwrap_or(CHUNK_BYTES * 4);
+        let capacity = self.decoder.max_utf8_buffer_length(self.end - self.start).unwrap_or(CHUNK_BYTES * 4);
         let mut text = String::with_capacity(capacity);
-        let (result, read, replaced) =
-            self.decoder
-                .decode_to_string(&self.input[self.start..self.end], &mut text, last);
-        if replaced {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "文件既不是 UTF-8 也不是 GB18030 编码",
-            ));
-        }
+        let (result, read) = self.decoder.decode_to_string_without_replacement(&self.input[self.start..self.end], &mut text, last);
         self.start += read;
-        if last && result == CoderResult::InputEmpty {
-            self.done = true;
+        self.lines += text.bytes().filter(|&b| b == b'\n').count() as u64;
+        match result {
+            DecoderResult::InputEmpty if last => self.done = true,
+            DecoderResult::Malformed(..) => self.malformed_at_line = Some(self.lines + 1),
+            DecoderResult::InputEmpty | DecoderResult::OutputFull => {}
         }
         self.output = text.into_bytes();
         self.at = 0;
@@ -139,6 +144,9 @@ impl<R: Read> Gb18030Reader<R> {
 impl<R: Read> Read for Gb18030Reader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         while self.at == self.output.len() {
+            if let Some(line) = self.malformed_at_line {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, NotText { line }));
+            }
             if self.done {
                 return Ok(0);
             }
