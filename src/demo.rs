@@ -41,7 +41,14 @@ pub fn run() -> anyhow::Result<bool> {
     };
     let ledger = Ledger::init(&ledger_path, unit, HashAlgo::Sm3)?;
     section("1. 导入随附示例（ledger-data/qingshan-2022）");
-    let (committed, tally) = posting::import(&ledger, &[data.clone()], None, "demo", false, false)?;
+    let (committed, tally) = posting::import(
+        &ledger,
+        std::slice::from_ref(&data),
+        None,
+        "demo",
+        false,
+        false,
+    )?;
     if !tally.report(committed, false) {
         return Ok(false);
     }

@@ -10,23 +10,44 @@ const CORPUS: [(&str, &str); 21] = [
     ("three_decimals.csv", ":2: amount: “1.234”超过两位小数"),
     ("negative_amount.csv", ":2: amount: 金额须大于零"),
     ("zero_amount.csv", ":2: amount: 金额须大于零"),
-    ("impossible_date.csv", ":2: date: “2023-02-29”不是存在的日期"),
+    (
+        "impossible_date.csv",
+        ":2: date: “2023-02-29”不是存在的日期",
+    ),
     ("text_in_amount.csv", ":2: amount: “一百元”不是金额"),
     ("missing_value.csv", ":2: payee: 缺少必填值"),
     ("short_row.csv", ":2: 本行有 5 列，表头有 7 列"),
     ("unknown_column.csv", ":1: amout: 未知的列"),
     ("unknown_enum.csv", ":2: fund: “政府基金”不是资金性质"),
-    ("five_digit_code.csv", ":2: function_code: “22904”不是7位项级功能分类科目编码"),
-    ("non_numeric_code.csv", ":2: function_code: “229040X”不是7位项级功能分类科目编码"),
-    ("duplicate_voucher.csv", ":3: voucher_no: 凭证号 Z-1在同一批导入中重复出现"),
-    ("missing_contract.csv", ":2: contract_no: 合同 C-NONE 不存在"),
+    (
+        "five_digit_code.csv",
+        ":2: function_code: “22904”不是7位项级功能分类科目编码",
+    ),
+    (
+        "non_numeric_code.csv",
+        ":2: function_code: “229040X”不是7位项级功能分类科目编码",
+    ),
+    (
+        "duplicate_voucher.csv",
+        ":3: voucher_no: 凭证号 Z-1在同一批导入中重复出现",
+    ),
+    (
+        "missing_contract.csv",
+        ":2: contract_no: 合同 C-NONE 不存在",
+    ),
     ("missing_bond.csv", ":2: bond_code: 债券 TB-99 不存在"),
-    ("invalid_uscc.csv", ":2: uscc: 统一社会信用代码“91420100MA4K2Y3B5X”的校验码应为“W”"),
+    (
+        "invalid_uscc.csv",
+        ":2: uscc: 统一社会信用代码“91420100MA4K2Y3B5X”的校验码应为“W”",
+    ),
     ("bad_frequency.csv", ":2: frequency: “按季”不是付息频率"),
     ("not_text.csv", ":2: 文件既不是 UTF-8 也不是 GB18030 编码"),
     ("empty.csv", ":1: 文件为空"),
     ("header_only.csv", ":1: 只有表头，没有数据行"),
-    ("bom_in_middle.csv", ":3: voucher_no: 含有字节顺序标记（BOM）"),
+    (
+        "bom_in_middle.csv",
+        ":3: voucher_no: 含有字节顺序标记（BOM）",
+    ),
     ("embedded_newline.csv", ":2: payee: 单元格内含换行"),
 ];
 
@@ -38,7 +59,10 @@ fn every_malformed_file_is_refused_by_name_line_and_column() {
         let path = fixture(&format!("bad/{name}"));
         let err = ledger.refused(&["import", path.to_str().unwrap()]);
         let wanted = format!("{}{expected}", path.display());
-        assert!(err.contains(&wanted), "{name}: expected «{wanted}» in:\n{err}");
+        assert!(
+            err.contains(&wanted),
+            "{name}: expected «{wanted}» in:\n{err}"
+        );
         assert!(err.contains("台账未作任何改动"), "{name}: {err}");
         assert_eq!(ledger.head(), before, "{name} changed the ledger");
     }
@@ -47,14 +71,22 @@ fn every_malformed_file_is_refused_by_name_line_and_column() {
 #[test]
 fn the_corpus_is_complete() {
     let files = std::fs::read_dir(fixture("bad")).unwrap().count();
-    assert_eq!(files, CORPUS.len(), "every file in fixtures/bad has an expectation");
+    assert_eq!(
+        files,
+        CORPUS.len(),
+        "every file in fixtures/bad has an expectation"
+    );
 }
 
 #[test]
 fn one_bad_file_among_good_ones_posts_nothing() {
     let ledger = common::TestLedger::new();
     let bad = fixture("bad/three_decimals.csv");
-    let err = ledger.refused(&["import", fixture("two-year").to_str().unwrap(), bad.to_str().unwrap()]);
+    let err = ledger.refused(&[
+        "import",
+        fixture("two-year").to_str().unwrap(),
+        bad.to_str().unwrap(),
+    ]);
     assert!(err.contains("three_decimals.csv:2: amount"), "{err}");
     assert_eq!(ledger.head().0, 0);
 }
@@ -71,6 +103,9 @@ fn a_declared_size_that_contradicts_the_figures_warns_or_refuses_with_strict() {
     assert!(err.contains("sizes.csv:2: 企业规模: 声明为小型，但按软件和信息技术服务业的划型标准，所填从业人员、营业收入、资产总额对应大型"), "{err}");
     assert_eq!(ledger.head(), before);
     let warned = ledger.ok_stderr(&["import", file.to_str().unwrap()]);
-    assert!(warned.contains("警告：") && warned.contains("对应大型"), "{warned}");
+    assert!(
+        warned.contains("警告：") && warned.contains("对应大型"),
+        "{warned}"
+    );
     assert_eq!(ledger.head().0, before.0 + 1);
 }

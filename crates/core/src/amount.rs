@@ -25,10 +25,16 @@ impl Amount {
         Amount(Decimal::new(fen, 2))
     }
 
-    /// The number of 分. Exact: every `Amount` has scale 2 and fits an i64 by construction.
+    /// The number of 分. Exact for any one parsed amount (bounded by [`AMOUNT_MAX_YUAN`]); a sum of
+    /// many may not fit, see [`Amount::try_fen`].
     pub fn fen(self) -> i64 {
-        let scaled = self.0 * Decimal::ONE_HUNDRED;
-        i64::try_from(scaled).expect("amounts are bounded by AMOUNT_MAX_YUAN")
+        self.try_fen()
+            .expect("a single amount is bounded by AMOUNT_MAX_YUAN")
+    }
+
+    /// The number of 分, if it fits an i64 (about 9.2 × 10^16 元).
+    pub fn try_fen(self) -> Option<i64> {
+        i64::try_from(self.0 * Decimal::ONE_HUNDRED).ok()
     }
 
     pub fn decimal(self) -> Decimal {

@@ -69,7 +69,9 @@ pub trait Known {
     ) -> Result<Option<Amount>, LookupFailed>;
 }
 
-/// What to do with an entry that passed.
+/// What to do with an entry that passed. Returned once per row and consumed at once, so the
+/// entry is moved, not boxed.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verdict {
     /// Post it (defaults resolved, e.g. a bond's only project).

@@ -176,7 +176,10 @@ fn csv_reader(source: Box<dyn Read>) -> csv::Reader<Box<dyn Read>> {
 /// The line a read error names itself, for errors the CSV reader cannot place (bad encoding).
 fn error_line(e: &csv::Error) -> Option<u64> {
     match e.kind() {
-        csv::ErrorKind::Io(io) => io.get_ref().and_then(|inner| inner.downcast_ref::<text::NotText>()).map(|n| n.line),
+        csv::ErrorKind::Io(io) => io
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<text::NotText>())
+            .map(|n| n.line),
         _ => e.position().map(|p| p.line()),
     }
 }

@@ -116,7 +116,18 @@ struct Gb18030Reader<R> {
 
 impl<R: Read> Gb18030Reader<R> {
     fn new(inner: R) -> Gb18030Reader<R> {
-        Gb18030Reader { inner, decoder: GB18030.new_decoder_without_bom_handling(), input: vec![0; CHUNK_BYTES], start: 0, end: 0, output: Vec::new(), at: 0, done: false, lines: 0, malformed_at_line: None }
+        Gb18030Reader {
+            inner,
+            decoder: GB18030.new_decoder_without_bom_handling(),
+            input: vec![0; CHUNK_BYTES],
+            start: 0,
+            end: 0,
+            output: Vec::new(),
+            at: 0,
+            done: false,
+            lines: 0,
+            malformed_at_line: None,
+        }
     }
 
     fn refill(&mut self) -> io::Result<()> {
@@ -125,9 +136,16 @@ impl<R: Read> Gb18030Reader<R> {
             self.start = 0;
         }
         let last = self.end == self.start;
-        let capacity = self.decoder.max_utf8_buffer_length(self.end - self.start).unwrap_or(CHUNK_BYTES * 4);
+        let capacity = self
+            .decoder
+            .max_utf8_buffer_length(self.end - self.start)
+            .unwrap_or(CHUNK_BYTES * 4);
         let mut text = String::with_capacity(capacity);
-        let (result, read) = self.decoder.decode_to_string_without_replacement(&self.input[self.start..self.end], &mut text, last);
+        let (result, read) = self.decoder.decode_to_string_without_replacement(
+            &self.input[self.start..self.end],
+            &mut text,
+            last,
+        );
         self.start += read;
         self.lines += text.bytes().filter(|&b| b == b'\n').count() as u64;
         match result {

@@ -54,7 +54,7 @@ pub fn schedule(terms: &BondTerms, face: Amount) -> Vec<Coupon> {
 
 /// What the amortization plan repays at period `k`, if `k` falls on a planned anniversary.
 fn repayment(terms: &BondTerms, face: Amount, k: u32, per_year: u32) -> Amount {
-    if k % per_year != 0 {
+    if !k.is_multiple_of(per_year) {
         return Amount::ZERO;
     }
     terms

@@ -258,7 +258,7 @@ fn broken_identities(rows: &[Row], total: &Columns) -> Vec<String> {
         if c.closing != c.opening + c.income - c.expense {
             out.push(format!("{code}: 年末结转和结余 ≠ 年初 + 收入 − 支出"));
         }
-        if row.map_or(true, |r| r.level != Level::Xiang) {
+        if row.is_none_or(|r| r.level != Level::Xiang) {
             let mut sum = Columns::default();
             children(rows, row).for_each(|k| sum.add(&k.columns));
             if sum != c {
@@ -303,7 +303,7 @@ pub fn purposes_by_lei(
         .into_iter()
         .map(|(lei, purposes)| {
             let mut list: Vec<_> = purposes.into_iter().filter(|(_, a)| !a.is_zero()).collect();
-            list.sort_by(|a, b| b.1.cmp(&a.1));
+            list.sort_by_key(|&(_, amount)| std::cmp::Reverse(amount));
             (lei, list)
         })
         .collect()

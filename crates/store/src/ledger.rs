@@ -113,9 +113,7 @@ impl Ledger {
                 .encode()
                 .as_slice(),
             )?;
-            for table in [ENTRIES] {
-                txn.open_table(table)?;
-            }
+            txn.open_table(ENTRIES)?;
             txn.open_table(KEYS)?;
             txn.open_table(SUMS)?;
             txn.open_table(NAMES)?;
@@ -498,7 +496,7 @@ impl<'t> Writer<'t> {
             Body::Receipt(r) => self.add_given_name(r.code.class(), r.code_name.as_deref())?,
             Body::Payment(p) => self.add_given_name(p.code.class(), p.code_name.as_deref())?,
             Body::Opening(o) => self.add_given_name(o.code.class(), o.code_name.as_deref())?,
-            Body::Close(c) if self.closed_through.map_or(true, |d| d < c.through) => {
+            Body::Close(c) if self.closed_through.is_none_or(|d| d < c.through) => {
                 self.closed_through = Some(c.through);
                 self.meta
                     .insert(META_CLOSED, encode_day(c.through).as_slice())?;

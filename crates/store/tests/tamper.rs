@@ -1,0 +1,189 @@
+//! `verify` finds any change to stored history: changed, removed, reordered or inserted entries,
+//! each named by the first bad sequence number. The file is changed the way an intruder with the
+//! redb library would, below the ledger's API.
+
+use chrono::NaiveDate;
+use proptest::prelude::*;
+use redb::{Database, ReadableTable, TableDefinition};
+use taizhang_core::*;
+use taizhang_store::{HashAlgo, Ledger, Offered, UnitNames};
+
+const ENTRIES: TableDefinition<u64, &[u8]> = TableDefinition::new("entries");
+
+fn receipt(n: u32, fen: i64, fund: Fund, code: &str, day: u32) -> Body {
+    Body::Receipt(Receipt {
+        voucher_no: format!("V{n:04}"),
+        date: NaiveDate::from_ymd_opt(2022, 1, 1).unwrap() + chrono::Days::new(day as u64),
+        fund,
+        code: FunctionCode::parse(code).unwrap(),
+        code_name: None,
+        amount: Amount::from_fen(fen),
+        bond_code: None,
+        project_code: None,
+        memo: String::new(),
+    })
+}
+
+fn ledger_with(n: u32) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.ledger");
+    let ledger = Ledger::init(
+        &path,
+        UnitNames {
+            full: "单位".into(),
+            short: "单位".into(),
+        },
+        HashAlgo::Sm3,
+    )
+    .unwrap();
+    let committed = ledger
+        .write_batch("test", |w| {
+            (1..=n).all(|i| {
+                matches!(
+                    w.offer(
+                        "test",
+                        receipt(i, 100 * i as i64, Fund::GovFund, "2290402", i)
+                    ),
+                    Ok(Offered::Posted(_))
+                )
+            })
+        })
+        .unwrap();
+    assert!(committed);
+    (dir, path)
+}
+
+/// Changes the raw entries table, then reports what `verify` says.
+fn tamper(
+    path: &std::path::Path,
+    change: impl FnOnce(&mut redb::Table<u64, &[u8]>),
+) -> taizhang_store::Verification {
+    {
+        let db = Database::open(path).unwrap();
+        let txn = db.begin_write().unwrap();
+        {
+            let mut table = txn.open_table(ENTRIES).unwrap();
+            change(&mut table);
+        }
+        txn.commit().unwrap();
+    }
+    Ledger::open(path).unwrap().verify().unwrap()
+}
+
+fn value(table: &redb::Table<u64, &[u8]>, seq: u64) -> Vec<u8> {
+    table.get(seq).unwrap().unwrap().value().to_vec()
+}
+
+#[test]
+fn an_untouched_ledger_verifies() {
+    let (_dir, path) = ledger_with(6);
+    let v = Ledger::open(&path).unwrap().verify().unwrap();
+    assert!(v.is_sound(), "{:?}", v.problems);
+    assert_eq!(v.count, 6);
+}
+
+#[test]
+fn a_changed_byte_is_found_at_its_entry() {
+    let (_dir, path) = ledger_with(6);
+    let v = tamper(&path, |t| {
+        let mut bytes = value(t, 3);
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x01;
+        t.insert(3, bytes.as_slice()).unwrap();
+    });
+    assert_eq!(v.first_bad_seq, Some(3), "{:?}", v.problems);
+}
+
+#[test]
+fn a_removed_entry_is_found() {
+    let (_dir, path) = ledger_with(6);
+    let v = tamper(&path, |t| {
+        t.remove(3).unwrap();
+    });
+    assert_eq!(v.first_bad_seq, Some(3), "{:?}", v.problems);
+}
+
+#[test]
+fn reordered_entries_are_found() {
+    let (_dir, path) = ledger_with(6);
+    let v = tamper(&path, |t| {
+        let (three, four) = (value(t, 3), value(t, 4));
+        t.insert(3, four.as_slice()).unwrap();
+        t.insert(4, three.as_slice()).unwrap();
+    });
+    assert_eq!(v.first_bad_seq, Some(3), "{:?}", v.problems);
+}
+
+#[test]
+fn an_inserted_entry_is_found() {
+    let (_dir, path) = ledger_with(6);
+    let v = tamper(&path, |t| {
+        let values: Vec<Vec<u8>> = (3..=6).map(|s| value(t, s)).collect();
+        for (i, v) in values.iter().enumerate() {
+            t.insert(4 + i as u64, v.as_slice()).unwrap();
+        }
+        let forged = value(t, 2);
+        t.insert(3, forged.as_slice()).unwrap();
+    });
+    assert_eq!(v.first_bad_seq, Some(3), "{:?}", v.problems);
+}
+
+#[test]
+fn a_record_from_a_newer_program_is_refused_with_a_clear_message() {
+    let (_dir, path) = ledger_with(3);
+    let v = tamper(&path, |t| {
+        let mut bytes = value(t, 2);
+        bytes[0] = 99;
+        t.insert(2, bytes.as_slice()).unwrap();
+    });
+    assert_eq!(v.first_bad_seq, Some(2));
+    assert!(v.problems[0].contains("比本程序新"), "{:?}", v.problems);
+}
+
+#[test]
+fn a_second_open_of_the_same_file_is_refused_at_once() {
+    let (_dir, path) = ledger_with(1);
+    let _held = Ledger::open(&path).unwrap();
+    let second = Ledger::open(&path);
+    assert!(matches!(second, Err(taizhang_store::StoreError::Busy(_))));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Arbitrary valid batches keep the chain verifiable, and offering them again posts nothing.
+    #[test]
+    fn arbitrary_valid_batches_verify_and_reimport_posts_nothing(
+        batches in prop::collection::vec(prop::collection::vec((1i64..1_000_000_000, 0usize..4, 0usize..3, 0u32..700), 1..20), 1..4)
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.ledger");
+        let ledger = Ledger::init(&path, UnitNames { full: "单位".into(), short: "单位".into() }, HashAlgo::Sha256).unwrap();
+        let codes = ["2290402", "2120803", "2010350"];
+        let mut n = 0u32;
+        let mut all = Vec::new();
+        for batch in &batches {
+            let bodies: Vec<Body> = batch.iter().map(|&(fen, fund, code, day)| { n += 1; receipt(n, fen, Fund::ALL[fund], codes[code], day) }).collect();
+            all.extend(bodies.clone());
+            let committed = ledger.write_batch("p", |w| bodies.into_iter().all(|b| matches!(w.offer("p", b), Ok(Offered::Posted(_))))).unwrap();
+            prop_assert!(committed);
+        }
+        let v = ledger.verify().unwrap();
+        prop_assert!(v.is_sound(), "{:?}", v.problems);
+        prop_assert_eq!(v.count, n as u64);
+        let head = ledger.head().unwrap();
+        let again = ledger.write_batch("p", |w| all.into_iter().all(|b| w.offer("p", b) == Ok(Offered::AlreadyPosted))).unwrap();
+        prop_assert!(again);
+        prop_assert_eq!(ledger.head().unwrap(), head);
+    }
+
+    /// Stored-record decoding: any bytes give a record or an error, never a panic.
+    #[test]
+    fn arbitrary_bytes_never_panic_the_record_decoder(bytes in prop::collection::vec(any::<u8>(), 0..300)) {
+        if let Ok((_, _, payload)) = taizhang_store::record::split(&bytes) {
+            if let Ok(record) = taizhang_store::record::decode_payload(payload) {
+                let _ = Body::try_from(&record.body);
+            }
+        }
+    }
+}

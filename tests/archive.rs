@@ -1,0 +1,118 @@
+//! Backup, archive and restore, export with its manifest, and `verify --expect-head`.
+
+mod common;
+
+use common::{two_year, TestLedger};
+
+#[test]
+fn archive_then_restore_gives_the_same_chain_and_reports() {
+    let ledger = two_year();
+    let (count, head) = ledger.head();
+    let archive = ledger.dir.path().join("a.jsonl");
+    ledger.ok(&["archive", "--out", archive.to_str().unwrap()]);
+    let lines = std::fs::read_to_string(&archive).unwrap();
+    assert_eq!(
+        lines.lines().count() as u64,
+        count + 1,
+        "a head line and one line an entry"
+    );
+    let restored = TestLedger::uninitialised();
+    restored.ok(&["restore", archive.to_str().unwrap()]);
+    assert_eq!(restored.head(), (count, head));
+    for args in [
+        ["report", "table7", "--year", "2023"],
+        ["report", "procurement", "--year", "2022"],
+    ] {
+        assert_eq!(restored.json(&args), ledger.json(&args));
+    }
+}
+
+#[test]
+fn a_changed_archive_is_refused_and_leaves_no_ledger() {
+    let ledger = two_year();
+    let archive = ledger.dir.path().join("a.jsonl");
+    ledger.ok(&["archive", "--out", archive.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&archive).unwrap();
+    let changed = ledger.file(
+        "changed.jsonl",
+        &text.replacen("\"12000000.00\"", "\"12000001.00\"", 1),
+    );
+    let restored = TestLedger::uninitialised();
+    let err = restored.refused(&["restore", changed.to_str().unwrap()]);
+    assert!(err.contains("哈希不符"), "{err}");
+    assert!(
+        !restored.path.exists(),
+        "a refused restore leaves nothing behind"
+    );
+    let truncated: String = text.lines().take(10).map(|l| format!("{l}\n")).collect();
+    let cut = ledger.file("cut.jsonl", &truncated);
+    let err = restored.refused(&["restore", cut.to_str().unwrap()]);
+    assert!(err.contains("截断"), "{err}");
+}
+
+#[test]
+fn backup_is_a_working_ledger() {
+    let ledger = two_year();
+    let copy = ledger.dir.path().join("copy.ledger");
+    ledger.ok(&["backup", "--out", copy.to_str().unwrap()]);
+    let out = ledger
+        .cmd(&["verify"])
+        .arg("--ledger")
+        .arg(&copy)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&ledger.head().1));
+}
+
+#[test]
+fn expect_head_detects_cut_off_entries() {
+    let ledger = two_year();
+    let (_, head) = ledger.head();
+    ledger.ok(&["verify", "--expect-head", &head]);
+    ledger.ok(&["post", "catalog", "--code", "21301", "--name", "农业农村"]);
+    let err = ledger.refused(&["verify", "--expect-head", &head]);
+    assert!(err.contains("链头与期望不符"), "{err}");
+}
+
+#[test]
+fn export_writes_every_report_and_a_manifest_tied_to_the_head() {
+    let ledger = two_year();
+    let (count, head) = ledger.head();
+    let out = ledger.dir.path().join("export");
+    ledger.ok(&["export", "--year", "2022", "--out", out.to_str().unwrap()]);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["ledger_head_hash"], head.as_str());
+    assert_eq!(manifest["ledger_entries"], count);
+    let files: Vec<&str> = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    for expected in [
+        "2022-table7.csv",
+        "2022-procurement.csv",
+        "2022Q1-bond-use.csv",
+        "2022Q4-bond-use.csv",
+        "2022-contracts.csv",
+        "schedule-TB-01.csv",
+        "2022-procurement.txt",
+        "2022-决算报表.xlsx",
+    ] {
+        assert!(files.contains(&expected), "{expected} in {files:?}");
+        assert!(
+            out.join(expected).metadata().unwrap().len() > 0,
+            "{expected} is not empty"
+        );
+    }
+    let table7 = std::fs::read_to_string(out.join("2022-table7.csv")).unwrap();
+    assert!(table7.contains("2290402,其他地方自行试点项目收益专项债券收入安排的支出,,\"5,000.00\",\"1,800.00\",,\"1,800.00\",\"3,200.00\""), "{table7}");
+    let xlsx = std::fs::read(out.join("2022-决算报表.xlsx")).unwrap();
+    assert_eq!(&xlsx[..2], b"PK", "an xlsx is a zip file");
+}
