@@ -166,7 +166,7 @@ impl ImportFile {
     }
 }
 
-fn csv_reader(source: Box<dyn Read>) -> csv::Reader<Box<dyn Read>> {
+fn csv_reader(source: Box<dyn Read + Send>) -> csv::Reader<Box<dyn Read + Send>> {
     csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -265,7 +265,7 @@ pub struct Row {
 
 struct RowIter<'f> {
     file: &'f ImportFile,
-    reader: csv::Reader<Box<dyn Read>>,
+    reader: csv::Reader<Box<dyn Read + Send>>,
     record: csv::StringRecord,
 }
 

@@ -56,7 +56,7 @@ pub fn detect(path: &Path) -> io::Result<Encoding> {
 }
 
 /// Opens the file as a UTF-8 byte stream: the BOM dropped, GB18030 decoded on the fly.
-pub fn open(path: &Path, encoding: Encoding) -> io::Result<Box<dyn Read>> {
+pub fn open(path: &Path, encoding: Encoding) -> io::Result<Box<dyn Read + Send>> {
     let mut file = BufReader::with_capacity(CHUNK_BYTES, File::open(path)?);
     match encoding {
         Encoding::Utf8 => {

@@ -30,6 +30,9 @@ pub(crate) const NAMES: TableDefinition<&str, &str> = TableDefinition::new("name
 const META_HEADER: &str = "header";
 const META_HEAD: &str = "head";
 const META_CLOSED: &str = "closed_through";
+/// redb's page cache. Half of it bounds the dirty pages a batch keeps in memory before writing them
+/// to the file (still uncommitted), so an import of millions of rows stays within a few tens of MB.
+const CACHE_BYTES: usize = 24 * 1024 * 1024;
 /// The ledger layout this build writes (tables, keys, header). Bumped with any incompatible change.
 const LEDGER_FORMAT: u32 = 1;
 
@@ -92,7 +95,7 @@ impl Ledger {
     /// Creates a new ledger file, readable by its owner only. Refused if the file exists.
     pub fn init(path: &Path, unit: UnitNames, algo: HashAlgo) -> Result<Ledger, StoreError> {
         create_private_file(path)?;
-        let db = Database::create(path).map_err(|e| open_error(path, e))?;
+        let db = Database::builder().set_cache_size(CACHE_BYTES).create(path).map_err(|e| open_error(path, e))?;
         let header = Header {
             format: LEDGER_FORMAT,
             hash: algo.name().into(),
@@ -132,7 +135,7 @@ impl Ledger {
         if !path.exists() {
             return Err(StoreError::NotFound(path.display().to_string()));
         }
-        let db = Database::open(path).map_err(|e| open_error(path, e))?;
+        let db = Database::builder().set_cache_size(CACHE_BYTES).open(path).map_err(|e| open_error(path, e))?;
         let txn = db.begin_read()?;
         let meta = txn
             .open_table(META)
