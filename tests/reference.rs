@@ -182,5 +182,19 @@ fn demo_runs_the_whole_job_on_the_example() {
         out.contains("69.41%"),
         "bond-use progress of the example: {out}"
     );
-    assert!(out.contains("记录数：21"));
+    assert!(out.contains("记录数：22"));
+}
+
+#[test]
+fn no_contract_of_the_example_is_overpaid() {
+    let c = reference_ledger().json(&["report", "contracts", "--year", "2022"]);
+    let rows = c["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 4);
+    assert!(rows.iter().all(|r| r["overpaid"] == false), "{c}");
+    let platform = rows
+        .iter()
+        .find(|r| r["contract_no"] == "QS-2022-001")
+        .unwrap();
+    assert_eq!(platform["amount"], "67723800.00");
+    assert_eq!(platform["paid"], "67000000.00");
 }

@@ -95,7 +95,10 @@ impl Ledger {
     /// Creates a new ledger file, readable by its owner only. Refused if the file exists.
     pub fn init(path: &Path, unit: UnitNames, algo: HashAlgo) -> Result<Ledger, StoreError> {
         create_private_file(path)?;
-        let db = Database::builder().set_cache_size(CACHE_BYTES).create(path).map_err(|e| open_error(path, e))?;
+        let db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .create(path)
+            .map_err(|e| open_error(path, e))?;
         let header = Header {
             format: LEDGER_FORMAT,
             hash: algo.name().into(),
@@ -135,7 +138,10 @@ impl Ledger {
         if !path.exists() {
             return Err(StoreError::NotFound(path.display().to_string()));
         }
-        let db = Database::builder().set_cache_size(CACHE_BYTES).open(path).map_err(|e| open_error(path, e))?;
+        let db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .open(path)
+            .map_err(|e| open_error(path, e))?;
         let txn = db.begin_read()?;
         let meta = txn
             .open_table(META)
