@@ -1,0 +1,19 @@
+//! Files written by earlier versions stay readable: the stored format-1 sample opens, verifies to its
+//! recorded head and gives the published figures.
+
+mod common;
+
+use common::{fixture, TestLedger};
+
+#[test]
+fn a_format_1_ledger_is_read_and_verifies() {
+    let ledger = TestLedger::uninitialised();
+    std::fs::copy(fixture("format-v1/qingshan-2022.ledger"), &ledger.path).unwrap();
+    let head = std::fs::read_to_string(fixture("format-v1/head.txt")).unwrap();
+    ledger.ok(&["verify", "--expect-head", head.trim()]);
+    assert_eq!(ledger.head().0, 22);
+    let t = ledger.json(&["report", "table7", "--year", "2022"]);
+    assert_eq!(t["total"]["expense"], "71158112.36");
+    let p = ledger.json(&["report", "procurement", "--year", "2022"]);
+    assert_eq!(p["sme_pct"], "23.6");
+}
