@@ -19,7 +19,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self, below: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 33) % below
     }
 }
@@ -31,8 +34,14 @@ fn amount_fen(i: usize) -> i64 {
 
 #[test]
 fn killed_imports_leave_whole_batches_or_none() {
-    let kills: usize = std::env::var("TAIZHANG_CRASH_KILLS").ok().and_then(|v| v.parse().ok()).unwrap_or(6);
-    let seed = std::env::var("TAIZHANG_CRASH_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(20221231);
+    let kills: usize = std::env::var("TAIZHANG_CRASH_KILLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(6);
+    let seed = std::env::var("TAIZHANG_CRASH_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20221231);
     println!("crash harness: {kills} kills, seed {seed}");
     let mut random = Lcg(seed);
     let ledger = TestLedger::new();
@@ -45,7 +54,10 @@ fn killed_imports_leave_whole_batches_or_none() {
     let (mut landed, mut lost, mut kills_while_running) = (0u64, 0u64, 0usize);
     let mut batches = 1u64;
     for i in 0..kills {
-        let file = ledger.file(&format!("batch{i}.csv"), &payments_csv(ROWS_PER_BATCH, &format!("B{i:04}-")));
+        let file = ledger.file(
+            &format!("batch{i}.csv"),
+            &payments_csv(ROWS_PER_BATCH, &format!("B{i:04}-")),
+        );
         let before = ledger.head().0;
         let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("taizhang"))
             .arg("--ledger")
@@ -66,7 +78,11 @@ fn killed_imports_leave_whole_batches_or_none() {
             lost += 1;
             ledger.import(&[&file]);
         } else {
-            assert_eq!(after, before + ROWS_PER_BATCH as u64, "kill {i}: a partial batch is in the ledger");
+            assert_eq!(
+                after,
+                before + ROWS_PER_BATCH as u64,
+                "kill {i}: a partial batch is in the ledger"
+            );
             landed += 1;
         }
         batches += 1;
@@ -76,6 +92,12 @@ fn killed_imports_leave_whole_batches_or_none() {
     let t = ledger.json(&["report", "table7", "--year", "2022"]);
     let per_batch: i64 = (0..ROWS_PER_BATCH).map(amount_fen).sum();
     let expected = per_batch * batches as i64;
-    assert_eq!(t["total"]["expense"], format!("{}.{:02}", expected / 100, expected % 100));
-    assert!(kills_while_running > 0 || kills < 3, "no kill landed while an import was running");
+    assert_eq!(
+        t["total"]["expense"],
+        format!("{}.{:02}", expected / 100, expected % 100)
+    );
+    assert!(
+        kills_while_running > 0 || kills < 3,
+        "no kill landed while an import was running"
+    );
 }

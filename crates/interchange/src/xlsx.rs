@@ -10,8 +10,12 @@ use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, Worksheet, Xl
 
 use crate::layout::{Cell, Sheet};
 
-/// Widest column, in characters of Latin width; a CJK character counts two.
+/// Widest column, in Excel width units; a CJK character is about 2.3 of them in the usual fonts.
 const COLUMN_WIDTH_MAX: f64 = 60.0;
+/// Header text wraps beyond this width rather than widening its column.
+const HEADER_WIDTH_MAX: f64 = 20.0;
+/// Excel's paper size code for A4.
+const A4: u8 = 9;
 
 /// Writes sheets to one workbook; each is named by its tab name.
 pub fn write_workbook(sheets: &[(String, Sheet)], path: &Path) -> Result<(), XlsxError> {
@@ -47,6 +51,10 @@ fn write_sheet(ws: &mut Worksheet, sheet: &Sheet) -> Result<(), XlsxError> {
     let number = Format::new()
         .set_border(FormatBorder::Thin)
         .set_num_format("#,##0.00");
+    // Printed like the published tables: A4 landscape, every column on one page width.
+    ws.set_landscape()
+        .set_paper_size(A4)
+        .set_print_fit_to_pages(1, 0);
     let mut row: u32 = 0;
     ws.merge_range(row, 0, row, last_col, &sheet.title, &title)?;
     row += 1;
@@ -140,7 +148,7 @@ fn set_widths(ws: &mut Worksheet, sheet: &Sheet) -> Result<(), XlsxError> {
                 sheet
                     .header
                     .iter()
-                    .filter_map(|r| r.get(col).map(|h| display_width(h) / 2.0 + 2.0)),
+                    .filter_map(|r| r.get(col).map(|h| display_width(h).min(HEADER_WIDTH_MAX))),
             )
             .fold(6.0, f64::max);
         ws.set_column_width(col as u16, (widest + 2.0).min(COLUMN_WIDTH_MAX))?;

@@ -197,13 +197,16 @@ fn a_ledger_from_a_newer_program_is_refused_with_a_clear_message() {
         let txn = db.begin_write().unwrap();
         {
             let mut meta = txn.open_table(META).unwrap();
-            let header = String::from_utf8(meta.get("header").unwrap().unwrap().value().to_vec()).unwrap();
+            let header =
+                String::from_utf8(meta.get("header").unwrap().unwrap().value().to_vec()).unwrap();
             let newer = header.replace("\"format\":1", "\"format\":2");
             assert_ne!(header, newer);
             meta.insert("header", newer.as_bytes()).unwrap();
         }
         txn.commit().unwrap();
     }
-    let err = Ledger::open(&path).err().expect("a newer ledger is refused");
+    let err = Ledger::open(&path)
+        .err()
+        .expect("a newer ledger is refused");
     assert!(err.to_string().contains("更新版本"), "{err}");
 }
