@@ -100,6 +100,7 @@ pub enum Command {
         who: Who,
     },
     /// 列出记录
+    #[command(after_help = "示例：taizhang log --from 100 --format json > 记录.jsonl")]
     Log {
         #[arg(long, default_value_t = 1)]
         from: u64,
@@ -145,11 +146,13 @@ pub enum Command {
         out: PathBuf,
     },
     /// 备份台账文件（一致的副本）
+    #[command(after_help = "示例：taizhang backup --out 备份/2022年末.ledger")]
     Backup {
         #[arg(long)]
         out: PathBuf,
     },
     /// 把全部记录（含哈希）写成 JSON Lines 归档
+    #[command(after_help = "示例：taizhang archive --out 归档/2022.jsonl")]
     Archive {
         #[arg(long)]
         out: PathBuf,
@@ -158,8 +161,10 @@ pub enum Command {
     #[command(after_help = "示例：taizhang --ledger 新.ledger restore 归档.jsonl")]
     Restore { file: PathBuf },
     /// 生成命令补全脚本
+    #[command(after_help = "示例：taizhang completions bash > /etc/bash_completion.d/taizhang")]
     Completions { shell: clap_complete::Shell },
     /// 用随附示例（青山区大数据中心 2022 年）演示全部流程，无需准备
+    #[command(after_help = "示例：taizhang demo")]
     Demo,
 }
 
@@ -202,6 +207,7 @@ pub enum Report {
         format: Format,
     },
     /// 合同执行情况：合同金额（含补充协议）、累计支付、未付
+    #[command(after_help = "示例：taizhang report contracts --year 2023 --format csv > 合同.csv")]
     Contracts {
         #[arg(long)]
         year: i32,

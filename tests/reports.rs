@@ -223,3 +223,110 @@ fn every_format_of_every_report_is_stable() {
         insta::assert_snapshot!(name, ledger.ok(&args));
     }
 }
+
+#[test]
+fn both_wordings_of_the_small_micro_share() {
+    let ledger = two_year();
+    let sme = ledger.ok(&[
+        "report",
+        "procurement",
+        "--year",
+        "2022",
+        "--format",
+        "text",
+    ]);
+    assert!(
+        sme.contains("授予小微企业合同金额600万元，占授予中小企业合同金额的37.5%；"),
+        "{sme}"
+    );
+    let total = ledger.ok(&[
+        "report",
+        "procurement",
+        "--year",
+        "2022",
+        "--format",
+        "text",
+        "--small-micro-share-of",
+        "total",
+    ]);
+    assert!(
+        total.contains("授予小微企业合同金额600万元，占政府采购支出总额的13.0%；"),
+        "{total}"
+    );
+    assert!(total.starts_with("2022年度测试单位政府采购支出总额4625万元，其中：政府采购货物支出4500万元、政府采购工程支出80万元、政府采购服务支出45万元。"));
+    assert!(
+        total.contains("工程采购授予中小企业合同金额占工程支出金额的100.0%"),
+        "the prison enterprise counts as small/micro: {total}"
+    );
+    let p23 = ledger.json(&["report", "procurement", "--year", "2023"]);
+    assert_eq!(
+        p23["goods"], "100000.00",
+        "an amendment counts in its own year, not its contract's"
+    );
+    assert_eq!(p23["works"], "0.00");
+    assert_eq!(p23["by_category"]["works"]["sme_pct"], Value::Null);
+}
+
+#[test]
+fn a_year_without_procurement_is_worded_sensibly() {
+    let text = two_year().ok(&[
+        "report",
+        "procurement",
+        "--year",
+        "2021",
+        "--format",
+        "text",
+    ]);
+    assert_eq!(text.trim_end(), "2021年度测试单位无政府采购支出。");
+}
+
+#[test]
+fn classify_applies_the_thresholds() {
+    let ledger = TestLedger::uninitialised();
+    assert_eq!(
+        ledger
+            .ok(&[
+                "classify",
+                "--industry",
+                "软件和信息技术服务业",
+                "--people",
+                "120",
+                "--revenue",
+                "3000"
+            ])
+            .trim(),
+        "中型"
+    );
+    assert_eq!(
+        ledger
+            .ok(&[
+                "classify",
+                "--industry",
+                "construction",
+                "--revenue",
+                "299.99",
+                "--assets",
+                "5000"
+            ])
+            .trim(),
+        "微型"
+    );
+    let out = ledger
+        .cmd(&["classify", "--industry", "建筑业", "--people", "30"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("需要营业收入"));
+}
+
+#[test]
+fn shell_completions_are_generated() {
+    let ledger = TestLedger::uninitialised();
+    for shell in ["bash", "zsh", "fish"] {
+        let script = ledger.ok(&["completions", shell]);
+        assert!(
+            script.contains("taizhang") && script.contains("procurement"),
+            "{shell}"
+        );
+    }
+}

@@ -143,6 +143,89 @@ mod tests {
         check(Industry::Software, 9, 50, 0, Micro);
     }
 
+    /// Every industry at each line and just below it. Figures not named by an industry's rule are
+    /// given generously so that they never decide.
+    #[test]
+    fn every_industry_at_and_just_below_each_line() {
+        use SupplierSize::*;
+        let big = 10_000_000;
+        // Per industry: people, revenue and assets exactly at the large, medium and small lines.
+        type Lines = [(u64, i64, i64); 3];
+        let cases: [(Industry, Lines); 7] = [
+            (
+                Industry::Industrial,
+                [(1000, 40000, big), (300, 2000, big), (20, 300, big)],
+            ),
+            (
+                Industry::Construction,
+                [
+                    (big as u64, 80000, 80000),
+                    (big as u64, 6000, 5000),
+                    (big as u64, 300, 300),
+                ],
+            ),
+            (
+                Industry::Wholesale,
+                [(200, 40000, big), (20, 5000, big), (5, 1000, big)],
+            ),
+            (
+                Industry::Retail,
+                [(300, 20000, big), (50, 500, big), (10, 100, big)],
+            ),
+            (
+                Industry::Software,
+                [(300, 10000, big), (100, 1000, big), (10, 50, big)],
+            ),
+            (
+                Industry::Leasing,
+                [(300, big, 120000), (100, big, 8000), (10, big, 100)],
+            ),
+            (
+                Industry::Other,
+                [(300, big, big), (100, big, big), (10, big, big)],
+            ),
+        ];
+        for (industry, lines) in cases {
+            for ((people, revenue, assets), (at, below)) in
+                lines
+                    .into_iter()
+                    .zip([(Large, Medium), (Medium, Small), (Small, Micro)])
+            {
+                check(industry, people, revenue, assets, at);
+                // Just below on each measure the rule names (people by one person, money by 0.01 万元).
+                let minus = |v: i64| Decimal::from(v) - Decimal::new(1, 2);
+                let below_people = Figures {
+                    people: Some(people - 1),
+                    revenue: Some(revenue.into()),
+                    assets: Some(assets.into()),
+                };
+                let below_revenue = Figures {
+                    people: Some(people),
+                    revenue: Some(minus(revenue)),
+                    assets: Some(assets.into()),
+                };
+                let below_assets = Figures {
+                    people: Some(people),
+                    revenue: Some(revenue.into()),
+                    assets: Some(minus(assets)),
+                };
+                let named = match industry {
+                    Industry::Construction => vec![below_revenue, below_assets],
+                    Industry::Leasing => vec![below_people, below_assets],
+                    Industry::Other => vec![below_people],
+                    _ => vec![below_people, below_revenue],
+                };
+                for figures in named {
+                    assert_eq!(
+                        classify(industry, &figures),
+                        Ok(below),
+                        "{industry} just below {at}: {figures:?}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn missing_figures_are_named() {
         let figures = Figures {

@@ -5,6 +5,8 @@
 //! when the entry is built; here are the ones that need the ledger: idempotency, period locks,
 //! references, agreement between rows of one bond or contract, catalogue names.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
@@ -57,10 +59,11 @@ pub trait Known {
     fn closed_through(&self) -> Result<Option<NaiveDate>, LookupFailed>;
     /// The name of a code: shipped catalogue first, then the ledger's own names.
     fn name_of(&self, code: &ClassCode) -> Result<Option<String>, LookupFailed>;
-    /// Every allocation of a bond, in posting order.
-    fn bond_allocations(&self, bond_code: &str) -> Result<Vec<BondAllocation>, LookupFailed>;
+    /// Every allocation of a bond. Shared, because every row that names the bond asks.
+    fn bond_allocations(&self, bond_code: &str) -> Result<Arc<Vec<BondAllocation>>, LookupFailed>;
     /// The terms of a contract, if any part of it is posted.
-    fn contract_terms(&self, contract_no: &str) -> Result<Option<ContractTerms>, LookupFailed>;
+    fn contract_terms(&self, contract_no: &str)
+        -> Result<Option<Arc<ContractTerms>>, LookupFailed>;
     /// A supplier part's amount after every amendment posted so far.
     fn part_amount(
         &self,
@@ -218,7 +221,7 @@ fn check_contract(
     errors: &mut Vec<FieldError>,
 ) -> Result<(), LookupFailed> {
     if let Some(terms) = known.contract_terms(&c.terms.no)? {
-        if terms != c.terms {
+        if *terms != c.terms {
             errors.push(FieldError::new(
                 "contract_no",
                 format!(

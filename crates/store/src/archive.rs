@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::hash::{hex, unhex, HashAlgo};
 use crate::ledger::{Header, Ledger, Posted};
-use crate::record::{BodyV1, EntryV1, HASH_BYTES};
+use crate::record::{BodyV1, EntryV1, Micros, HASH_BYTES};
 use crate::StoreError;
 
 pub const ARCHIVE_VERSION: u32 = 1;
@@ -30,7 +30,7 @@ struct ArchiveHead {
 pub struct EntryLine {
     pub seq: u64,
     pub kind: String,
-    pub recorded_at: String,
+    pub recorded_at: Micros,
     pub operator: String,
     pub source: String,
     pub prev_hash: String,
@@ -44,7 +44,7 @@ impl EntryLine {
         EntryLine {
             seq: r.seq,
             kind: posted.body.kind().key().to_string(),
-            recorded_at: r.recorded_at.clone(),
+            recorded_at: r.recorded_at,
             operator: r.operator.clone(),
             source: r.source.clone(),
             prev_hash: hex(&r.prev_hash),

@@ -1,7 +1,9 @@
 //! The ledger file: opening it, writing a batch, reading what reports need.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use redb::{
@@ -15,7 +17,7 @@ use taizhang_projection::{changes, Facts, SumKey, Sums};
 
 use crate::hash::HashAlgo;
 use crate::keys;
-use crate::record::{self, BodyV1, EntryV1, HASH_BYTES};
+use crate::record::{self, BodyV1, EntryV1, Micros, HASH_BYTES};
 use crate::StoreError;
 
 pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -381,10 +383,13 @@ pub struct Writer<'t> {
     batch_start: u64,
     closed_through: Option<NaiveDate>,
     algo: HashAlgo,
-    recorded_at: String,
+    recorded_at: Micros,
     operator: String,
     /// A storage failure inside a lookup: the batch cannot be trusted and is abandoned.
     failure: Option<StoreError>,
+    /// Bonds and contracts already looked up in this batch: thousands of rows name the same few.
+    bonds_seen: RefCell<HashMap<String, Arc<Vec<BondAllocation>>>>,
+    contracts_seen: RefCell<HashMap<String, Arc<ContractTerms>>>,
 }
 
 impl<'t> Writer<'t> {
@@ -414,9 +419,11 @@ impl<'t> Writer<'t> {
             batch_start: head.count,
             closed_through,
             algo,
-            recorded_at: now(),
+            recorded_at: Micros::now(),
             operator: operator.to_string(),
             failure: None,
+            bonds_seen: RefCell::default(),
+            contracts_seen: RefCell::default(),
         })
     }
 
@@ -475,7 +482,7 @@ impl<'t> Writer<'t> {
         let seq = self.head.count + 1;
         let record = EntryV1 {
             seq,
-            recorded_at: self.recorded_at.clone(),
+            recorded_at: self.recorded_at,
             operator: self.operator.clone(),
             source: source.to_string(),
             prev_hash: self.head.hash,
@@ -501,6 +508,13 @@ impl<'t> Writer<'t> {
         self.keys
             .insert(keys::entry_key(&body.key()).as_str(), seq)?;
         match body {
+            // A new allocation or part changes what later rows of the batch must see.
+            Body::Bond(b) => {
+                self.bonds_seen.borrow_mut().remove(&b.terms.code);
+            }
+            Body::Contract(c) => {
+                self.contracts_seen.borrow_mut().remove(&c.terms.no);
+            }
             Body::Catalog(c) => self.add_name(&c.code, &c.name)?,
             Body::Receipt(r) => self.add_given_name(r.code.class(), r.code_name.as_deref())?,
             Body::Payment(p) => self.add_given_name(p.code.class(), p.code_name.as_deref())?,
@@ -584,6 +598,27 @@ fn lookup_failed(e: StoreError) -> LookupFailed {
     LookupFailed(e.to_string())
 }
 
+impl Writer<'_> {
+    /// The terms on the first stored part of a contract.
+    fn stored_contract_terms(
+        &self,
+        contract_no: &str,
+    ) -> Result<Option<ContractTerms>, LookupFailed> {
+        let (start, end) = keys::prefix_range(&["C", contract_no]);
+        let first = self
+            .keys
+            .range(start.as_str()..end.as_str())
+            .map_err(|e| lookup_failed(e.into()))?
+            .next();
+        let Some(item) = first else { return Ok(None) };
+        let (_, seq) = item.map_err(|e| lookup_failed(e.into()))?;
+        match body_at(&self.entries, seq.value()).map_err(lookup_failed)? {
+            Body::Contract(c) => Ok(Some(c.terms)),
+            _ => Err(LookupFailed("合同索引指向了别的记录".into())),
+        }
+    }
+}
+
 impl Known for Writer<'_> {
     fn posted(&self, key: &EntryKey) -> Result<Option<Body>, LookupFailed> {
         self.lookup(key).map_err(lookup_failed)
@@ -612,28 +647,38 @@ impl Known for Writer<'_> {
         Ok(name.map(|n| n.value().to_string()))
     }
 
-    fn bond_allocations(&self, bond_code: &str) -> Result<Vec<BondAllocation>, LookupFailed> {
+    fn bond_allocations(&self, bond_code: &str) -> Result<Arc<Vec<BondAllocation>>, LookupFailed> {
+        if let Some(cached) = self.bonds_seen.borrow().get(bond_code) {
+            return Ok(Arc::clone(cached));
+        }
         let bodies =
             bodies_in(&self.keys, &self.entries, &["B", bond_code]).map_err(lookup_failed)?;
-        Ok(bodies
-            .into_iter()
-            .filter_map(|b| if let Body::Bond(b) = b { Some(b) } else { None })
-            .collect())
+        let allocations: Arc<Vec<BondAllocation>> = Arc::new(
+            bodies
+                .into_iter()
+                .filter_map(|b| if let Body::Bond(b) = b { Some(b) } else { None })
+                .collect(),
+        );
+        self.bonds_seen
+            .borrow_mut()
+            .insert(bond_code.to_string(), Arc::clone(&allocations));
+        Ok(allocations)
     }
 
-    fn contract_terms(&self, contract_no: &str) -> Result<Option<ContractTerms>, LookupFailed> {
-        let (start, end) = keys::prefix_range(&["C", contract_no]);
-        let first = self
-            .keys
-            .range(start.as_str()..end.as_str())
-            .map_err(|e| lookup_failed(e.into()))?
-            .next();
-        let Some(item) = first else { return Ok(None) };
-        let (_, seq) = item.map_err(|e| lookup_failed(e.into()))?;
-        match body_at(&self.entries, seq.value()).map_err(lookup_failed)? {
-            Body::Contract(c) => Ok(Some(c.terms)),
-            _ => Err(LookupFailed("合同索引指向了别的记录".into())),
+    fn contract_terms(
+        &self,
+        contract_no: &str,
+    ) -> Result<Option<Arc<ContractTerms>>, LookupFailed> {
+        if let Some(cached) = self.contracts_seen.borrow().get(contract_no) {
+            return Ok(Some(Arc::clone(cached)));
         }
+        let terms = self.stored_contract_terms(contract_no)?.map(Arc::new);
+        if let Some(terms) = &terms {
+            self.contracts_seen
+                .borrow_mut()
+                .insert(contract_no.to_string(), Arc::clone(terms));
+        }
+        Ok(terms)
     }
 
     fn part_amount(

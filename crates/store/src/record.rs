@@ -14,6 +14,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use taizhang_core as core;
 use taizhang_core::classify::Figures;
+use taizhang_core::{
+    Category, ExpenseType, Frequency, Fund, Industry, Method, Purpose, Special, SupplierSize,
+};
 
 /// The record format this build writes; it reads this and every older one.
 pub const FORMAT_VERSION: u8 = 1;
@@ -75,12 +78,121 @@ impl<'de> Deserialize<'de> for Day {
     }
 }
 
+/// A vocabulary word: a stable one-byte code in postcard, its English key in JSON. The codes are
+/// listed here, explicitly, because they are stored: never renumber one, only add.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Word<T>(pub T);
+
+pub trait Stable: Copy + Sized {
+    fn code(self) -> u8;
+    fn from_code(code: u8) -> Option<Self>;
+    fn key(self) -> &'static str;
+    fn from_key(key: &str) -> Option<Self>;
+}
+
+macro_rules! stable_codes {
+    ($($t:ident { $($v:ident = $code:literal),+ $(,)? })+) => {$(
+        impl Stable for $t {
+            fn code(self) -> u8 {
+                match self { $($t::$v => $code),+ }
+            }
+            fn from_code(code: u8) -> Option<$t> {
+                match code { $($code => Some($t::$v),)+ _ => None }
+            }
+            fn key(self) -> &'static str {
+                $t::key(self)
+            }
+            fn from_key(key: &str) -> Option<$t> {
+                $t::parse(key).ok()
+            }
+        }
+    )+};
+}
+
+stable_codes! {
+    Fund { General = 0, GovFund = 1, StateCapital = 2, Other = 3 }
+    ExpenseType { Basic = 0, Project = 1 }
+    Purpose { Construction = 0, Interest = 1, IssueFee = 2, Other = 3 }
+    Category { Goods = 0, Works = 1, Services = 2 }
+    Method { Open = 0, Invited = 1, Negotiation = 2, Consultation = 3, Single = 4, Inquiry = 5, Framework = 6, Other = 7 }
+    SupplierSize { Large = 0, Medium = 1, Small = 2, Micro = 3 }
+    Special { Prison = 0, DisabledWelfare = 1 }
+    Frequency { Annual = 0, SemiAnnual = 1 }
+    Industry { Industrial = 0, Construction = 1, Wholesale = 2, Retail = 3, Software = 4, Leasing = 5, Other = 6 }
+}
+
+impl<T: Stable> Serialize for Word<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            s.serialize_str(self.0.key())
+        } else {
+            s.serialize_u8(self.0.code())
+        }
+    }
+}
+
+impl<'de, T: Stable> Deserialize<'de> for Word<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Word<T>, D::Error> {
+        let word = if d.is_human_readable() {
+            let key = String::deserialize(d)?;
+            T::from_key(&key)
+                .ok_or_else(|| serde::de::Error::custom(format!("unknown word {key}")))?
+        } else {
+            let code = u8::deserialize(d)?;
+            T::from_code(code)
+                .ok_or_else(|| serde::de::Error::custom(format!("unknown code {code}")))?
+        };
+        Ok(Word(word))
+    }
+}
+
+/// When an entry was recorded: microseconds since the Unix epoch in postcard, RFC 3339 (UTC) in JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Micros(pub i64);
+
+impl Micros {
+    pub fn now() -> Micros {
+        Micros(chrono::Utc::now().timestamp_micros())
+    }
+}
+
+impl std::fmt::Display for Micros {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match chrono::DateTime::from_timestamp_micros(self.0) {
+            Some(t) => f.write_str(&t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+            None => write!(f, "{}µs", self.0),
+        }
+    }
+}
+
+impl Serialize for Micros {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            s.serialize_str(&self.to_string())
+        } else {
+            s.serialize_i64(self.0)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Micros {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Micros, D::Error> {
+        if d.is_human_readable() {
+            let text = String::deserialize(d)?;
+            let t =
+                chrono::DateTime::parse_from_rfc3339(&text).map_err(serde::de::Error::custom)?;
+            Ok(Micros(t.timestamp_micros()))
+        } else {
+            i64::deserialize(d).map(Micros)
+        }
+    }
+}
+
 /// One stored entry, version 1.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EntryV1 {
     pub seq: u64,
-    /// RFC 3339, UTC.
-    pub recorded_at: String,
+    pub recorded_at: Micros,
     pub operator: String,
     /// "file.csv:12" or "命令行".
     pub source: String,
@@ -100,7 +212,7 @@ pub enum BodyV1 {
         term_years: u32,
         #[serde(with = "rust_decimal::serde::str")]
         coupon_rate: Decimal,
-        frequency: String,
+        frequency: Word<Frequency>,
         amortization: Vec<(u32, String)>,
         project_code: String,
         project_name: String,
@@ -110,16 +222,16 @@ pub enum BodyV1 {
         contract_no: String,
         title: String,
         sign_date: Day,
-        category: String,
-        method: String,
-        fund: String,
+        category: Word<Category>,
+        method: Word<Method>,
+        fund: Word<Fund>,
         project_code: Option<String>,
         supplier_name: String,
         uscc: Option<String>,
-        size: String,
-        special: Option<String>,
+        size: Word<SupplierSize>,
+        special: Option<Word<Special>>,
         share_amount: Fen,
-        industry: Option<String>,
+        industry: Option<Word<Industry>>,
         people: Option<u64>,
         revenue: Option<String>,
         assets: Option<String>,
@@ -134,7 +246,7 @@ pub enum BodyV1 {
     Receipt {
         voucher_no: String,
         date: Day,
-        fund: String,
+        fund: Word<Fund>,
         function_code: String,
         function_name: Option<String>,
         amount: Fen,
@@ -145,21 +257,21 @@ pub enum BodyV1 {
     Payment {
         voucher_no: String,
         date: Day,
-        fund: String,
+        fund: Word<Fund>,
         function_code: String,
         function_name: Option<String>,
-        expense_type: String,
+        expense_type: Word<ExpenseType>,
         amount: Fen,
         project_code: Option<String>,
         contract_no: Option<String>,
         bond_code: Option<String>,
-        purpose: String,
+        purpose: Word<Purpose>,
         payee: String,
         memo: String,
     },
     Opening {
         year: i32,
-        fund: String,
+        fund: Word<Fund>,
         function_code: String,
         function_name: Option<String>,
         amount: Fen,
@@ -280,7 +392,7 @@ impl From<&core::Body> for BodyV1 {
                 value_date: Day(b.terms.value_date),
                 term_years: b.terms.term_years,
                 coupon_rate: b.terms.coupon_rate,
-                frequency: b.terms.frequency.key().into(),
+                frequency: Word(b.terms.frequency),
                 amortization: b
                     .terms
                     .amortization
@@ -297,16 +409,16 @@ impl From<&core::Body> for BodyV1 {
                     contract_no: c.terms.no.clone(),
                     title: c.terms.title.clone(),
                     sign_date: Day(c.terms.sign_date),
-                    category: c.terms.category.key().into(),
-                    method: c.terms.method.key().into(),
-                    fund: c.terms.fund.key().into(),
+                    category: Word(c.terms.category),
+                    method: Word(c.terms.method),
+                    fund: Word(c.terms.fund),
                     project_code: opt_str(&c.terms.project_code),
                     supplier_name: c.part.name.clone(),
                     uscc: c.part.uscc.as_ref().map(|u| u.to_string()),
-                    size: c.part.size.key().into(),
-                    special: c.part.special.map(|s| s.key().into()),
+                    size: Word(c.part.size),
+                    special: c.part.special.map(Word),
                     share_amount: Fen(c.part.amount.fen()),
-                    industry: declaration.map(|d| d.industry.key().into()),
+                    industry: declaration.map(|d| Word(d.industry)),
                     people: declaration.and_then(|d| d.figures.people),
                     revenue: dec_str(declaration.and_then(|d| d.figures.revenue)),
                     assets: dec_str(declaration.and_then(|d| d.figures.assets)),
@@ -322,7 +434,7 @@ impl From<&core::Body> for BodyV1 {
             Body::Receipt(r) => BodyV1::Receipt {
                 voucher_no: r.voucher_no.clone(),
                 date: Day(r.date),
-                fund: r.fund.key().into(),
+                fund: Word(r.fund),
                 function_code: r.code.to_string(),
                 function_name: opt_str(&r.code_name),
                 amount: Fen(r.amount.fen()),
@@ -333,21 +445,21 @@ impl From<&core::Body> for BodyV1 {
             Body::Payment(p) => BodyV1::Payment {
                 voucher_no: p.voucher_no.clone(),
                 date: Day(p.date),
-                fund: p.fund.key().into(),
+                fund: Word(p.fund),
                 function_code: p.code.to_string(),
                 function_name: opt_str(&p.code_name),
-                expense_type: p.expense_type.key().into(),
+                expense_type: Word(p.expense_type),
                 amount: Fen(p.amount.fen()),
                 project_code: opt_str(&p.project_code),
                 contract_no: opt_str(&p.contract_no),
                 bond_code: opt_str(&p.bond_code),
-                purpose: p.purpose.key().into(),
+                purpose: Word(p.purpose),
                 payee: p.payee.clone(),
                 memo: p.memo.clone(),
             },
             Body::Opening(o) => BodyV1::Opening {
                 year: o.year,
-                fund: o.fund.key().into(),
+                fund: Word(o.fund),
                 function_code: o.code.to_string(),
                 function_name: opt_str(&o.code_name),
                 amount: Fen(o.amount.fen()),
@@ -407,7 +519,7 @@ impl TryFrom<&BodyV1> for core::Body {
                     value_date: value_date.0,
                     term_years: *term_years,
                     coupon_rate: *coupon_rate,
-                    frequency: Frequency::parse(frequency).map_err(corrupt)?,
+                    frequency: frequency.0,
                     amortization: amortization
                         .iter()
                         .map(|(year, pct)| {
@@ -442,7 +554,7 @@ impl TryFrom<&BodyV1> for core::Body {
             } => {
                 let declaration = match industry {
                     Some(industry) => Some(Declaration {
-                        industry: Industry::parse(industry).map_err(corrupt)?,
+                        industry: industry.0,
                         figures: Figures {
                             people: *people,
                             revenue: opt_decimal(revenue)?,
@@ -456,9 +568,9 @@ impl TryFrom<&BodyV1> for core::Body {
                         no: contract_no.clone(),
                         title: title.clone(),
                         sign_date: sign_date.0,
-                        category: Category::parse(category).map_err(corrupt)?,
-                        method: Method::parse(method).map_err(corrupt)?,
-                        fund: Fund::parse(fund).map_err(corrupt)?,
+                        category: category.0,
+                        method: method.0,
+                        fund: fund.0,
                         project_code: project_code.clone(),
                     },
                     part: SupplierPart {
@@ -468,12 +580,8 @@ impl TryFrom<&BodyV1> for core::Body {
                             .map(Uscc::parse)
                             .transpose()
                             .map_err(corrupt)?,
-                        size: SupplierSize::parse(size).map_err(corrupt)?,
-                        special: special
-                            .as_deref()
-                            .map(Special::parse)
-                            .transpose()
-                            .map_err(corrupt)?,
+                        size: size.0,
+                        special: special.map(|w| w.0),
                         amount: amount(share_amount),
                         declaration,
                     },
@@ -505,7 +613,7 @@ impl TryFrom<&BodyV1> for core::Body {
             } => Body::Receipt(Receipt {
                 voucher_no: voucher_no.clone(),
                 date: date.0,
-                fund: Fund::parse(fund).map_err(corrupt)?,
+                fund: fund.0,
                 code: FunctionCode::parse(function_code).map_err(corrupt)?,
                 code_name: function_name.clone(),
                 amount: amount(a),
@@ -530,15 +638,15 @@ impl TryFrom<&BodyV1> for core::Body {
             } => Body::Payment(Payment {
                 voucher_no: voucher_no.clone(),
                 date: date.0,
-                fund: Fund::parse(fund).map_err(corrupt)?,
+                fund: fund.0,
                 code: FunctionCode::parse(function_code).map_err(corrupt)?,
                 code_name: function_name.clone(),
-                expense_type: ExpenseType::parse(expense_type).map_err(corrupt)?,
+                expense_type: expense_type.0,
                 amount: amount(a),
                 project_code: project_code.clone(),
                 contract_no: contract_no.clone(),
                 bond_code: bond_code.clone(),
-                purpose: Purpose::parse(purpose).map_err(corrupt)?,
+                purpose: purpose.0,
                 payee: payee.clone(),
                 memo: memo.clone(),
             }),
@@ -550,7 +658,7 @@ impl TryFrom<&BodyV1> for core::Body {
                 amount: a,
             } => Body::Opening(Opening {
                 year: *year,
-                fund: Fund::parse(fund).map_err(corrupt)?,
+                fund: fund.0,
                 code: FunctionCode::parse(function_code).map_err(corrupt)?,
                 code_name: function_name.clone(),
                 amount: amount(a),
@@ -580,13 +688,13 @@ mod tests {
     fn sample() -> EntryV1 {
         EntryV1 {
             seq: 7,
-            recorded_at: "2026-11-28T00:00:00Z".into(),
+            recorded_at: Micros(1_795_000_000_000_000),
             operator: "会计".into(),
             source: "payments.csv:3".into(),
             prev_hash: [9; HASH_BYTES],
             body: BodyV1::Opening {
                 year: 2022,
-                fund: "gov_fund".into(),
+                fund: Word(Fund::GovFund),
                 function_code: "2290402".into(),
                 function_name: None,
                 amount: Fen(123456789),
