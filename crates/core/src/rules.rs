@@ -5,13 +5,14 @@
 //! when the entry is built; here are the ones that need the ledger: idempotency, period locks,
 //! references, agreement between rows of one bond or contract, catalogue names.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::amount::Amount;
-use crate::code::{ClassCode, FunctionCode};
+use crate::code::FunctionCode;
 use crate::entry::*;
 
 /// A problem with one column of one entry. `column` is the English key of interchange.md.
@@ -58,7 +59,7 @@ pub trait Known {
     /// The last closed day, if any period is closed.
     fn closed_through(&self) -> Result<Option<NaiveDate>, LookupFailed>;
     /// The name of a code: shipped catalogue first, then the ledger's own names.
-    fn name_of(&self, code: &ClassCode) -> Result<Option<String>, LookupFailed>;
+    fn name_of(&self, code: &str) -> Result<Option<Cow<'static, str>>, LookupFailed>;
     /// Every allocation of a bond. Shared, because every row that names the bond asks.
     fn bond_allocations(&self, bond_code: &str) -> Result<Arc<Vec<BondAllocation>>, LookupFailed>;
     /// The terms of a contract, if any part of it is posted.
@@ -333,7 +334,7 @@ fn check_code_name(
     known: &impl Known,
     errors: &mut Vec<FieldError>,
 ) -> Result<(), LookupFailed> {
-    match (known.name_of(code.class())?, given) {
+    match (known.name_of(code.as_str())?, given) {
         (Some(name), Some(given)) if name != given => errors.push(FieldError::new(
             "function_name",
             format!("科目 {code} 在目录中名为“{name}”，与所填“{given}”不同"),
@@ -344,15 +345,12 @@ fn check_code_name(
         )),
         _ => {}
     }
-    for parent in code.class().ancestors() {
-        if known.name_of(&parent)?.is_none() {
+    for parent in code.class().ancestor_strs() {
+        if known.name_of(parent)?.is_none() {
+            let level = if parent.len() == 5 { "款" } else { "类" };
             errors.push(FieldError::new(
                 "function_code",
-                format!(
-                    "科目 {code} 的上级 {}（{}）不在目录中：请先以 catalog 文件补充其名称",
-                    parent,
-                    parent.level().label()
-                ),
+                format!("科目 {code} 的上级 {parent}（{level}）不在目录中：请先以 catalog 文件补充其名称"),
             ));
         }
     }
@@ -364,7 +362,7 @@ fn check_catalog(
     known: &impl Known,
     errors: &mut Vec<FieldError>,
 ) -> Result<(), LookupFailed> {
-    if let Some(name) = known.name_of(&c.code)? {
+    if let Some(name) = known.name_of(c.code.as_str())? {
         if name != c.name {
             errors.push(FieldError::new(
                 "name",

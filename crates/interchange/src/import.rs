@@ -277,7 +277,12 @@ struct RowCells<'a> {
 
 impl Cells for RowCells<'_> {
     fn get(&self, key: &str) -> Option<&str> {
-        let index = self.headers.iter().position(|(_, c)| c.key == key)?;
+        // Length and first byte settle almost every mismatch before a full comparison.
+        let first = key.as_bytes().first();
+        let index = self
+            .headers
+            .iter()
+            .position(|(_, c)| c.key.len() == key.len() && c.key.as_bytes().first() == first && c.key == key)?;
         self.record
             .get(index)
             .map(str::trim)

@@ -1,5 +1,6 @@
 //! The ledger file: opening it, writing a batch, reading what reports need.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -636,15 +637,12 @@ impl Known for Writer<'_> {
         Ok(self.closed_through)
     }
 
-    fn name_of(&self, code: &ClassCode) -> Result<Option<String>, LookupFailed> {
-        if let Some(name) = taizhang_core::catalog::builtin().get(code.as_str()) {
-            return Ok(Some(name.to_string()));
+    fn name_of(&self, code: &str) -> Result<Option<Cow<'static, str>>, LookupFailed> {
+        if let Some(name) = taizhang_core::catalog::builtin().get(code) {
+            return Ok(Some(Cow::Borrowed(name)));
         }
-        let name = self
-            .names
-            .get(code.as_str())
-            .map_err(|e| lookup_failed(e.into()))?;
-        Ok(name.map(|n| n.value().to_string()))
+        let name = self.names.get(code).map_err(|e| lookup_failed(e.into()))?;
+        Ok(name.map(|n| Cow::Owned(n.value().to_string())))
     }
 
     fn bond_allocations(&self, bond_code: &str) -> Result<Arc<Vec<BondAllocation>>, LookupFailed> {

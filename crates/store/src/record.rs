@@ -361,8 +361,11 @@ pub fn decode_payload(payload: &[u8]) -> Result<EntryV1, DecodeError> {
     postcard::from_bytes(payload).map_err(|e| DecodeError::Corrupt(e.to_string()))
 }
 
+/// A record's usual size: one allocation, not a dozen regrowths.
+const PAYLOAD_BYTES_TYPICAL: usize = 256;
+
 pub fn encode_payload(entry: &EntryV1) -> Vec<u8> {
-    postcard::to_allocvec(entry).expect("encoding to memory cannot fail")
+    postcard::to_extend(entry, Vec::with_capacity(PAYLOAD_BYTES_TYPICAL)).expect("encoding to memory cannot fail")
 }
 
 pub fn join(hash: &[u8; HASH_BYTES], payload: &[u8]) -> Vec<u8> {
