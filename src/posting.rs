@@ -9,11 +9,14 @@ use std::path::PathBuf;
 use indicatif::{ProgressBar, ProgressStyle};
 use taizhang_core::rules::{FieldError, Refusal};
 use taizhang_core::{Body, Kind};
-use taizhang_interchange::{columns, parse, Cells, ImportFile, Problem};
+use taizhang_interchange::{columns, parse, Cells, ImportFile, Problem, Row};
 use taizhang_store::{Ledger, Offered, Writer};
 
 /// Rows between progress updates; a bar appears only on a terminal and only for large imports.
 const PROGRESS_EVERY_ROWS: u64 = 4096;
+/// Rows the parsing thread hands over at a time, and chunks that may wait in the channel.
+const CHUNK_ROWS: usize = 256;
+const CHANNEL_CHUNKS: usize = 16;
 
 /// What a batch did.
 #[derive(Default, Debug)]
@@ -93,6 +96,8 @@ pub fn import(
     Ok((committed, tally))
 }
 
+/// Reads and parses a file on a second thread while this one checks, hashes and stores. Rows travel
+/// in chunks through a bounded channel, so memory stays flat however large the file.
 fn import_file(
     writer: &mut Writer<'_>,
     file: &ImportFile,
@@ -105,28 +110,24 @@ fn import_file(
         Err(problem) => return tally.problems.push(problem),
     };
     let mut seen = 0u64;
-    for row in rows {
-        seen += 1;
-        if seen % PROGRESS_EVERY_ROWS == 0 {
-            progress.set_position(writer.posted_count());
-        }
-        let name = |e: &FieldError| file.problem(row.line, e);
-        let parsed = match row.parsed {
-            Ok(parsed) => parsed,
-            Err(errors) => {
-                tally.problems.extend(errors.iter().map(name));
-                continue;
+    std::thread::scope(|scope| {
+        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Row>>(CHANNEL_CHUNKS);
+        scope.spawn(move || {
+            let mut rows = rows.peekable();
+            while rows.peek().is_some() {
+                if send.send(rows.by_ref().take(CHUNK_ROWS).collect()).is_err() {
+                    break;
+                }
             }
-        };
-        let warnings = parsed.warnings.iter().map(name);
-        if strict {
-            tally.problems.extend(warnings);
-        } else {
-            tally.warnings.extend(warnings);
+        });
+        for row in receive.into_iter().flatten() {
+            seen += 1;
+            if seen % PROGRESS_EVERY_ROWS == 0 {
+                progress.set_position(seen);
+            }
+            offer_row(writer, file, row, strict, tally);
         }
-        let outcome = writer.offer(&format!("{}:{}", file.name, row.line), parsed.body);
-        tally.record(outcome, name);
-    }
+    });
     if seen == 0 {
         tally.problems.push(Problem {
             file: file.name.clone(),
@@ -135,6 +136,28 @@ fn import_file(
             message: "只有表头，没有数据行".into(),
         });
     }
+}
+
+fn offer_row(
+    writer: &mut Writer<'_>,
+    file: &ImportFile,
+    row: Row,
+    strict: bool,
+    tally: &mut Tally,
+) {
+    let name = |e: &FieldError| file.problem(row.line, e);
+    let parsed = match row.parsed {
+        Ok(parsed) => parsed,
+        Err(errors) => return tally.problems.extend(errors.iter().map(name)),
+    };
+    let warnings = parsed.warnings.iter().map(name);
+    if strict {
+        tally.problems.extend(warnings);
+    } else {
+        tally.warnings.extend(warnings);
+    }
+    let outcome = writer.offer(&format!("{}:{}", file.name, row.line), parsed.body);
+    tally.record(outcome, name);
 }
 
 fn progress_bar(quiet: bool) -> ProgressBar {

@@ -56,7 +56,10 @@ impl ClassCode {
 
     /// The 款 and 类 codes above this one, nearest first, without allocating.
     pub fn ancestor_strs(&self) -> impl Iterator<Item = &str> {
-        [5, 3].into_iter().filter(|&len| len < self.0.len()).map(|len| &self.0[..len])
+        [5, 3]
+            .into_iter()
+            .filter(|&len| len < self.0.len())
+            .map(|len| &self.0[..len])
     }
 
     pub fn as_str(&self) -> &str {

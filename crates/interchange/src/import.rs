@@ -279,10 +279,9 @@ impl Cells for RowCells<'_> {
     fn get(&self, key: &str) -> Option<&str> {
         // Length and first byte settle almost every mismatch before a full comparison.
         let first = key.as_bytes().first();
-        let index = self
-            .headers
-            .iter()
-            .position(|(_, c)| c.key.len() == key.len() && c.key.as_bytes().first() == first && c.key == key)?;
+        let index = self.headers.iter().position(|(_, c)| {
+            c.key.len() == key.len() && c.key.as_bytes().first() == first && c.key == key
+        })?;
         self.record
             .get(index)
             .map(str::trim)

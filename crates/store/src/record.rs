@@ -365,7 +365,8 @@ pub fn decode_payload(payload: &[u8]) -> Result<EntryV1, DecodeError> {
 const PAYLOAD_BYTES_TYPICAL: usize = 256;
 
 pub fn encode_payload(entry: &EntryV1) -> Vec<u8> {
-    postcard::to_extend(entry, Vec::with_capacity(PAYLOAD_BYTES_TYPICAL)).expect("encoding to memory cannot fail")
+    postcard::to_extend(entry, Vec::with_capacity(PAYLOAD_BYTES_TYPICAL))
+        .expect("encoding to memory cannot fail")
 }
 
 pub fn join(hash: &[u8; HASH_BYTES], payload: &[u8]) -> Vec<u8> {
