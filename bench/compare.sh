@@ -34,7 +34,7 @@ median() {
   printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]}'
 }
 
-ratio() { echo "scale=2; $1 / $2" | bc -l | sed 's/^\./0./'; }
+ratio() { printf "%.2f" "$(echo "$1 / $2" | bc -l)"; }
 
 sqlite_load() {
   rm -f "$work/s.db"

@@ -20,6 +20,11 @@ use cli::{BondCommand, Cli, Command, LogFormat, Report};
 use posting::Misuse;
 use reports::ReportRequest;
 
+/// The import parses on one thread and stores on another, so memory allocated on one is freed on the
+/// other; mimalloc does that without the lock contention of the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {

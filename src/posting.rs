@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use indicatif::{ProgressBar, ProgressStyle};
 use taizhang_core::rules::{FieldError, Refusal};
 use taizhang_core::{Body, Kind};
-use taizhang_interchange::{columns, parse, Cells, ImportFile, Problem, Row};
-use taizhang_store::{Ledger, Offered, Writer};
+use taizhang_interchange::{columns, parse, Cells, ImportFile, Problem};
+use taizhang_store::{Ledger, Offered, Prepared, Writer};
 
 /// Rows between progress updates; a bar appears only on a terminal and only for large imports.
 const PROGRESS_EVERY_ROWS: u64 = 4096;
@@ -96,8 +96,16 @@ pub fn import(
     Ok((committed, tally))
 }
 
-/// Reads and parses a file on a second thread while this one checks, hashes and stores. Rows travel
-/// in chunks through a bounded channel, so memory stays flat however large the file.
+/// A row made ready on the parsing thread: its entry encoded and hashed as far as it can be before
+/// its place in the chain is known, or the row's problems.
+struct Ready {
+    line: u64,
+    entry: Result<(Prepared, Vec<FieldError>), Vec<FieldError>>,
+}
+
+/// Reads, parses, encodes and hashes a file's rows on a second thread while this one checks them
+/// against the ledger, chains and stores them. Rows travel in chunks through a bounded channel, so
+/// memory stays flat however large the file.
 fn import_file(
     writer: &mut Writer<'_>,
     file: &ImportFile,
@@ -109,13 +117,23 @@ fn import_file(
         Ok(rows) => rows,
         Err(problem) => return tally.problems.push(problem),
     };
+    let preparer = writer.preparer();
     let mut seen = 0u64;
     std::thread::scope(|scope| {
-        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Row>>(CHANNEL_CHUNKS);
+        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Ready>>(CHANNEL_CHUNKS);
         scope.spawn(move || {
-            let mut rows = rows.peekable();
-            while rows.peek().is_some() {
-                if send.send(rows.by_ref().take(CHUNK_ROWS).collect()).is_err() {
+            let mut ready = rows.map(|row| Ready {
+                line: row.line,
+                entry: row.parsed.map(|p| {
+                    (
+                        preparer.prepare(format!("{}:{}", file.name, row.line), p.body),
+                        p.warnings,
+                    )
+                }),
+            });
+            loop {
+                let chunk: Vec<Ready> = ready.by_ref().take(CHUNK_ROWS).collect();
+                if chunk.is_empty() || send.send(chunk).is_err() {
                     break;
                 }
             }
@@ -141,23 +159,22 @@ fn import_file(
 fn offer_row(
     writer: &mut Writer<'_>,
     file: &ImportFile,
-    row: Row,
+    row: Ready,
     strict: bool,
     tally: &mut Tally,
 ) {
     let name = |e: &FieldError| file.problem(row.line, e);
-    let parsed = match row.parsed {
-        Ok(parsed) => parsed,
+    let (prepared, warnings) = match row.entry {
+        Ok(entry) => entry,
         Err(errors) => return tally.problems.extend(errors.iter().map(name)),
     };
-    let warnings = parsed.warnings.iter().map(name);
+    let warnings = warnings.iter().map(name);
     if strict {
         tally.problems.extend(warnings);
     } else {
         tally.warnings.extend(warnings);
     }
-    let outcome = writer.offer(&format!("{}:{}", file.name, row.line), parsed.body);
-    tally.record(outcome, name);
+    tally.record(writer.offer_prepared(prepared), name);
 }
 
 fn progress_bar(quiet: bool) -> ProgressBar {

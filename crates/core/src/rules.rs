@@ -132,6 +132,16 @@ fn invalid(column: &'static str, message: String) -> Refusal {
     Refusal::Invalid(vec![FieldError::new(column, message)])
 }
 
+/// Whether `check` may fill in a default (a bond's only project), so that the posted entry can
+/// differ from the offered one.
+pub fn may_fill_defaults(body: &Body) -> bool {
+    match body {
+        Body::Receipt(r) => r.bond_code.is_some() && r.project_code.is_none(),
+        Body::Payment(p) => p.bond_code.is_some() && p.project_code.is_none(),
+        _ => false,
+    }
+}
+
 /// A receipt or payment that names a bond but no project goes to the bond's only project.
 fn resolve_defaults(body: Body, known: &impl Known) -> Result<Body, Refusal> {
     let fill = |bond: &Option<String>, project: &mut Option<String>| -> Result<(), Refusal> {

@@ -29,9 +29,40 @@ impl HashAlgo {
 
     /// The hash of one record's payload (which holds the previous hash).
     pub fn digest(self, payload: &[u8]) -> [u8; HASH_BYTES] {
+        let mut hasher = Hasher::new(self);
+        hasher.update(payload);
+        hasher.finish()
+    }
+}
+
+/// A hash being computed. It can be fed part of a payload on one thread and finished on another:
+/// the import hashes each record's body while parsing, and the chain adds the sequence number and
+/// the previous hash at the end.
+#[derive(Clone)]
+pub enum Hasher {
+    Sm3(sm3::Sm3),
+    Sha256(sha2::Sha256),
+}
+
+impl Hasher {
+    pub fn new(algo: HashAlgo) -> Hasher {
+        match algo {
+            HashAlgo::Sm3 => Hasher::Sm3(sm3::Sm3::new()),
+            HashAlgo::Sha256 => Hasher::Sha256(sha2::Sha256::new()),
+        }
+    }
+
+    pub fn update(&mut self, bytes: &[u8]) {
         match self {
-            HashAlgo::Sm3 => sm3::Sm3::digest(payload).into(),
-            HashAlgo::Sha256 => sha2::Sha256::digest(payload).into(),
+            Hasher::Sm3(h) => h.update(bytes),
+            Hasher::Sha256(h) => h.update(bytes),
+        }
+    }
+
+    pub fn finish(self) -> [u8; HASH_BYTES] {
+        match self {
+            Hasher::Sm3(h) => h.finalize().into(),
+            Hasher::Sha256(h) => h.finalize().into(),
         }
     }
 }

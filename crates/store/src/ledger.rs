@@ -16,7 +16,7 @@ use taizhang_core::rules::{self, Known, LookupFailed, Refusal, Verdict};
 use taizhang_core::{Amount, Body, BondAllocation, ClassCode, ContractTerms, EntryKey};
 use taizhang_projection::{changes, Facts, SumKey, Sums};
 
-use crate::hash::HashAlgo;
+use crate::hash::{HashAlgo, Hasher};
 use crate::keys;
 use crate::record::{self, BodyV1, EntryV1, Micros, HASH_BYTES};
 use crate::StoreError;
@@ -364,6 +364,42 @@ fn open_error(path: &Path, e: DatabaseError) -> StoreError {
     }
 }
 
+/// Makes [`Prepared`] entries for a batch; cheap to clone and safe to send to another thread.
+#[derive(Clone)]
+pub struct Preparer {
+    algo: HashAlgo,
+    operator: String,
+    recorded_at: Micros,
+}
+
+/// An entry with everything that does not depend on its place in the chain already done: the stored
+/// value encoded up to its sequence number, and the hash fed with it.
+pub struct Prepared {
+    body: Body,
+    source: String,
+    value: Vec<u8>,
+    hasher: Hasher,
+}
+
+impl Preparer {
+    pub fn prepare(&self, source: String, body: Body) -> Prepared {
+        let value = record::encode_prefix(
+            &BodyV1::from(&body),
+            &self.operator,
+            &source,
+            self.recorded_at,
+        );
+        let mut hasher = Hasher::new(self.algo);
+        hasher.update(&value[record::HEADER_BYTES..]);
+        Prepared {
+            body,
+            source,
+            value,
+            hasher,
+        }
+    }
+}
+
 /// What happened to one offered entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Offered {
@@ -430,17 +466,44 @@ impl<'t> Writer<'t> {
 
     /// Checks an entry against the ledger and this batch, and appends it if it passes.
     pub fn offer(&mut self, source: &str, body: Body) -> Result<Offered, Refusal> {
-        match rules::check(body, &*self)? {
-            Verdict::AlreadyPosted => Ok(Offered::AlreadyPosted),
-            Verdict::Post(body) => self
-                .append(source, &body)
-                .map(Offered::Posted)
-                .map_err(|e| {
-                    let message = e.to_string();
-                    self.failure = Some(e);
-                    Refusal::Lookup(message)
-                }),
+        let prepared = self.preparer().prepare(source.to_string(), body);
+        self.offer_prepared(prepared)
+    }
+
+    /// What another thread needs to prepare entries for this batch.
+    pub fn preparer(&self) -> Preparer {
+        Preparer {
+            algo: self.algo,
+            operator: self.operator.clone(),
+            recorded_at: self.recorded_at,
         }
+    }
+
+    /// [`Writer::offer`] for an entry prepared ahead, typically on the parsing thread.
+    pub fn offer_prepared(&mut self, prepared: Prepared) -> Result<Offered, Refusal> {
+        let Prepared {
+            body,
+            source,
+            value,
+            hasher,
+        } = prepared;
+        let filled = rules::may_fill_defaults(&body);
+        let (body, value, hasher) = match rules::check(body, &*self)? {
+            Verdict::AlreadyPosted => return Ok(Offered::AlreadyPosted),
+            // A default was filled in: what was prepared no longer matches the entry.
+            Verdict::Post(body) if filled => {
+                let again = self.preparer().prepare(source, body);
+                (again.body, again.value, again.hasher)
+            }
+            Verdict::Post(body) => (body, value, hasher),
+        };
+        self.append(&body, value, hasher)
+            .map(Offered::Posted)
+            .map_err(|e| {
+                let message = e.to_string();
+                self.failure = Some(e);
+                Refusal::Lookup(message)
+            })
     }
 
     /// Appends a record restored from an archive, as it was, after checking its hash and link.
@@ -479,23 +542,25 @@ impl<'t> Writer<'t> {
         self.failure.get_or_insert(error);
     }
 
-    fn append(&mut self, source: &str, body: &Body) -> Result<u64, StoreError> {
+    /// Closes a prepared record with its place in the chain, hashes it and stores it.
+    fn append(
+        &mut self,
+        body: &Body,
+        mut value: Vec<u8>,
+        mut hasher: Hasher,
+    ) -> Result<u64, StoreError> {
         let seq = self.head.count + 1;
-        let record = EntryV1 {
-            seq,
-            recorded_at: self.recorded_at,
-            operator: self.operator.clone(),
-            source: source.to_string(),
-            prev_hash: self.head.hash,
-            body: BodyV1::from(body),
-        };
-        let payload = record::encode_payload(&record);
-        let hash = self.algo.digest(&payload);
-        // Before writing: the record must read back as the body it came from.
-        debug_assert_eq!(Body::try_from(&record.body).ok().as_ref(), Some(body));
+        let suffix = record::encode_suffix(seq, &self.head.hash);
+        hasher.update(&suffix);
+        let hash = hasher.finish();
+        value.extend_from_slice(&suffix);
+        let value = record::seal(value, &hash);
+        // Before writing: the value must read back as this body, at this place, with this hash.
+        debug_assert!(decode_posted(&value)
+            .is_ok_and(|p| &p.body == body && p.record.seq == seq && p.hash == hash));
+        debug_assert_eq!(self.algo.digest(&value[record::HEADER_BYTES..]), hash);
         self.index(body, seq)?;
-        self.entries
-            .insert(seq, record::join(&hash, &payload).as_slice())?;
+        self.entries.insert(seq, value.as_slice())?;
         self.head = Head { count: seq, hash };
         Ok(seq)
     }

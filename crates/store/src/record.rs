@@ -190,15 +190,48 @@ impl<'de> Deserialize<'de> for Micros {
 
 /// One stored entry, version 1.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// The fields are in this order so that everything known before the entry's place in the chain
+/// comes first: the body and its provenance can be encoded and hashed ahead (on the parsing thread),
+/// and the sequence number and previous hash close the payload. See [`encode_prefix`].
 pub struct EntryV1 {
-    pub seq: u64,
-    pub recorded_at: Micros,
+    pub body: BodyV1,
     pub operator: String,
     /// "file.csv:12" or "命令行".
     pub source: String,
+    pub recorded_at: Micros,
+    pub seq: u64,
     #[serde(with = "hex_hash")]
     pub prev_hash: [u8; HASH_BYTES],
-    pub body: BodyV1,
+}
+
+/// The version byte and the hash that precede a payload in a stored value.
+pub const HEADER_BYTES: usize = 1 + HASH_BYTES;
+
+/// A stored value in the making: room for the header, then the first part of the payload, exactly
+/// the bytes `encode_payload` writes before `seq`. (postcard writes a struct as its fields one after
+/// another, so a tuple of the same fields encodes the same.) [`seal`] completes it.
+pub fn encode_prefix(body: &BodyV1, operator: &str, source: &str, recorded_at: Micros) -> Vec<u8> {
+    let mut value = Vec::with_capacity(HEADER_BYTES + PAYLOAD_BYTES_TYPICAL);
+    value.resize(HEADER_BYTES, 0);
+    postcard::to_extend(&(body, operator, source, recorded_at), value)
+        .expect("encoding to memory cannot fail")
+}
+
+/// Writes the header into a value made by [`encode_prefix`] and completed with [`encode_suffix`].
+pub fn seal(mut value: Vec<u8>, hash: &[u8; HASH_BYTES]) -> Vec<u8> {
+    value[0] = FORMAT_VERSION;
+    value[1..HEADER_BYTES].copy_from_slice(hash);
+    value
+}
+
+/// The rest of a payload after [`encode_prefix`].
+pub fn encode_suffix(seq: u64, prev_hash: &[u8; HASH_BYTES]) -> Vec<u8> {
+    let mut out = postcard::to_allocvec(&seq).expect("encoding to memory cannot fail");
+    // As `hex_hash` writes it for postcard: a byte string, its length first.
+    out = postcard::to_extend(&serde_bytes_ref(prev_hash), out)
+        .expect("encoding to memory cannot fail");
+    out
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -359,6 +392,17 @@ pub fn split(value: &[u8]) -> Result<(u8, [u8; HASH_BYTES], &[u8]), DecodeError>
 
 pub fn decode_payload(payload: &[u8]) -> Result<EntryV1, DecodeError> {
     postcard::from_bytes(payload).map_err(|e| DecodeError::Corrupt(e.to_string()))
+}
+
+/// Serializes a hash as a byte string, as `hex_hash` does for postcard.
+fn serde_bytes_ref(hash: &[u8; HASH_BYTES]) -> impl Serialize + '_ {
+    struct Bytes<'a>(&'a [u8; HASH_BYTES]);
+    impl Serialize for Bytes<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_bytes(self.0)
+        }
+    }
+    Bytes(hash)
 }
 
 /// A record's usual size: one allocation, not a dozen regrowths.
@@ -713,6 +757,22 @@ mod tests {
         let json = serde_json::to_string(&entry).unwrap();
         assert!(json.contains("\"amount\":\"1234567.89\""), "{json}");
         assert_eq!(serde_json::from_str::<EntryV1>(&json).unwrap(), entry);
+    }
+
+    #[test]
+    fn prefix_and_suffix_make_the_payload() {
+        let entry = sample();
+        let mut value = encode_prefix(
+            &entry.body,
+            &entry.operator,
+            &entry.source,
+            entry.recorded_at,
+        );
+        value.extend(encode_suffix(entry.seq, &entry.prev_hash));
+        let payload = encode_payload(&entry);
+        assert_eq!(&value[HEADER_BYTES..], payload.as_slice());
+        let sealed = seal(value, &[7; HASH_BYTES]);
+        assert_eq!(sealed, join(&[7; HASH_BYTES], &payload));
     }
 
     #[test]
