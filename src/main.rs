@@ -67,7 +67,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             strict,
         } => {
             let kind = kind.map(|k| parse_kind(&k)).transpose()?;
-            let ledger = Ledger::open(path)?;
+            let ledger = open(path)?;
             let (committed, tally) = posting::import(
                 &ledger,
                 &paths,
@@ -85,7 +85,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             strict,
         } => {
             let kind = parse_kind(&kind)?;
-            let ledger = Ledger::open(path)?;
+            let ledger = open(path)?;
             let (committed, tally) =
                 posting::post_options(&ledger, kind, &fields, &operator(who.operator), strict)?;
             Ok(tally.report(committed, quiet))
@@ -96,7 +96,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             reason,
             who,
         } => {
-            let ledger = Ledger::open(path)?;
+            let ledger = open(path)?;
             let fields = [("voucher_no", voucher), ("date", date), ("reason", reason)];
             let (committed, tally) = posting::post_one(
                 &ledger,
@@ -108,7 +108,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             Ok(tally.report(committed, quiet))
         }
         Command::Close { through, who } => {
-            let ledger = Ledger::open(path)?;
+            let ledger = open(path)?;
             let (committed, tally) = posting::post_one(
                 &ledger,
                 Kind::Close,
@@ -118,8 +118,8 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             )?;
             Ok(tally.report(committed, quiet))
         }
-        Command::Log { from, format } => log(&Ledger::open(path)?, from, format),
-        Command::Verify { expect_head } => verify(&Ledger::open(path)?, expect_head.as_deref()),
+        Command::Log { from, format } => log(&open(path)?, from, format),
+        Command::Verify { expect_head } => verify(&open(path)?, expect_head.as_deref()),
         Command::Report(report) => {
             let request = match report {
                 Report::Table7 { year, format } => ReportRequest::Table7 { year, format },
@@ -135,14 +135,11 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                 Report::BondUse { quarter, format } => ReportRequest::BondUse { quarter, format },
                 Report::Contracts { year, format } => ReportRequest::Contracts { year, format },
             };
-            reports::run(&Ledger::open(path)?, request)?;
+            reports::run(&open(path)?, request)?;
             Ok(true)
         }
         Command::Bond(BondCommand::Schedule { code, format }) => {
-            reports::run(
-                &Ledger::open(path)?,
-                ReportRequest::Schedule { code, format },
-            )?;
+            reports::run(&open(path)?, ReportRequest::Schedule { code, format })?;
             Ok(true)
         }
         Command::Classify {
@@ -151,16 +148,16 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             revenue,
             assets,
         } => classify_command(&industry, people, revenue, assets),
-        Command::Export { year, out } => export::run(&Ledger::open(path)?, year, &out, quiet),
+        Command::Export { year, out } => export::run(&open(path)?, year, &out, quiet),
         Command::Backup { out } => {
-            Ledger::open(path)?.backup(&out)?;
+            open(path)?.backup(&out)?;
             if !quiet {
                 eprintln!("已备份到 {}", out.display());
             }
             Ok(true)
         }
         Command::Archive { out } => {
-            let ledger = Ledger::open(path)?;
+            let ledger = open(path)?;
             let mut file = std::io::BufWriter::new(File::create(&out)?);
             let count = ledger.archive(&mut file)?;
             std::io::Write::flush(&mut file)?;
@@ -192,6 +189,15 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
         }
         Command::Demo => demo::run(),
     }
+}
+
+/// Opens the ledger; a problem found by the check on open is shown before anything else.
+fn open(path: &std::path::Path) -> anyhow::Result<Ledger> {
+    let ledger = Ledger::open(path)?;
+    if let Some(problem) = ledger.head_problem() {
+        eprintln!("警告：{problem}。台账可能被改动：不能再记账，报表不可信。请运行 taizhang verify 查明。");
+    }
+    Ok(ledger)
 }
 
 fn parse_kind(word: &str) -> Result<Kind, Misuse> {

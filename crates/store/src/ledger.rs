@@ -92,6 +92,8 @@ pub struct Ledger {
     header: Header,
     algo: HashAlgo,
     path: PathBuf,
+    /// What the check on open found wrong with the newest record, if anything.
+    head_problem: Option<String>,
 }
 
 impl Ledger {
@@ -133,6 +135,7 @@ impl Ledger {
             header,
             algo,
             path: path.to_path_buf(),
+            head_problem: None,
         })
     }
 
@@ -162,12 +165,48 @@ impl Ledger {
         drop(raw);
         drop(meta);
         drop(txn);
-        Ok(Ledger {
+        let mut ledger = Ledger {
             db,
             header,
             algo,
             path: path.to_path_buf(),
-        })
+            head_problem: None,
+        };
+        ledger.head_problem = ledger.check_head()?;
+        Ok(ledger)
+    }
+
+    /// The check run on every open, in constant time: the newest record is where the head says, and
+    /// its hash is right. (`verify` checks everything.) `Some` says what is wrong.
+    fn check_head(&self) -> Result<Option<String>, StoreError> {
+        let head = self.head()?;
+        let txn = self.db.begin_read()?;
+        let entries = txn.open_table(ENTRIES)?;
+        let last = entries.last()?;
+        let problem = match last {
+            None if head.count == 0 => None,
+            None => Some(format!("链头记载 {} 条，台账中没有记录", head.count)),
+            Some((seq, value)) => {
+                let stored = record::split(value.value()).ok();
+                let sound = stored.is_some_and(|(_, hash, payload)| {
+                    hash == head.hash && self.algo.digest(payload) == hash
+                });
+                (seq.value() != head.count || !sound).then(|| {
+                    format!(
+                        "最后一条记录（第 {} 条）与链头（{} 条）不符",
+                        seq.value(),
+                        head.count
+                    )
+                })
+            }
+        };
+        Ok(problem)
+    }
+
+    /// What the check on open found wrong, if anything. Writing is refused until `verify` has been
+    /// looked at; reading still works, with a warning.
+    pub fn head_problem(&self) -> Option<&str> {
+        self.head_problem.as_deref()
     }
 
     pub fn header(&self) -> &Header {
@@ -209,6 +248,11 @@ impl Ledger {
         operator: &str,
         fill: impl FnOnce(&mut Writer<'_>) -> bool,
     ) -> Result<bool, StoreError> {
+        if let Some(problem) = &self.head_problem {
+            return Err(StoreError::Corrupt(format!(
+                "{problem}；台账可能被改动，已拒绝记账。请运行 taizhang verify 查明"
+            )));
+        }
         let mut txn = self.db.begin_write()?;
         txn.set_durability(Durability::Immediate)?;
         let commit = {

@@ -210,3 +210,29 @@ fn a_ledger_from_a_newer_program_is_refused_with_a_clear_message() {
         .expect("a newer ledger is refused");
     assert!(err.to_string().contains("更新版本"), "{err}");
 }
+
+#[test]
+fn a_cut_off_newest_entry_is_seen_on_open_and_writing_is_refused() {
+    let (_dir, path) = ledger_with(6);
+    let v = tamper(&path, |t| {
+        t.remove(6).unwrap();
+    });
+    assert_eq!(v.first_bad_seq, Some(6), "{:?}", v.problems);
+    let ledger = Ledger::open(&path).unwrap();
+    assert!(
+        ledger.head_problem().is_some_and(|p| p.contains("第 5 条")),
+        "{:?}",
+        ledger.head_problem()
+    );
+    let refused = ledger.write_batch("t", |w| {
+        w.offer("t", receipt(99, 100, Fund::GovFund, "2290402", 1))
+            .is_ok()
+    });
+    assert!(refused.is_err_and(|e| e.to_string().contains("已拒绝记账")));
+}
+
+#[test]
+fn an_untouched_ledger_passes_the_check_on_open() {
+    let (_dir, path) = ledger_with(3);
+    assert_eq!(Ledger::open(&path).unwrap().head_problem(), None);
+}
