@@ -319,3 +319,90 @@ fn kill_9_during_a_large_import_leaves_the_ledger_before_or_after() {
         format!("{}.{:02}", expected / 100, expected % 100)
     );
 }
+
+#[test]
+fn post_a_contract_an_amendment_and_a_bond_from_the_command_line() {
+    let ledger = TestLedger::new();
+    ledger.ok(&[
+        "post",
+        "contract",
+        "--contract-no",
+        "HT-1",
+        "--title",
+        "测试合同",
+        "--sign-date",
+        "2024-03-01",
+        "--category",
+        "服务",
+        "--method",
+        "询价",
+        "--fund",
+        "一般公共预算",
+        "--supplier-name",
+        "某小微公司",
+        "--size",
+        "微型",
+        "--share-amount",
+        "50,000.00",
+    ]);
+    ledger.ok(&[
+        "post",
+        "amendment",
+        "--contract-no",
+        "HT-1",
+        "--date",
+        "2024-06-01",
+        "--supplier-name",
+        "某小微公司",
+        "--delta",
+        "-10000",
+        "--reason",
+        "减量",
+    ]);
+    let err = ledger.refused(&[
+        "post",
+        "amendment",
+        "--contract-no",
+        "HT-1",
+        "--date",
+        "2024-07-01",
+        "--supplier-name",
+        "某小微公司",
+        "--delta",
+        "-40000.01",
+        "--reason",
+        "超减",
+    ]);
+    assert!(
+        err.contains("命令行:1: --delta: 变更后该供应商分配金额为 -0.01，不得为负"),
+        "{err}"
+    );
+    ledger.ok(&[
+        "post",
+        "bond",
+        "--bond-code",
+        "B-1",
+        "--bond-name",
+        "测试债",
+        "--issue-date",
+        "2024-01-10",
+        "--term-years",
+        "3",
+        "--coupon-rate",
+        "2.5",
+        "--frequency",
+        "annual",
+        "--project-code",
+        "P",
+        "--project-name",
+        "项目",
+        "--amount",
+        "1000000",
+    ]);
+    let p = ledger.json(&["report", "procurement", "--year", "2024"]);
+    assert_eq!(p["total"], "40000.00");
+    assert_eq!(p["small_micro_pct_of_sme"], "100.0");
+    let s = ledger.json(&["bond", "schedule", "B-1"]);
+    assert_eq!(s["rows"][2]["principal"], "1000000.00");
+    assert_eq!(s["rows"][0]["interest"], "25000.00");
+}
