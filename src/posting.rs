@@ -1,4 +1,4 @@
-//! Wiring for everything that writes: import, post, reverse, close, restore. Files are read and rows
+//! Wiring for everything that writes a batch: import, post, reverse, close. Files are read and rows
 //! parsed by the interchange crate, checked and appended by the store; this module only carries rows
 //! from one to the other and tells the user what happened.
 
