@@ -1,6 +1,7 @@
 //! `verify`: recompute the chain and check every invariant the store can name.
 
 use redb::{ReadableDatabase, ReadableTable};
+use taizhang_core::{Amount, Body, EntryKey};
 use taizhang_projection::{table7, SumKey};
 
 use crate::hash::hex;
@@ -128,8 +129,13 @@ fn check_record(
         .get(key.as_str())
         .map_err(|e| (e.to_string(), Some(hash)))?
     {
-        Some(indexed) if indexed.value() == seq => Ok(hash),
-        _ => Err(("幂等索引未指向本条".into(), Some(hash))),
+        Some(indexed) if indexed.value() == seq => {}
+        _ => return Err(("幂等索引未指向本条".into(), Some(hash))),
+    }
+    match missing_reference(&posted.body, seq, keys_table) {
+        Ok(None) => Ok(hash),
+        Ok(Some(problem)) => Err((problem, Some(hash))),
+        Err(e) => Err((e.to_string(), Some(hash))),
     }
 }
 
@@ -149,6 +155,26 @@ fn check_sums(
             None,
             format!("存储的汇总与由记录重算的不一致（{differing} 项数目之差），报表不可信"),
         );
+    }
+    let mut contracts: std::collections::BTreeMap<&str, (Amount, Amount)> = Default::default();
+    for (key, &amount) in &rebuilt.0 {
+        match key {
+            SumKey::ContractAmount { contract_no, .. } => {
+                contracts.entry(contract_no).or_default().0 += amount
+            }
+            SumKey::PartAmount { contract_no, .. } => {
+                contracts.entry(contract_no).or_default().1 += amount
+            }
+            _ => {}
+        }
+    }
+    for (no, (amount, parts)) in contracts {
+        if amount != parts {
+            v.bad(
+                None,
+                format!("合同 {no} 的金额 {amount} 不等于各供应商分配金额之和 {parts}"),
+            );
+        }
     }
     let mut years = std::collections::BTreeSet::new();
     for (key, amount) in &rebuilt.0 {
@@ -176,4 +202,60 @@ fn check_sums(
         }
     }
     Ok(())
+}
+
+/// What an entry refers to must have been posted before it: a reversal's voucher, an amendment's
+/// contract part, a payment's contract, a receipt's or payment's bond allocation.
+fn missing_reference(
+    body: &Body,
+    seq: u64,
+    keys_table: &impl ReadableTable<&'static str, u64>,
+) -> Result<Option<String>, StoreError> {
+    let posted_before = |fields: &[&str]| -> Result<bool, StoreError> {
+        let (start, end) = keys::prefix_range(fields);
+        for item in keys_table.range(start.as_str()..end.as_str())? {
+            if item?.1.value() < seq {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    };
+    if let Some(key) = body.refers_to() {
+        let earlier = keys_table
+            .get(keys::entry_key(&key).as_str())?
+            .is_some_and(|s| s.value() < seq);
+        if !earlier {
+            return Ok(Some(format!("所指的{}不在此前的记录中", key.describe())));
+        }
+    }
+    let (contract, bond) = match body {
+        Body::Payment(p) => (
+            p.contract_no.as_deref(),
+            p.bond_code.as_deref().zip(p.project_code.as_deref()),
+        ),
+        Body::Receipt(r) => (None, r.bond_code.as_deref().zip(r.project_code.as_deref())),
+        _ => (None, None),
+    };
+    if let Some(no) = contract {
+        if !posted_before(&["C", no])? {
+            return Ok(Some(format!("所指的合同 {no} 不在此前的记录中")));
+        }
+    }
+    if let Some((code, project)) = bond {
+        if keys_table
+            .get(
+                keys::entry_key(&EntryKey::Bond {
+                    code: code.into(),
+                    project: project.into(),
+                })
+                .as_str(),
+            )?
+            .is_none_or(|s| s.value() > seq)
+        {
+            return Ok(Some(format!(
+                "所指的债券 {code} 项目 {project} 不在此前的记录中"
+            )));
+        }
+    }
+    Ok(None)
 }

@@ -236,3 +236,80 @@ fn an_untouched_ledger_passes_the_check_on_open() {
     let (_dir, path) = ledger_with(3);
     assert_eq!(Ledger::open(&path).unwrap().head_problem(), None);
 }
+
+#[test]
+fn a_reference_to_an_entry_no_longer_indexed_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.ledger");
+    {
+        let ledger = Ledger::init(
+            &path,
+            UnitNames {
+                full: "单位".into(),
+                short: "单位".into(),
+            },
+            HashAlgo::Sm3,
+        )
+        .unwrap();
+        let contract = Body::Contract(ContractPart {
+            terms: ContractTerms {
+                no: "HT".into(),
+                title: "合同".into(),
+                sign_date: NaiveDate::from_ymd_opt(2022, 1, 1).unwrap(),
+                category: Category::Goods,
+                method: Method::Inquiry,
+                fund: Fund::General,
+                project_code: None,
+            },
+            part: SupplierPart {
+                name: "甲".into(),
+                uscc: None,
+                size: SupplierSize::Small,
+                special: None,
+                amount: Amount::from_fen(100_000),
+                declaration: None,
+            },
+        });
+        let Body::Receipt(r) = receipt(1, 500, Fund::General, "2010350", 10) else {
+            unreachable!()
+        };
+        let payment = Body::Payment(Payment {
+            voucher_no: "P1".into(),
+            date: r.date,
+            fund: Fund::General,
+            code: r.code,
+            code_name: None,
+            expense_type: ExpenseType::Project,
+            amount: Amount::from_fen(500),
+            project_code: None,
+            contract_no: Some("HT".into()),
+            bond_code: None,
+            purpose: Purpose::Other,
+            payee: "甲".into(),
+            memo: String::new(),
+        });
+        assert!(ledger
+            .write_batch("t", |w| w.offer("t", contract).is_ok()
+                && w.offer("t", payment).is_ok())
+            .unwrap());
+    }
+    {
+        const KEYS: TableDefinition<&str, u64> = TableDefinition::new("keys");
+        let db = Database::open(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        txn.open_table(KEYS)
+            .unwrap()
+            .remove("C\u{1f}HT\u{1f}甲")
+            .unwrap();
+        txn.commit().unwrap();
+    }
+    let v = Ledger::open(&path).unwrap().verify().unwrap();
+    assert_eq!(v.first_bad_seq, Some(1), "{:?}", v.problems);
+    assert!(
+        v.problems
+            .iter()
+            .any(|p| p.contains("第 2 条：所指的合同 HT 不在此前的记录中")),
+        "{:?}",
+        v.problems
+    );
+}
