@@ -202,7 +202,7 @@ fn open(path: &std::path::Path) -> anyhow::Result<Ledger> {
 
 fn parse_kind(word: &str) -> Result<Kind, Misuse> {
     Kind::parse(word)
-        .filter(|k| taizhang_interchange::columns::FILE_KINDS.contains(k))
+        .filter(|k| taizhang_interchange::columns::file_kinds().any(|f| f == *k))
         .ok_or_else(|| Misuse(format!("未知的种类“{word}”（可选：catalog bond contract amendment opening receipt payment）")))
 }
 

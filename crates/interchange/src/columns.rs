@@ -104,16 +104,13 @@ const OPENING: &[Column] = &[
 
 const CATALOG: &[Column] = &[req("code", "科目编码"), req("name", "科目名称")];
 
-/// The kinds a file can hold (reversals and closes are commands, not files).
-pub const FILE_KINDS: [Kind; 7] = [
-    Kind::Catalog,
-    Kind::Bond,
-    Kind::Contract,
-    Kind::Amendment,
-    Kind::Opening,
-    Kind::Receipt,
-    Kind::Payment,
-];
+/// The kinds a file can hold, in dependency order: every kind but reversals and closes, which are
+/// commands, not files.
+pub fn file_kinds() -> impl Iterator<Item = Kind> {
+    Kind::ALL
+        .into_iter()
+        .filter(|k| !matches!(k, Kind::Reversal | Kind::Close))
+}
 
 pub fn columns(kind: Kind) -> &'static [Column] {
     match kind {
@@ -146,7 +143,7 @@ pub fn chinese(kind: Kind, key: &str) -> &'static str {
 
 /// The kind whose columns a header fits: every cell known and every required column present.
 pub fn detect(headers: &[String]) -> Option<Kind> {
-    FILE_KINDS.into_iter().find(|&kind| {
+    file_kinds().find(|&kind| {
         headers.iter().all(|h| find(kind, h).is_some())
             && columns(kind).iter().filter(|c| c.required).all(|c| {
                 headers

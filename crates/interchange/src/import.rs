@@ -194,8 +194,7 @@ fn csv_message(e: &csv::Error) -> String {
 
 /// For a header that fits no kind: the kind it has most columns of, so the messages name the typo.
 fn closest_kind(cells: &[String]) -> Kind {
-    columns::FILE_KINDS
-        .into_iter()
+    columns::file_kinds()
         .max_by_key(|&k| {
             cells
                 .iter()
