@@ -22,6 +22,8 @@ const CHANNEL_CHUNKS: usize = 16;
 #[derive(Default, Debug)]
 pub struct Tally {
     pub posted: u64,
+    /// Posted entries by kind, for the summary.
+    pub posted_by_kind: std::collections::BTreeMap<Kind, u64>,
     pub already: u64,
     pub problems: Vec<Problem>,
     pub warnings: Vec<Problem>,
@@ -29,9 +31,17 @@ pub struct Tally {
 
 impl Tally {
     /// Records one offer's outcome; problems go to the list, named by `name`.
-    fn record(&mut self, outcome: Result<Offered, Refusal>, name: impl Fn(&FieldError) -> Problem) {
+    fn record(
+        &mut self,
+        kind: Kind,
+        outcome: Result<Offered, Refusal>,
+        name: impl Fn(&FieldError) -> Problem,
+    ) {
         match outcome {
-            Ok(Offered::Posted(_)) => self.posted += 1,
+            Ok(Offered::Posted(_)) => {
+                self.posted += 1;
+                *self.posted_by_kind.entry(kind).or_default() += 1;
+            }
             Ok(Offered::AlreadyPosted) => self.already += 1,
             Err(Refusal::Invalid(errors)) => self.problems.extend(errors.iter().map(name)),
             Err(Refusal::Lookup(message)) => {
@@ -58,6 +68,14 @@ impl Tally {
                 "完成：新记账 {} 条，已存在 {} 条（跳过），拒绝 0 条。",
                 self.posted, self.already
             );
+            if !self.posted_by_kind.is_empty() {
+                let parts: Vec<String> = self
+                    .posted_by_kind
+                    .iter()
+                    .map(|(k, n)| format!("{} {n} 条", k.label()))
+                    .collect();
+                eprintln!("其中：{}。", parts.join("、"));
+            }
         }
         committed
     }
@@ -174,7 +192,8 @@ fn offer_row(
     } else {
         tally.warnings.extend(warnings);
     }
-    tally.record(writer.offer_prepared(prepared), name);
+    let kind = prepared.kind();
+    tally.record(kind, writer.offer_prepared(prepared), name);
 }
 
 fn progress_bar(quiet: bool) -> ProgressBar {
@@ -310,8 +329,9 @@ fn post_cells(
     }
     let body: Body = parsed.body;
     let committed = ledger.write_batch(operator, |writer| {
+        let kind = body.kind();
         let outcome = writer.offer("命令行", body);
-        tally.record(outcome, name);
+        tally.record(kind, outcome, name);
         tally.problems.is_empty()
     })?;
     Ok((committed, tally))

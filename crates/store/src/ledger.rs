@@ -425,6 +425,12 @@ pub struct Prepared {
     hasher: Hasher,
 }
 
+impl Prepared {
+    pub fn kind(&self) -> taizhang_core::Kind {
+        self.body.kind()
+    }
+}
+
 impl Preparer {
     pub fn prepare(&self, source: String, body: Body) -> Prepared {
         let value = record::encode_prefix(
