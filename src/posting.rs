@@ -231,6 +231,13 @@ impl std::error::Error for Misuse {}
 
 /// Reads `--column value` pairs against the columns of a kind.
 fn option_cells(kind: Kind, fields: &[String]) -> Result<OptionCells, Misuse> {
+    if fields.is_empty() {
+        return Err(Misuse(format!(
+            "请写出{}的各列：{}",
+            kind.label(),
+            option_list(kind)
+        )));
+    }
     let mut cells = HashMap::new();
     let mut iter = fields.iter();
     while let Some(flag) = iter.next() {
@@ -242,14 +249,10 @@ fn option_cells(kind: Kind, fields: &[String]) -> Result<OptionCells, Misuse> {
         };
         let key = name.replace('-', "_");
         if columns::columns(kind).iter().all(|c| c.key != key) {
-            let known: Vec<String> = columns::columns(kind)
-                .iter()
-                .map(|c| format!("--{}", c.key.replace('_', "-")))
-                .collect();
             return Err(Misuse(format!(
                 "{}没有选项 --{name}（可用：{}）",
                 kind.label(),
-                known.join(" ")
+                option_list(kind)
             )));
         }
         let value = match inline {
@@ -262,6 +265,22 @@ fn option_cells(kind: Kind, fields: &[String]) -> Result<OptionCells, Misuse> {
         cells.insert(key, value);
     }
     Ok(OptionCells(cells))
+}
+
+/// A kind's columns as options, the required ones marked: "--voucher-no 凭证号（必填） …".
+fn option_list(kind: Kind) -> String {
+    let options: Vec<String> = columns::columns(kind)
+        .iter()
+        .map(|c| {
+            format!(
+                "--{} {}{}",
+                c.key.replace('_', "-"),
+                c.chinese,
+                if c.required { "（必填）" } else { "" }
+            )
+        })
+        .collect();
+    options.join("  ")
 }
 
 /// Posts one entry typed on the command line (post, reverse, close).
