@@ -23,9 +23,9 @@ pub struct Facts {
     pub sums: Sums,
     /// Names the ledger added to the shipped catalogue.
     pub names: BTreeMap<ClassCode, String>,
-    /// Every bond allocation, in posting order.
+    /// Every bond allocation, by bond code and project code.
     pub bonds: Vec<BondAllocation>,
-    /// Every contract part, in posting order.
+    /// Every contract part, by contract number and supplier name.
     pub contracts: Vec<ContractPart>,
 }
 
