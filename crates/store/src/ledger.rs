@@ -108,7 +108,7 @@ impl Ledger {
             format: LEDGER_FORMAT,
             hash: algo.name().into(),
             unit,
-            created_at: now(),
+            created_at: Micros::now().to_string(),
         };
         let txn = db.begin_write()?;
         {
@@ -378,10 +378,6 @@ fn decode_day(bytes: &[u8]) -> Result<NaiveDate, StoreError> {
 fn encode_day(day: NaiveDate) -> [u8; 4] {
     use chrono::Datelike;
     day.num_days_from_ce().to_be_bytes()
-}
-
-pub(crate) fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 fn create_private_file(path: &Path) -> Result<(), StoreError> {
