@@ -6,7 +6,7 @@ mod common;
 use common::{fixture, two_year};
 
 /// File, then what the message must say (after the file name).
-const CORPUS: [(&str, &str); 21] = [
+const CORPUS: [(&str, &str); 22] = [
     ("three_decimals.csv", ":2: amount: “1.234”超过两位小数"),
     ("negative_amount.csv", ":2: amount: 金额须大于零"),
     ("zero_amount.csv", ":2: amount: 金额须大于零"),
@@ -18,6 +18,7 @@ const CORPUS: [(&str, &str); 21] = [
     ("missing_value.csv", ":2: payee: 缺少必填值"),
     ("short_row.csv", ":2: 本行有 5 列，表头有 7 列"),
     ("unknown_column.csv", ":1: amout: 未知的列"),
+    ("no_known_column.csv", ":1: 表头中没有任何已知的列，无法识别文件种类"),
     ("unknown_enum.csv", ":2: fund: “政府基金”不是资金性质"),
     (
         "five_digit_code.csv",

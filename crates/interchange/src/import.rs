@@ -120,9 +120,18 @@ impl ImportFile {
             .iter()
             .map(|c| c.trim().trim_start_matches('\u{feff}').to_string())
             .collect();
-        let kind = kind
-            .or_else(|| columns::detect(&cells))
-            .unwrap_or_else(|| closest_kind(&cells));
+        let kind =
+            match kind
+                .or_else(|| columns::detect(&cells))
+                .or_else(|| closest_kind(&cells))
+            {
+                Some(kind) => kind,
+                None => return Err(vec![file_problem(
+                    path,
+                    "表头中没有任何已知的列，无法识别文件种类（请检查第一行，或用 --kind 指定）"
+                        .into(),
+                )]),
+            };
         let headers = map_headers(&name, kind, &cells)?;
         Ok(ImportFile {
             path: path.to_path_buf(),
@@ -192,16 +201,18 @@ fn csv_message(e: &csv::Error) -> String {
     }
 }
 
-/// For a header that fits no kind: the kind it has most columns of, so the messages name the typo.
-fn closest_kind(cells: &[String]) -> Kind {
+/// For a header that fits no kind: the kind it has most columns of, so the messages name the typo;
+/// `None` when no cell names a column of any kind.
+fn closest_kind(cells: &[String]) -> Option<Kind> {
+    let matching = |k: Kind| {
+        cells
+            .iter()
+            .filter(|c| columns::find(k, c).is_some())
+            .count()
+    };
     columns::file_kinds()
-        .max_by_key(|&k| {
-            cells
-                .iter()
-                .filter(|c| columns::find(k, c).is_some())
-                .count()
-        })
-        .expect("there are file kinds")
+        .filter(|&k| matching(k) > 0)
+        .max_by_key(|&k| matching(k))
 }
 
 fn map_headers(
