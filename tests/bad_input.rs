@@ -18,7 +18,10 @@ const CORPUS: [(&str, &str); 22] = [
     ("missing_value.csv", ":2: payee: 缺少必填值"),
     ("short_row.csv", ":2: 本行有 5 列，表头有 7 列"),
     ("unknown_column.csv", ":1: amout: 未知的列"),
-    ("no_known_column.csv", ":1: 表头中没有任何已知的列，无法识别文件种类"),
+    (
+        "no_known_column.csv",
+        ":1: 表头中没有任何已知的列，无法识别文件种类",
+    ),
     ("unknown_enum.csv", ":2: fund: “政府基金”不是资金性质"),
     (
         "five_digit_code.csv",

@@ -227,28 +227,12 @@ fn every_format_of_every_report_is_stable() {
 #[test]
 fn both_wordings_of_the_small_micro_share() {
     let ledger = two_year();
-    let sme = ledger.ok(&[
-        "report",
-        "procurement",
-        "--year",
-        "2022",
-        "--format",
-        "text",
-    ]);
+    let sme = ledger.procurement_text("2022", &[]);
     assert!(
         sme.contains("授予小微企业合同金额600万元，占授予中小企业合同金额的37.5%；"),
         "{sme}"
     );
-    let total = ledger.ok(&[
-        "report",
-        "procurement",
-        "--year",
-        "2022",
-        "--format",
-        "text",
-        "--small-micro-share-of",
-        "total",
-    ]);
+    let total = ledger.procurement_text("2022", &["--small-micro-share-of", "total"]);
     assert!(
         total.contains("授予小微企业合同金额600万元，占政府采购支出总额的13.0%；"),
         "{total}"
@@ -269,14 +253,7 @@ fn both_wordings_of_the_small_micro_share() {
 
 #[test]
 fn a_year_without_procurement_is_worded_sensibly() {
-    let text = two_year().ok(&[
-        "report",
-        "procurement",
-        "--year",
-        "2021",
-        "--format",
-        "text",
-    ]);
+    let text = two_year().procurement_text("2021", &[]);
     assert_eq!(text.trim_end(), "2021年度测试单位无政府采购支出。");
 }
 

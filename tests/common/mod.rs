@@ -64,6 +64,13 @@ impl TestLedger {
         stderr
     }
 
+    /// The procurement paragraph of a year, with any further options (the wording of the share).
+    pub fn procurement_text(&self, year: &str, options: &[&str]) -> String {
+        let mut args = vec!["report", "procurement", "--year", year, "--format", "text"];
+        args.extend(options);
+        self.ok(&args)
+    }
+
     pub fn json(&self, args: &[&str]) -> serde_json::Value {
         let mut args = args.to_vec();
         args.extend(["--format", "json"]);

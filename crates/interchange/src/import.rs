@@ -120,18 +120,19 @@ impl ImportFile {
             .iter()
             .map(|c| c.trim().trim_start_matches('\u{feff}').to_string())
             .collect();
-        let kind =
-            match kind
-                .or_else(|| columns::detect(&cells))
-                .or_else(|| closest_kind(&cells))
-            {
-                Some(kind) => kind,
-                None => return Err(vec![file_problem(
+        let kind = match kind
+            .or_else(|| columns::detect(&cells))
+            .or_else(|| closest_kind(&cells))
+        {
+            Some(kind) => kind,
+            None => {
+                return Err(vec![file_problem(
                     path,
                     "表头中没有任何已知的列，无法识别文件种类（请检查第一行，或用 --kind 指定）"
                         .into(),
-                )]),
-            };
+                )])
+            }
+        };
         let headers = map_headers(&name, kind, &cells)?;
         Ok(ImportFile {
             path: path.to_path_buf(),
