@@ -69,7 +69,7 @@ pub fn run(ledger: &Ledger, year: i32, out: &Path, quiet: bool) -> anyhow::Resul
     let texts = [
         (
             format!("{year}-table7.txt"),
-            layout::table7_text(&t, &unit, &table7::purposes_by_lei(&facts, year)),
+            layout::table7_text(&t, &unit, &table7::uses_by_lei(&facts, year)),
         ),
         (
             format!("{year}-procurement.txt"),

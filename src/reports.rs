@@ -54,7 +54,7 @@ pub fn run(ledger: &Ledger, request: ReportRequest) -> anyhow::Result<()> {
     match request {
         ReportRequest::Table7 { year, format } => {
             let t = table7::table7(&facts, year);
-            let text = || layout::table7_text(&t, &unit, &table7::purposes_by_lei(&facts, year));
+            let text = || layout::table7_text(&t, &unit, &table7::uses_by_lei(&facts, year));
             output::report(
                 format,
                 &layout::table7_sheet(&t, &unit),

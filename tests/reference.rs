@@ -82,9 +82,9 @@ fn table7_json_is_exact_in_yuan_and_has_no_tail_differences() {
 fn table7_text_gives_the_section_seven_figures() {
     let text = reference_ledger().ok(&["report", "table7", "--year", "2022", "--format", "text"]);
     assert!(text.starts_with("2022年度青山区大数据中心政府性基金预算财政拨款年初结转和结余0.00万元，本年收入7115.81万元，本年支出7115.81万元，年末结转和结余0.00万元。"), "{text}");
-    assert!(text.contains("（一）城乡社区支出。支出决算为175.22万元，主要用于专项债券利息及专项债券发行相关费用。"), "{text}");
+    assert!(text.contains("（一）城乡社区支出。支出决算为175.22万元，主要用于智慧新青山（一期）城市运行管理平台专项债券利息及专项债券发行相关费用。"), "{text}");
     assert!(
-        text.contains("（二）其他支出。支出决算为6940.59万元，主要用于项目建设。"),
+        text.contains("（二）其他支出。支出决算为6940.59万元，主要用于智慧新青山（一期）城市运行管理平台项目建设。"),
         "{text}"
     );
 }

@@ -6,7 +6,7 @@ use taizhang_core::{Amount, Category, Level, Purpose};
 use taizhang_projection::bond::{BondUse, Coupon};
 use taizhang_projection::contracts::ContractRow;
 use taizhang_projection::procurement::Procurement;
-use taizhang_projection::table7::{Columns, Table7, COLUMN_KEYS};
+use taizhang_projection::table7::{Columns, Table7, Use, COLUMN_KEYS};
 
 use crate::layout::{pct, text_wan, wan_json, yuan, Cell, Sheet};
 
@@ -125,7 +125,7 @@ pub fn table7_json(t: &Table7, unit: &Unit) -> Value {
 pub fn table7_text(
     t: &Table7,
     unit: &Unit,
-    purposes: &std::collections::BTreeMap<taizhang_core::ClassCode, Vec<(Purpose, Amount)>>,
+    uses: &std::collections::BTreeMap<taizhang_core::ClassCode, Vec<Use>>,
 ) -> String {
     let c = &t.total;
     let mut text = format!(
@@ -147,11 +147,11 @@ pub fn table7_text(
     }
     text.push_str("具体支出情况为：");
     for (i, row) in spent.iter().enumerate() {
-        let uses: Vec<&str> = purposes
+        let uses: Vec<String> = uses
             .get(&row.code)
             .into_iter()
             .flatten()
-            .map(|(p, _)| purpose_phrase(*p))
+            .map(use_phrase)
             .collect();
         text.push_str(&format!(
             "\n（{}）{}。支出决算为{}万元",
@@ -160,11 +160,21 @@ pub fn table7_text(
             text_wan(row.columns.expense)
         ));
         if !uses.is_empty() {
-            text.push_str(&format!("，主要用于{}", join_with_ji(&uses)));
+            text.push_str(&format!("，主要用于{}", uses.join("，")));
         }
         text.push('。');
     }
     text
+}
+
+/// "智慧新青山（一期）城市运行管理平台专项债券利息及专项债券发行相关费用".
+fn use_phrase(u: &Use) -> String {
+    let purposes: Vec<&str> = u.purposes.iter().map(|(p, _)| purpose_phrase(*p)).collect();
+    format!(
+        "{}{}",
+        u.project.as_deref().unwrap_or(""),
+        join_with_ji(&purposes)
+    )
 }
 
 fn purpose_phrase(p: Purpose) -> &'static str {

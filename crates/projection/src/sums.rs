@@ -20,12 +20,15 @@ pub enum SumKey {
         fund: Fund,
         code: FunctionCode,
     },
+    /// Payments by year, fund, code, type, purpose and project: what the explanation of table 7
+    /// says each 类 was used for.
     Expense {
         year: i32,
         fund: Fund,
         code: FunctionCode,
         expense_type: ExpenseType,
         purpose: Purpose,
+        project: Option<String>,
     },
     /// An opening balance given for a year (replaces the carried-forward amount).
     Opening {
@@ -148,6 +151,7 @@ fn money_changes(body: &Body, date: NaiveDate) -> Vec<(SumKey, Amount)> {
                     code: p.code.clone(),
                     expense_type: p.expense_type,
                     purpose: p.purpose,
+                    project: p.project_code.clone(),
                 },
                 p.amount,
             ));

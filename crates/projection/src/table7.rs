@@ -269,18 +269,27 @@ fn broken_identities(rows: &[Row], total: &Columns) -> Vec<String> {
     out
 }
 
-/// What each 类's expense of the year was for: amounts by purpose, largest first.
-pub fn purposes_by_lei(
-    facts: &Facts,
-    year: i32,
-) -> BTreeMap<ClassCode, Vec<(taizhang_core::Purpose, Amount)>> {
-    let mut by_lei: BTreeMap<ClassCode, BTreeMap<taizhang_core::Purpose, Amount>> = BTreeMap::new();
+/// What a 类's expense of the year went to: one project (or none named), with its purposes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Use {
+    /// The project's name (from its bond allocation), else its code; `None` for payments naming none.
+    pub project: Option<String>,
+    /// Amounts by purpose, largest first.
+    pub purposes: Vec<(taizhang_core::Purpose, Amount)>,
+}
+
+/// What each 类's expense of the year was for: by project, largest first (payments naming no project
+/// last), and within a project by purpose.
+pub fn uses_by_lei(facts: &Facts, year: i32) -> BTreeMap<ClassCode, Vec<Use>> {
+    type ByPurpose = BTreeMap<taizhang_core::Purpose, Amount>;
+    let mut by_lei: BTreeMap<ClassCode, BTreeMap<Option<String>, ByPurpose>> = BTreeMap::new();
     for (key, &amount) in &facts.sums.0 {
         if let SumKey::Expense {
             year: y,
             fund: Fund::GovFund,
             code,
             purpose,
+            project,
             ..
         } = key
         {
@@ -294,6 +303,8 @@ pub fn purposes_by_lei(
                 *by_lei
                     .entry(lei)
                     .or_default()
+                    .entry(project.clone())
+                    .or_default()
                     .entry(*purpose)
                     .or_insert(Amount::ZERO) += amount;
             }
@@ -301,10 +312,34 @@ pub fn purposes_by_lei(
     }
     by_lei
         .into_iter()
-        .map(|(lei, purposes)| {
-            let mut list: Vec<_> = purposes.into_iter().filter(|(_, a)| !a.is_zero()).collect();
-            list.sort_by_key(|&(_, amount)| std::cmp::Reverse(amount));
-            (lei, list)
+        .map(|(lei, projects)| {
+            let mut uses: Vec<(Amount, Use)> = projects
+                .into_iter()
+                .map(|(project, purposes)| {
+                    let mut purposes: Vec<_> =
+                        purposes.into_iter().filter(|(_, a)| !a.is_zero()).collect();
+                    purposes.sort_by_key(|&(_, amount)| std::cmp::Reverse(amount));
+                    let total = purposes.iter().map(|(_, a)| *a).sum();
+                    (
+                        total,
+                        Use {
+                            project: project.map(|code| project_name(facts, code)),
+                            purposes,
+                        },
+                    )
+                })
+                .filter(|(_, u)| !u.purposes.is_empty())
+                .collect();
+            uses.sort_by_key(|(total, u)| (u.project.is_none(), std::cmp::Reverse(*total)));
+            (lei, uses.into_iter().map(|(_, u)| u).collect())
         })
         .collect()
+}
+
+fn project_name(facts: &Facts, code: String) -> String {
+    facts
+        .bonds
+        .iter()
+        .find(|b| b.project_code == code)
+        .map_or(code, |b| b.project_name.clone())
 }

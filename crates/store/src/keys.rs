@@ -70,6 +70,7 @@ pub fn sum_key(key: &SumKey) -> String {
             code,
             expense_type,
             purpose,
+            project,
         } => join(&[
             "exp",
             &year.to_string(),
@@ -77,6 +78,7 @@ pub fn sum_key(key: &SumKey) -> String {
             code.as_str(),
             expense_type.key(),
             purpose.key(),
+            project.as_deref().unwrap_or(""),
         ]),
         SumKey::Opening { year, fund, code } => {
             join(&["open", &year.to_string(), fund.key(), code.as_str()])
@@ -122,12 +124,13 @@ pub fn parse_sum_key(text: &str) -> Option<SumKey> {
             fund: fund(fu)?,
             code: code(c)?,
         },
-        ["exp", y, fu, c, t, pu] => SumKey::Expense {
+        ["exp", y, fu, c, t, pu, pr] => SumKey::Expense {
             year: year(y)?,
             fund: fund(fu)?,
             code: code(c)?,
             expense_type: ExpenseType::parse(t).ok()?,
             purpose: Purpose::parse(pu).ok()?,
+            project: (!pr.is_empty()).then(|| pr.to_string()),
         },
         ["open", y, fu, c] => SumKey::Opening {
             year: year(y)?,
