@@ -170,11 +170,13 @@ pub fn table7_text(
 /// "智慧新青山（一期）城市运行管理平台专项债券利息及专项债券发行相关费用".
 fn use_phrase(u: &Use) -> String {
     let purposes: Vec<&str> = u.purposes.iter().map(|(p, _)| purpose_phrase(*p)).collect();
-    format!(
-        "{}{}",
-        u.project.as_deref().unwrap_or(""),
-        join_with_ji(&purposes)
-    )
+    let project = u.project.as_deref().unwrap_or("");
+    let purposes = join_with_ji(&purposes);
+    // "一号项目" + "项目建设" reads "一号项目建设", not "一号项目项目建设".
+    match purposes.strip_prefix("项目") {
+        Some(rest) if project.ends_with("项目") => format!("{project}{rest}"),
+        _ => format!("{project}{purposes}"),
+    }
 }
 
 fn purpose_phrase(p: Purpose) -> &'static str {
