@@ -8,8 +8,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use redb::{
-    Database, DatabaseError, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata,
-    Table, TableDefinition,
+    Database, DatabaseError, Durability, ReadableDatabase, ReadableTable, Table, TableDefinition,
 };
 use serde::{Deserialize, Serialize};
 use taizhang_core::rules::{self, Known, LookupFailed, Refusal, Verdict};
@@ -69,7 +68,7 @@ impl Head {
         out
     }
 
-    pub(crate) fn decode(bytes: &[u8]) -> Result<Head, StoreError> {
+    fn decode(bytes: &[u8]) -> Result<Head, StoreError> {
         let bad = || StoreError::Corrupt("台账头记录长度不对".into());
         let (count, hash) = bytes.split_at_checked(8).ok_or_else(bad)?;
         Ok(Head {
@@ -227,11 +226,7 @@ impl Ledger {
 
     pub fn head(&self) -> Result<Head, StoreError> {
         let txn = self.db.begin_read()?;
-        let meta = txn.open_table(META)?;
-        let raw = meta
-            .get(META_HEAD)?
-            .ok_or_else(|| StoreError::Corrupt("缺少链头".into()))?;
-        Head::decode(raw.value())
+        read_head(&txn.open_table(META)?)
     }
 
     pub fn closed_through(&self) -> Result<Option<NaiveDate>, StoreError> {
@@ -482,11 +477,7 @@ impl<'t> Writer<'t> {
         operator: &str,
     ) -> Result<Writer<'t>, StoreError> {
         let meta = txn.open_table(META)?;
-        let head = Head::decode(
-            meta.get(META_HEAD)?
-                .ok_or_else(|| StoreError::Corrupt("缺少链头".into()))?
-                .value(),
-        )?;
+        let head = read_head(&meta)?;
         let closed_through = meta
             .get(META_CLOSED)?
             .map(|v| decode_day(v.value()))
@@ -831,6 +822,12 @@ pub(crate) fn rebuild_sums(
     Ok(sums)
 }
 
-pub(crate) fn count_keys(keys_table: &impl ReadableTableMetadata) -> Result<u64, StoreError> {
-    Ok(keys_table.len()?)
+/// The chain head as the `meta` table records it.
+pub(crate) fn read_head(
+    meta: &impl ReadableTable<&'static str, &'static [u8]>,
+) -> Result<Head, StoreError> {
+    let raw = meta
+        .get(META_HEAD)?
+        .ok_or_else(|| StoreError::Corrupt("缺少链头".into()))?;
+    Head::decode(raw.value())
 }

@@ -1,12 +1,12 @@
 //! `verify`: recompute the chain and check every invariant the store can name.
 
-use redb::{ReadableDatabase, ReadableTable};
+use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
 use taizhang_core::{Amount, Body, EntryKey};
 use taizhang_projection::{table7, SumKey};
 
 use crate::hash::hex;
 use crate::keys;
-use crate::ledger::{count_keys, decode_posted, rebuild_sums, Head, Ledger, ENTRIES, KEYS, META};
+use crate::ledger::{decode_posted, read_head, rebuild_sums, Ledger, ENTRIES, KEYS, META};
 use crate::record::{self, HASH_BYTES};
 use crate::StoreError;
 
@@ -64,11 +64,7 @@ impl Ledger {
             v.count += 1;
         }
         let meta = txn.open_table(META)?;
-        let head = Head::decode(
-            meta.get("head")?
-                .ok_or_else(|| StoreError::Corrupt("缺少链头".into()))?
-                .value(),
-        )?;
+        let head = read_head(&meta)?;
         if head.count != v.count || head.hash != prev {
             v.bad(
                 Some(v.count.min(head.count) + 1),
@@ -82,15 +78,9 @@ impl Ledger {
             );
         }
         v.head_hash = hex(&prev);
-        if count_keys(&keys_table)? != v.count {
-            v.bad(
-                None,
-                format!(
-                    "索引有 {} 项，记录有 {} 条",
-                    count_keys(&keys_table)?,
-                    v.count
-                ),
-            );
+        let indexed = keys_table.len()?;
+        if indexed != v.count {
+            v.bad(None, format!("索引有 {indexed} 项，记录有 {} 条", v.count));
         }
         if v.is_sound() {
             check_sums(self, &entries, &keys_table, &mut v)?;
