@@ -15,6 +15,7 @@ use taizhang_core::rules::{self, Known, LookupFailed, Refusal, Verdict};
 use taizhang_core::{Amount, Body, BondAllocation, ClassCode, ContractTerms, EntryKey};
 use taizhang_projection::{changes, Facts, SumKey, Sums};
 
+use crate::chunk::{self, ChunkBuilder};
 use crate::hash::{HashAlgo, Hasher};
 use crate::keys;
 use crate::record::{self, BodyV1, EntryV1, Micros, HASH_BYTES};
@@ -36,7 +37,9 @@ const META_CLOSED: &str = "closed_through";
 /// to the file (still uncommitted), so an import of millions of rows stays within a few tens of MB.
 const CACHE_BYTES: usize = 24 * 1024 * 1024;
 /// The ledger layout this build writes (tables, keys, header). Bumped with any incompatible change.
-const LEDGER_FORMAT: u32 = 1;
+/// 2: records stored in chunks ([`chunk`]); a format-1 ledger is read as is and becomes format 2
+/// with its first new batch.
+const LEDGER_FORMAT: u32 = 2;
 
 /// The unit's names: the full one for tables, the short one for running text.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -185,18 +188,16 @@ impl Ledger {
         let problem = match last {
             None if head.count == 0 => None,
             None => Some(format!("链头记载 {} 条，台账中没有记录", head.count)),
-            Some((seq, value)) => {
-                let stored = record::split(value.value()).ok();
+            Some((first, value)) => {
+                let in_chunk = chunk::records(value.value()).count() as u64;
+                let seq = first.value() + in_chunk.saturating_sub(1);
+                let newest = chunk::records(value.value()).last().and_then(Result::ok);
+                let stored = newest.and_then(|newest| record::split(newest).ok());
                 let sound = stored.is_some_and(|(_, hash, payload)| {
                     hash == head.hash && self.algo.digest(payload) == hash
                 });
-                (seq.value() != head.count || !sound).then(|| {
-                    format!(
-                        "最后一条记录（第 {} 条）与链头（{} 条）不符",
-                        seq.value(),
-                        head.count
-                    )
-                })
+                (seq != head.count || !sound)
+                    .then(|| format!("最后一条记录（第 {seq} 条）与链头（{} 条）不符", head.count))
             }
         };
         Ok(problem)
@@ -251,6 +252,9 @@ impl Ledger {
         let mut txn = self.db.begin_write()?;
         txn.set_durability(Durability::Immediate)?;
         let commit = {
+            if self.header.format < LEDGER_FORMAT {
+                self.store_upgraded_header(&txn)?;
+            }
             let mut writer = Writer::open(&txn, self.algo, operator)?;
             let commit = fill(&mut writer) && writer.failure.is_none();
             if let Some(failure) = writer.failure.take() {
@@ -267,6 +271,17 @@ impl Ledger {
             txn.abort()?;
         }
         Ok(commit)
+    }
+
+    /// Marks the file with the format this build writes: an older program must not misread it.
+    fn store_upgraded_header(&self, txn: &redb::WriteTransaction) -> Result<(), StoreError> {
+        let header = Header {
+            format: LEDGER_FORMAT,
+            ..self.header.clone()
+        };
+        let json = serde_json::to_vec(&header).expect("a header serializes");
+        txn.open_table(META)?.insert(META_HEADER, json.as_slice())?;
+        Ok(())
     }
 
     /// Everything the reports need, read in one transaction.
@@ -287,12 +302,13 @@ impl Ledger {
             let code = ClassCode::parse(code.value()).map_err(StoreError::Corrupt)?;
             facts.names.insert(code, name.value().to_string());
         }
-        for body in bodies_in(&keys, &entries, &["B"])? {
+        let at = |seq| body_at(&entries, seq);
+        for body in bodies_in(&keys, at, &["B"])? {
             if let Body::Bond(b) = body {
                 facts.bonds.push(b);
             }
         }
-        for body in bodies_in(&keys, &entries, &["C"])? {
+        for body in bodies_in(&keys, at, &["C"])? {
             if let Body::Contract(c) = body {
                 facts.contracts.push(c);
             }
@@ -308,10 +324,16 @@ impl Ledger {
     ) -> Result<(), StoreError> {
         let txn = self.db.begin_read()?;
         let entries = txn.open_table(ENTRIES)?;
-        for item in entries.range(from..)? {
-            let (_, value) = item?;
-            if !each(decode_posted(value.value())?) {
-                break;
+        let start = match entries.range(..=from)?.next_back() {
+            Some(item) => item?.0.value(),
+            None => from,
+        };
+        for item in entries.range(start..)? {
+            let (first, value) = item?;
+            for (seq, record) in (first.value()..).zip(chunk::records(value.value())) {
+                if seq >= from && !each(decode_posted(record?)?) {
+                    return Ok(());
+                }
             }
         }
         Ok(())
@@ -328,29 +350,42 @@ impl Ledger {
     }
 }
 
-/// The bodies of every entry whose key starts with these fields.
+/// The bodies of every entry whose key starts with these fields; `at` reads the body at a seq.
 fn bodies_in(
     keys: &impl ReadableTable<&'static str, u64>,
-    entries: &impl ReadableTable<u64, &'static [u8]>,
+    at: impl Fn(u64) -> Result<Body, StoreError>,
     prefix: &[&str],
 ) -> Result<Vec<Body>, StoreError> {
     let (start, end) = keys::prefix_range(prefix);
     let mut out = Vec::new();
     for item in keys.range(start.as_str()..end.as_str())? {
         let (_, seq) = item?;
-        out.push(body_at(entries, seq.value())?);
+        out.push(at(seq.value())?);
     }
     Ok(out)
 }
 
+/// The body of the stored entry `seq`: found in the chunk that starts at or before it.
 pub(crate) fn body_at(
     entries: &impl ReadableTable<u64, &'static [u8]>,
     seq: u64,
 ) -> Result<Body, StoreError> {
-    let value = entries
-        .get(seq)?
-        .ok_or_else(|| StoreError::Corrupt(format!("索引指向不存在的第 {seq} 条")))?;
-    Ok(decode_posted(value.value())?.body)
+    let absent = || StoreError::Corrupt(format!("索引指向不存在的第 {seq} 条"));
+    let (first, value) = entries.range(..=seq)?.next_back().ok_or_else(absent)??;
+    let record = chunk::nth_record(value.value(), seq - first.value()).map_err(|_| absent())?;
+    decode_at(record, seq)
+}
+
+/// Decodes a record found at the place of `seq`, which it must name.
+fn decode_at(record: &[u8], seq: u64) -> Result<Body, StoreError> {
+    let posted = decode_posted(record)?;
+    if posted.record.seq != seq {
+        return Err(StoreError::Corrupt(format!(
+            "第 {seq} 条的位置上是第 {} 条",
+            posted.record.seq
+        )));
+    }
+    Ok(posted.body)
 }
 
 pub(crate) fn decode_posted(value: &[u8]) -> Result<Posted, StoreError> {
@@ -456,6 +491,8 @@ pub struct Writer<'t> {
     meta: Table<'t, &'static str, &'static [u8]>,
     sums: Table<'t, &'static str, i64>,
     pending: HashMap<SumKey, Amount>,
+    /// The batch's newest records, stored when the chunk is full and when the batch ends.
+    chunk: ChunkBuilder,
     head: Head,
     /// The entry count when the batch began: later seqs belong to this batch.
     batch_start: u64,
@@ -489,6 +526,7 @@ impl<'t> Writer<'t> {
             sums: txn.open_table(SUMS)?,
             meta,
             pending: HashMap::new(),
+            chunk: ChunkBuilder::new(head.count + 1),
             head,
             batch_start: head.count,
             closed_through,
@@ -560,8 +598,7 @@ impl<'t> Writer<'t> {
         }
         let body = Body::try_from(&record.body)?;
         self.index(&body, seq)?;
-        self.entries
-            .insert(seq, record::join(&hash, &payload).as_slice())?;
+        self.store(&record::join(&hash, &payload))?;
         self.head = Head { count: seq, hash };
         Ok(seq)
     }
@@ -597,9 +634,35 @@ impl<'t> Writer<'t> {
             .is_ok_and(|p| &p.body == body && p.record.seq == seq && p.hash == hash));
         debug_assert_eq!(self.algo.digest(&value[record::HEADER_BYTES..]), hash);
         self.index(body, seq)?;
-        self.entries.insert(seq, value.as_slice())?;
+        self.store(&value)?;
         self.head = Head { count: seq, hash };
         Ok(seq)
+    }
+
+    /// Adds the record to the open chunk, first storing the chunk if the record would overfill it.
+    fn store(&mut self, record: &[u8]) -> Result<(), StoreError> {
+        if !self.chunk.has_room_for(record) {
+            self.store_chunk()?;
+        }
+        self.chunk.push(record);
+        Ok(())
+    }
+
+    fn store_chunk(&mut self) -> Result<(), StoreError> {
+        if !self.chunk.is_empty() {
+            self.entries
+                .insert(self.chunk.first_seq(), self.chunk.bytes())?;
+            self.chunk.restart();
+        }
+        Ok(())
+    }
+
+    /// The body of entry `seq`, stored or still in the open chunk.
+    fn body_at(&self, seq: u64) -> Result<Body, StoreError> {
+        match self.chunk.get(seq) {
+            Some(record) => decode_at(record, seq),
+            None => body_at(&self.entries, seq),
+        }
     }
 
     /// Updates the indexes, names, period lock and pending sums for a new entry.
@@ -642,7 +705,7 @@ impl<'t> Writer<'t> {
 
     fn lookup(&self, key: &EntryKey) -> Result<Option<Body>, StoreError> {
         match self.keys.get(keys::entry_key(key).as_str())? {
-            Some(seq) => body_at(&self.entries, seq.value()).map(Some),
+            Some(seq) => self.body_at(seq.value()).map(Some),
             None => Ok(None),
         }
     }
@@ -672,6 +735,7 @@ impl<'t> Writer<'t> {
 
     /// Folds the batch's sums into the stored ones and moves the head.
     fn finish(&mut self) -> Result<(), StoreError> {
+        self.store_chunk()?;
         for (key, delta) in self.pending.drain() {
             let key = keys::sum_key(&key);
             let stored = self.sums.get(key.as_str())?.map_or(0, |v| v.value());
@@ -715,7 +779,7 @@ impl Writer<'_> {
             .next();
         let Some(item) = first else { return Ok(None) };
         let (_, seq) = item.map_err(|e| lookup_failed(e.into()))?;
-        match body_at(&self.entries, seq.value()).map_err(lookup_failed)? {
+        match self.body_at(seq.value()).map_err(lookup_failed)? {
             Body::Contract(c) => Ok(Some(c.terms)),
             _ => Err(LookupFailed("合同索引指向了别的记录".into())),
         }
@@ -751,8 +815,8 @@ impl Known for Writer<'_> {
         if let Some(cached) = self.bonds_seen.borrow().get(bond_code) {
             return Ok(Arc::clone(cached));
         }
-        let bodies =
-            bodies_in(&self.keys, &self.entries, &["B", bond_code]).map_err(lookup_failed)?;
+        let bodies = bodies_in(&self.keys, |seq| self.body_at(seq), &["B", bond_code])
+            .map_err(lookup_failed)?;
         let allocations: Arc<Vec<BondAllocation>> = Arc::new(
             bodies
                 .into_iter()
@@ -809,17 +873,29 @@ pub(crate) fn rebuild_sums(
     let mut sums = Sums::default();
     for item in entries.iter()? {
         let (_, value) = item?;
-        let body = decode_posted(value.value())?.body;
-        let referred = match body.refers_to() {
-            Some(k) => match keys_table.get(keys::entry_key(&k).as_str())? {
-                Some(seq) => Some(body_at(entries, seq.value())?),
-                None => None,
-            },
-            None => None,
-        };
-        sums.apply(changes(&body, referred.as_ref()));
+        for record in chunk::records(value.value()) {
+            let body = decode_posted(record?)?.body;
+            sums.apply(changes(
+                &body,
+                referred_in(entries, keys_table, &body)?.as_ref(),
+            ));
+        }
     }
     Ok(sums)
+}
+
+fn referred_in(
+    entries: &impl ReadableTable<u64, &'static [u8]>,
+    keys_table: &impl ReadableTable<&'static str, u64>,
+    body: &Body,
+) -> Result<Option<Body>, StoreError> {
+    match body.refers_to() {
+        Some(k) => match keys_table.get(keys::entry_key(&k).as_str())? {
+            Some(seq) => body_at(entries, seq.value()).map(Some),
+            None => Ok(None),
+        },
+        None => Ok(None),
+    }
 }
 
 /// The chain head as the `meta` table records it.

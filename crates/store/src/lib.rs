@@ -7,6 +7,7 @@
 //! ([`record`]) and convert to and from the core types at this boundary.
 
 mod archive;
+pub mod chunk;
 pub mod hash;
 mod keys;
 mod ledger;

@@ -4,6 +4,7 @@ use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
 use taizhang_core::{Amount, Body, EntryKey};
 use taizhang_projection::{table7, SumKey};
 
+use crate::chunk;
 use crate::hash::hex;
 use crate::keys;
 use crate::ledger::{decode_posted, read_head, rebuild_sums, Ledger, ENTRIES, KEYS, META};
@@ -45,23 +46,30 @@ impl Ledger {
         let mut prev = [0u8; HASH_BYTES];
         let mut expected_seq = 1u64;
         for item in entries.iter()? {
-            let (seq, value) = item?;
-            let seq = seq.value();
-            if seq != expected_seq {
+            let (first, value) = item?;
+            let first = first.value();
+            if first != expected_seq {
                 v.bad(
-                    Some(expected_seq.min(seq)),
-                    format!("序号不连续：应为第 {expected_seq} 条，实为第 {seq} 条"),
+                    Some(expected_seq.min(first)),
+                    format!("序号不连续：应为第 {expected_seq} 条，实为第 {first} 条"),
                 );
             }
-            expected_seq = seq + 1;
-            match check_record(self, value.value(), seq, &prev, &keys_table) {
-                Ok(hash) => prev = hash,
-                Err((problem, hash)) => {
-                    v.bad(Some(seq), format!("第 {seq} 条：{problem}"));
-                    prev = hash.unwrap_or(prev);
+            expected_seq = first;
+            for record in chunk::records(value.value()) {
+                let seq = expected_seq;
+                expected_seq += 1;
+                v.count += 1;
+                let checked = record
+                    .map_err(|e| (e.to_string(), None))
+                    .and_then(|record| check_record(self, record, seq, &prev, &keys_table));
+                match checked {
+                    Ok(hash) => prev = hash,
+                    Err((problem, hash)) => {
+                        v.bad(Some(seq), format!("第 {seq} 条：{problem}"));
+                        prev = hash.unwrap_or(prev);
+                    }
                 }
             }
-            v.count += 1;
         }
         let meta = txn.open_table(META)?;
         let head = read_head(&meta)?;

@@ -24,7 +24,9 @@ fn receipt(n: u32, fen: i64, fund: Fund, code: &str, day: u32) -> Body {
     })
 }
 
-fn ledger_with(n: u32) -> (tempfile::TempDir, std::path::PathBuf) {
+/// A ledger of `n` receipts posted in batches of `per_batch`: each batch stores its records in
+/// one chunk, so with one per batch every stored value is one entry.
+fn ledger_in_batches(n: u32, per_batch: u32) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.ledger");
     let ledger = Ledger::init(
@@ -36,21 +38,28 @@ fn ledger_with(n: u32) -> (tempfile::TempDir, std::path::PathBuf) {
         HashAlgo::Sm3,
     )
     .unwrap();
-    let committed = ledger
-        .write_batch("test", |w| {
-            (1..=n).all(|i| {
-                matches!(
-                    w.offer(
-                        "test",
-                        receipt(i, 100 * i as i64, Fund::GovFund, "2290402", i)
-                    ),
-                    Ok(Offered::Posted(_))
-                )
+    let numbers: Vec<u32> = (1..=n).collect();
+    for batch in numbers.chunks(per_batch as usize) {
+        let committed = ledger
+            .write_batch("test", |w| {
+                batch.iter().all(|&i| {
+                    matches!(
+                        w.offer(
+                            "test",
+                            receipt(i, 100 * i as i64, Fund::GovFund, "2290402", i)
+                        ),
+                        Ok(Offered::Posted(_))
+                    )
+                })
             })
-        })
-        .unwrap();
-    assert!(committed);
+            .unwrap();
+        assert!(committed);
+    }
     (dir, path)
+}
+
+fn ledger_with(n: u32) -> (tempfile::TempDir, std::path::PathBuf) {
+    ledger_in_batches(n, 1)
 }
 
 /// Changes the raw entries table, then reports what `verify` says.
@@ -92,6 +101,20 @@ fn a_changed_byte_is_found_at_its_entry() {
         t.insert(3, bytes.as_slice()).unwrap();
     });
     assert_eq!(v.first_bad_seq, Some(3), "{:?}", v.problems);
+}
+
+#[test]
+fn a_changed_byte_inside_a_chunk_is_found_at_its_entry() {
+    let (_dir, path) = ledger_in_batches(6, 6);
+    let v = tamper(&path, |t| {
+        let mut bytes = value(t, 1);
+        let third = taizhang_store::chunk::nth_record(&bytes, 2).unwrap();
+        let offset = third.as_ptr() as usize - bytes.as_ptr() as usize + third.len() - 1;
+        bytes[offset] ^= 0x01;
+        t.insert(1, bytes.as_slice()).unwrap();
+    });
+    assert_eq!(v.first_bad_seq, Some(3), "{:?}", v.problems);
+    assert_eq!(v.count, 6);
 }
 
 #[test]
@@ -199,7 +222,7 @@ fn a_ledger_from_a_newer_program_is_refused_with_a_clear_message() {
             let mut meta = txn.open_table(META).unwrap();
             let header =
                 String::from_utf8(meta.get("header").unwrap().unwrap().value().to_vec()).unwrap();
-            let newer = header.replace("\"format\":1", "\"format\":2");
+            let newer = header.replace("\"format\":2", "\"format\":3");
             assert_ne!(header, newer);
             meta.insert("header", newer.as_bytes()).unwrap();
         }
