@@ -105,6 +105,7 @@ pub fn import(
     let progress = progress_bar(quiet);
     let mut tally = Tally::default();
     let committed = ledger.write_batch(operator, |writer| {
+        writer.expect_entries(files.iter().map(ImportFile::estimated_rows).sum());
         for file in &files {
             import_file(writer, file, strict, &mut tally, &progress);
         }
@@ -135,7 +136,11 @@ fn import_file(
         Ok(rows) => rows,
         Err(problem) => return tally.problems.push(problem),
     };
-    let preparer = writer.preparer();
+    let preparer = match writer.preparer_looking_ahead() {
+        Ok(preparer) => preparer,
+        // Abandons the batch: write_batch reports the failure.
+        Err(e) => return writer.fail(e),
+    };
     let mut seen = 0u64;
     std::thread::scope(|scope| {
         let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Ready>>(CHANNEL_CHUNKS);

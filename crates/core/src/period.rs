@@ -7,32 +7,32 @@ use chrono::{Datelike, NaiveDate};
 /// Parses the three date spellings of interchange.md: `2022-06-30`, `2022/6/30`, `2022年6月30日`.
 pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
     let text = text.trim();
-    let parts: Option<Vec<&str>> = if let Some(rest) = text.strip_suffix('日') {
-        rest.split_once('年')
-            .and_then(|(y, rest)| rest.split_once('月').map(|(m, d)| vec![y, m, d]))
-    } else if text.contains('-') {
-        Some(text.split('-').collect())
-    } else {
-        Some(text.split('/').collect())
-    };
     let bad = || format!("“{text}”不是日期（应如 2022-06-30、2022/6/30 或 2022年6月30日）");
-    let parts = parts.filter(|p| p.len() == 3).ok_or_else(bad)?;
+    let (year, month, day) = date_parts(text).ok_or_else(bad)?;
     let number = |s: &str, max_len: usize| -> Option<u32> {
         let s = s.trim();
-        (!s.is_empty() && s.len() <= max_len && s.chars().all(|c| c.is_ascii_digit()))
+        (!s.is_empty() && s.len() <= max_len && s.bytes().all(|b| b.is_ascii_digit()))
             .then(|| s.parse().ok())
             .flatten()
     };
-    let (year, month, day) = match (
-        number(parts[0], 4),
-        number(parts[1], 2),
-        number(parts[2], 2),
-    ) {
-        (Some(y), Some(m), Some(d)) if parts[0].trim().len() == 4 => (y, m, d),
+    let (year, month, day) = match (number(year, 4), number(month, 2), number(day, 2)) {
+        (Some(y), Some(m), Some(d)) if year.trim().len() == 4 => (y, m, d),
         _ => return Err(bad()),
     };
     NaiveDate::from_ymd_opt(year as i32, month, day)
         .ok_or_else(|| format!("“{text}”不是存在的日期"))
+}
+
+/// Year, month and day as written, in any of the three spellings.
+fn date_parts(text: &str) -> Option<(&str, &str, &str)> {
+    if let Some(rest) = text.strip_suffix('日') {
+        let (year, rest) = rest.split_once('年')?;
+        let (month, day) = rest.split_once('月')?;
+        return Some((year, month, day));
+    }
+    let mut parts = text.split(if text.contains('-') { '-' } else { '/' });
+    let found = (parts.next()?, parts.next()?, parts.next()?);
+    parts.next().is_none().then_some(found)
 }
 
 /// A quarter of a fiscal year, written `2023Q2`.

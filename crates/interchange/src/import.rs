@@ -159,6 +159,12 @@ impl ImportFile {
         })
     }
 
+    /// About how many rows the file has, from its size: rows are rarely shorter than 64 bytes.
+    pub fn estimated_rows(&self) -> usize {
+        let bytes = std::fs::metadata(&self.path).map_or(0, |m| m.len());
+        usize::try_from(bytes / 64).unwrap_or(usize::MAX)
+    }
+
     /// A problem in a column of this file, named as the header writes it.
     pub fn problem(&self, line: u64, error: &FieldError) -> Problem {
         let column = self

@@ -74,6 +74,10 @@ impl<'a, C: Cells> Reader<'a, C> {
 /// Refuses what no cell should hold: control characters (an embedded line break included), a byte
 /// order mark in the middle of the file, text too long to be a real value.
 fn check_text(text: &str) -> Result<(), String> {
+    // Most cells are short printable ASCII: nothing to find, and bytes are characters.
+    if text.len() <= TEXT_CHARS_MAX && text.bytes().all(|b| (b' '..b'\x7f').contains(&b)) {
+        return Ok(());
+    }
     if let Some(c) = text.chars().find(|c| c.is_control() || *c == '\u{feff}') {
         return Err(match c {
             '\u{feff}' => "含有字节顺序标记（BOM）：文件中间混入了另一个文件的开头？".to_string(),

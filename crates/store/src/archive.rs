@@ -35,7 +35,7 @@ pub struct EntryLine {
     pub source: String,
     pub prev_hash: String,
     pub hash: String,
-    pub body: BodyV1,
+    pub body: BodyV1<'static>,
 }
 
 impl EntryLine {

@@ -12,6 +12,7 @@ pub mod hash;
 mod keys;
 mod ledger;
 pub mod record;
+mod seen;
 mod verify;
 
 pub use archive::EntryLine;

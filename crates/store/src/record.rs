@@ -9,6 +9,8 @@
 //! flag switches amounts to "1234.50" strings and dates to "2022-06-30", so JSON carries every field in
 //! the report format while postcard stores compact integers.
 
+use std::borrow::Cow;
+
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -195,7 +197,7 @@ impl<'de> Deserialize<'de> for Micros {
 /// comes first: the body and its provenance can be encoded and hashed ahead (on the parsing thread),
 /// and the sequence number and previous hash close the payload. See [`encode_prefix`].
 pub struct EntryV1 {
-    pub body: BodyV1,
+    pub body: BodyV1<'static>,
     pub operator: String,
     /// "file.csv:12" or "命令行".
     pub source: String,
@@ -211,7 +213,12 @@ pub const HEADER_BYTES: usize = 1 + HASH_BYTES;
 /// A stored value in the making: room for the header, then the first part of the payload, exactly
 /// the bytes `encode_payload` writes before `seq`. (postcard writes a struct as its fields one after
 /// another, so a tuple of the same fields encodes the same.) [`seal`] completes it.
-pub fn encode_prefix(body: &BodyV1, operator: &str, source: &str, recorded_at: Micros) -> Vec<u8> {
+pub fn encode_prefix(
+    body: &BodyV1<'_>,
+    operator: &str,
+    source: &str,
+    recorded_at: Micros,
+) -> Vec<u8> {
     let mut value = Vec::with_capacity(HEADER_BYTES + PAYLOAD_BYTES_TYPICAL);
     value.resize(HEADER_BYTES, 0);
     postcard::to_extend(&(body, operator, source, recorded_at), value)
@@ -225,21 +232,23 @@ pub fn seal(mut value: Vec<u8>, hash: &[u8; HASH_BYTES]) -> Vec<u8> {
     value
 }
 
-/// The rest of a payload after [`encode_prefix`].
-pub fn encode_suffix(seq: u64, prev_hash: &[u8; HASH_BYTES]) -> Vec<u8> {
-    let mut out = postcard::to_allocvec(&seq).expect("encoding to memory cannot fail");
-    // As `hex_hash` writes it for postcard: a byte string, its length first.
-    out = postcard::to_extend(&serde_bytes_ref(prev_hash), out)
-        .expect("encoding to memory cannot fail");
-    out
+/// Appends the rest of a payload to a value made by [`encode_prefix`].
+pub fn append_suffix(value: &mut Vec<u8>, seq: u64, prev_hash: &[u8; HASH_BYTES]) {
+    // `seq` then `prev_hash` as `hex_hash` writes it for postcard: a byte string, its length first.
+    let suffix = (seq, serde_bytes_ref(prev_hash));
+    postcard::to_io(&suffix, value).expect("encoding to memory cannot fail");
 }
+
+/// A stored text: borrowed from the core body when encoding (no copies on the import's hot path),
+/// owned when decoded.
+pub type Text<'a> = Cow<'a, str>;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum BodyV1 {
+pub enum BodyV1<'a> {
     Bond {
-        bond_code: String,
-        bond_name: String,
+        bond_code: Text<'a>,
+        bond_name: Text<'a>,
         issue_date: Day,
         value_date: Day,
         term_years: u32,
@@ -247,76 +256,76 @@ pub enum BodyV1 {
         coupon_rate: Decimal,
         frequency: Word<Frequency>,
         amortization: Vec<(u32, String)>,
-        project_code: String,
-        project_name: String,
+        project_code: Text<'a>,
+        project_name: Text<'a>,
         amount: Fen,
     },
     Contract {
-        contract_no: String,
-        title: String,
+        contract_no: Text<'a>,
+        title: Text<'a>,
         sign_date: Day,
         category: Word<Category>,
         method: Word<Method>,
         fund: Word<Fund>,
-        project_code: Option<String>,
-        supplier_name: String,
-        uscc: Option<String>,
+        project_code: Option<Text<'a>>,
+        supplier_name: Text<'a>,
+        uscc: Option<Text<'a>>,
         size: Word<SupplierSize>,
         special: Option<Word<Special>>,
         share_amount: Fen,
         industry: Option<Word<Industry>>,
         people: Option<u64>,
-        revenue: Option<String>,
-        assets: Option<String>,
+        revenue: Option<Text<'a>>,
+        assets: Option<Text<'a>>,
     },
     Amendment {
-        contract_no: String,
+        contract_no: Text<'a>,
         date: Day,
-        supplier_name: String,
+        supplier_name: Text<'a>,
         delta: Fen,
-        reason: String,
+        reason: Text<'a>,
     },
     Receipt {
-        voucher_no: String,
+        voucher_no: Text<'a>,
         date: Day,
         fund: Word<Fund>,
-        function_code: String,
-        function_name: Option<String>,
+        function_code: Text<'a>,
+        function_name: Option<Text<'a>>,
         amount: Fen,
-        bond_code: Option<String>,
-        project_code: Option<String>,
-        memo: String,
+        bond_code: Option<Text<'a>>,
+        project_code: Option<Text<'a>>,
+        memo: Text<'a>,
     },
     Payment {
-        voucher_no: String,
+        voucher_no: Text<'a>,
         date: Day,
         fund: Word<Fund>,
-        function_code: String,
-        function_name: Option<String>,
+        function_code: Text<'a>,
+        function_name: Option<Text<'a>>,
         expense_type: Word<ExpenseType>,
         amount: Fen,
-        project_code: Option<String>,
-        contract_no: Option<String>,
-        bond_code: Option<String>,
+        project_code: Option<Text<'a>>,
+        contract_no: Option<Text<'a>>,
+        bond_code: Option<Text<'a>>,
         purpose: Word<Purpose>,
-        payee: String,
-        memo: String,
+        payee: Text<'a>,
+        memo: Text<'a>,
     },
     Opening {
         year: i32,
         fund: Word<Fund>,
-        function_code: String,
-        function_name: Option<String>,
+        function_code: Text<'a>,
+        function_name: Option<Text<'a>>,
         amount: Fen,
     },
     Catalog {
-        code: String,
-        name: String,
+        code: Text<'a>,
+        name: Text<'a>,
     },
     Reversal {
-        voucher_no: String,
+        voucher_no: Text<'a>,
         date: Day,
-        reason: String,
+        reason: Text<'a>,
     },
     Close {
         through: Day,
@@ -421,21 +430,25 @@ pub fn join(hash: &[u8; HASH_BYTES], payload: &[u8]) -> Vec<u8> {
     value
 }
 
-fn opt_str(value: &Option<String>) -> Option<String> {
-    value.clone()
+fn opt_str(value: &Option<String>) -> Option<Text<'_>> {
+    value.as_deref().map(Cow::Borrowed)
 }
 
-fn dec_str(value: Option<Decimal>) -> Option<String> {
-    value.map(|d| d.to_string())
+fn owned(value: &Option<Text<'_>>) -> Option<String> {
+    value.as_deref().map(str::to_string)
 }
 
-impl From<&core::Body> for BodyV1 {
-    fn from(body: &core::Body) -> BodyV1 {
+fn dec_str(value: Option<Decimal>) -> Option<Text<'static>> {
+    value.map(|d| Cow::Owned(d.to_string()))
+}
+
+impl<'a> From<&'a core::Body> for BodyV1<'a> {
+    fn from(body: &'a core::Body) -> BodyV1<'a> {
         use core::Body;
         match body {
             Body::Bond(b) => BodyV1::Bond {
-                bond_code: b.terms.code.clone(),
-                bond_name: b.terms.name.clone(),
+                bond_code: Cow::Borrowed(&b.terms.code),
+                bond_name: Cow::Borrowed(&b.terms.name),
                 issue_date: Day(b.terms.issue_date),
                 value_date: Day(b.terms.value_date),
                 term_years: b.terms.term_years,
@@ -447,22 +460,22 @@ impl From<&core::Body> for BodyV1 {
                     .iter()
                     .map(|r| (r.year, r.percent.to_string()))
                     .collect(),
-                project_code: b.project_code.clone(),
-                project_name: b.project_name.clone(),
+                project_code: Cow::Borrowed(&b.project_code),
+                project_name: Cow::Borrowed(&b.project_name),
                 amount: Fen(b.amount.fen()),
             },
             Body::Contract(c) => {
                 let declaration = c.part.declaration.as_ref();
                 BodyV1::Contract {
-                    contract_no: c.terms.no.clone(),
-                    title: c.terms.title.clone(),
+                    contract_no: Cow::Borrowed(&c.terms.no),
+                    title: Cow::Borrowed(&c.terms.title),
                     sign_date: Day(c.terms.sign_date),
                     category: Word(c.terms.category),
                     method: Word(c.terms.method),
                     fund: Word(c.terms.fund),
                     project_code: opt_str(&c.terms.project_code),
-                    supplier_name: c.part.name.clone(),
-                    uscc: c.part.uscc.as_ref().map(|u| u.to_string()),
+                    supplier_name: Cow::Borrowed(&c.part.name),
+                    uscc: c.part.uscc.as_ref().map(|u| Cow::Borrowed(u.as_str())),
                     size: Word(c.part.size),
                     special: c.part.special.map(Word),
                     share_amount: Fen(c.part.amount.fen()),
@@ -473,28 +486,28 @@ impl From<&core::Body> for BodyV1 {
                 }
             }
             Body::Amendment(a) => BodyV1::Amendment {
-                contract_no: a.contract_no.clone(),
+                contract_no: Cow::Borrowed(&a.contract_no),
                 date: Day(a.date),
-                supplier_name: a.supplier_name.clone(),
+                supplier_name: Cow::Borrowed(&a.supplier_name),
                 delta: Fen(a.delta.fen()),
-                reason: a.reason.clone(),
+                reason: Cow::Borrowed(&a.reason),
             },
             Body::Receipt(r) => BodyV1::Receipt {
-                voucher_no: r.voucher_no.clone(),
+                voucher_no: Cow::Borrowed(&r.voucher_no),
                 date: Day(r.date),
                 fund: Word(r.fund),
-                function_code: r.code.to_string(),
+                function_code: Cow::Borrowed(r.code.as_str()),
                 function_name: opt_str(&r.code_name),
                 amount: Fen(r.amount.fen()),
                 bond_code: opt_str(&r.bond_code),
                 project_code: opt_str(&r.project_code),
-                memo: r.memo.clone(),
+                memo: Cow::Borrowed(&r.memo),
             },
             Body::Payment(p) => BodyV1::Payment {
-                voucher_no: p.voucher_no.clone(),
+                voucher_no: Cow::Borrowed(&p.voucher_no),
                 date: Day(p.date),
                 fund: Word(p.fund),
-                function_code: p.code.to_string(),
+                function_code: Cow::Borrowed(p.code.as_str()),
                 function_name: opt_str(&p.code_name),
                 expense_type: Word(p.expense_type),
                 amount: Fen(p.amount.fen()),
@@ -502,24 +515,24 @@ impl From<&core::Body> for BodyV1 {
                 contract_no: opt_str(&p.contract_no),
                 bond_code: opt_str(&p.bond_code),
                 purpose: Word(p.purpose),
-                payee: p.payee.clone(),
-                memo: p.memo.clone(),
+                payee: Cow::Borrowed(&p.payee),
+                memo: Cow::Borrowed(&p.memo),
             },
             Body::Opening(o) => BodyV1::Opening {
                 year: o.year,
                 fund: Word(o.fund),
-                function_code: o.code.to_string(),
+                function_code: Cow::Borrowed(o.code.as_str()),
                 function_name: opt_str(&o.code_name),
                 amount: Fen(o.amount.fen()),
             },
             Body::Catalog(c) => BodyV1::Catalog {
-                code: c.code.to_string(),
-                name: c.name.clone(),
+                code: Cow::Borrowed(c.code.as_str()),
+                name: Cow::Borrowed(&c.name),
             },
             Body::Reversal(r) => BodyV1::Reversal {
-                voucher_no: r.voucher_no.clone(),
+                voucher_no: Cow::Borrowed(&r.voucher_no),
                 date: Day(r.date),
-                reason: r.reason.clone(),
+                reason: Cow::Borrowed(&r.reason),
             },
             Body::Close(c) => BodyV1::Close {
                 through: Day(c.through),
@@ -536,14 +549,14 @@ fn decimal(text: &str) -> Result<Decimal, DecodeError> {
     text.parse().map_err(|_| corrupt(format!("“{text}”不是数")))
 }
 
-fn opt_decimal(text: &Option<String>) -> Result<Option<Decimal>, DecodeError> {
+fn opt_decimal(text: &Option<Text<'_>>) -> Result<Option<Decimal>, DecodeError> {
     text.as_deref().map(decimal).transpose()
 }
 
-impl TryFrom<&BodyV1> for core::Body {
+impl TryFrom<&BodyV1<'_>> for core::Body {
     type Error = DecodeError;
 
-    fn try_from(body: &BodyV1) -> Result<core::Body, DecodeError> {
+    fn try_from(body: &BodyV1<'_>) -> Result<core::Body, DecodeError> {
         use core::*;
         let amount = |f: &Fen| Amount::from_fen(f.0);
         Ok(match body {
@@ -561,8 +574,8 @@ impl TryFrom<&BodyV1> for core::Body {
                 amount: a,
             } => Body::Bond(BondAllocation {
                 terms: BondTerms {
-                    code: bond_code.clone(),
-                    name: bond_name.clone(),
+                    code: bond_code.to_string(),
+                    name: bond_name.to_string(),
                     issue_date: issue_date.0,
                     value_date: value_date.0,
                     term_years: *term_years,
@@ -578,8 +591,8 @@ impl TryFrom<&BodyV1> for core::Body {
                         })
                         .collect::<Result<_, DecodeError>>()?,
                 },
-                project_code: project_code.clone(),
-                project_name: project_name.clone(),
+                project_code: project_code.to_string(),
+                project_name: project_name.to_string(),
                 amount: amount(a),
             }),
             BodyV1::Contract {
@@ -613,16 +626,16 @@ impl TryFrom<&BodyV1> for core::Body {
                 };
                 Body::Contract(ContractPart {
                     terms: ContractTerms {
-                        no: contract_no.clone(),
-                        title: title.clone(),
+                        no: contract_no.to_string(),
+                        title: title.to_string(),
                         sign_date: sign_date.0,
                         category: category.0,
                         method: method.0,
                         fund: fund.0,
-                        project_code: project_code.clone(),
+                        project_code: owned(project_code),
                     },
                     part: SupplierPart {
-                        name: supplier_name.clone(),
+                        name: supplier_name.to_string(),
                         uscc: uscc
                             .as_deref()
                             .map(Uscc::parse)
@@ -642,11 +655,11 @@ impl TryFrom<&BodyV1> for core::Body {
                 delta,
                 reason,
             } => Body::Amendment(Amendment {
-                contract_no: contract_no.clone(),
+                contract_no: contract_no.to_string(),
                 date: date.0,
-                supplier_name: supplier_name.clone(),
+                supplier_name: supplier_name.to_string(),
                 delta: amount(delta),
-                reason: reason.clone(),
+                reason: reason.to_string(),
             }),
             BodyV1::Receipt {
                 voucher_no,
@@ -659,15 +672,15 @@ impl TryFrom<&BodyV1> for core::Body {
                 project_code,
                 memo,
             } => Body::Receipt(Receipt {
-                voucher_no: voucher_no.clone(),
+                voucher_no: voucher_no.to_string(),
                 date: date.0,
                 fund: fund.0,
                 code: FunctionCode::parse(function_code).map_err(corrupt)?,
-                code_name: function_name.clone(),
+                code_name: owned(function_name),
                 amount: amount(a),
-                bond_code: bond_code.clone(),
-                project_code: project_code.clone(),
-                memo: memo.clone(),
+                bond_code: owned(bond_code),
+                project_code: owned(project_code),
+                memo: memo.to_string(),
             }),
             BodyV1::Payment {
                 voucher_no,
@@ -684,19 +697,19 @@ impl TryFrom<&BodyV1> for core::Body {
                 payee,
                 memo,
             } => Body::Payment(Payment {
-                voucher_no: voucher_no.clone(),
+                voucher_no: voucher_no.to_string(),
                 date: date.0,
                 fund: fund.0,
                 code: FunctionCode::parse(function_code).map_err(corrupt)?,
-                code_name: function_name.clone(),
+                code_name: owned(function_name),
                 expense_type: expense_type.0,
                 amount: amount(a),
-                project_code: project_code.clone(),
-                contract_no: contract_no.clone(),
-                bond_code: bond_code.clone(),
+                project_code: owned(project_code),
+                contract_no: owned(contract_no),
+                bond_code: owned(bond_code),
                 purpose: purpose.0,
-                payee: payee.clone(),
-                memo: memo.clone(),
+                payee: payee.to_string(),
+                memo: memo.to_string(),
             }),
             BodyV1::Opening {
                 year,
@@ -708,21 +721,21 @@ impl TryFrom<&BodyV1> for core::Body {
                 year: *year,
                 fund: fund.0,
                 code: FunctionCode::parse(function_code).map_err(corrupt)?,
-                code_name: function_name.clone(),
+                code_name: owned(function_name),
                 amount: amount(a),
             }),
             BodyV1::Catalog { code, name } => Body::Catalog(CatalogName {
                 code: ClassCode::parse(code).map_err(corrupt)?,
-                name: name.clone(),
+                name: name.to_string(),
             }),
             BodyV1::Reversal {
                 voucher_no,
                 date,
                 reason,
             } => Body::Reversal(Reversal {
-                voucher_no: voucher_no.clone(),
+                voucher_no: voucher_no.to_string(),
                 date: date.0,
-                reason: reason.clone(),
+                reason: reason.to_string(),
             }),
             BodyV1::Close { through } => Body::Close(PeriodClose { through: through.0 }),
         })
@@ -768,7 +781,7 @@ mod tests {
             &entry.source,
             entry.recorded_at,
         );
-        value.extend(encode_suffix(entry.seq, &entry.prev_hash));
+        append_suffix(&mut value, entry.seq, &entry.prev_hash);
         let payload = encode_payload(&entry);
         assert_eq!(&value[HEADER_BYTES..], payload.as_slice());
         let sealed = seal(value, &[7; HASH_BYTES]);
