@@ -145,6 +145,7 @@ fn import_file(
     std::thread::scope(|scope| {
         let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Ready>>(CHANNEL_CHUNKS);
         scope.spawn(move || {
+            let mut preparer = preparer;
             let mut ready = rows.map(|row| Ready {
                 line: row.line,
                 entry: row.parsed.map(|p| {
@@ -155,7 +156,8 @@ fn import_file(
                 }),
             });
             loop {
-                let chunk: Vec<Ready> = ready.by_ref().take(CHUNK_ROWS).collect();
+                let mut chunk = Vec::with_capacity(CHUNK_ROWS);
+                chunk.extend(ready.by_ref().take(CHUNK_ROWS));
                 if chunk.is_empty() || send.send(chunk).is_err() {
                     break;
                 }

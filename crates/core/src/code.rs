@@ -20,25 +20,39 @@ impl Level {
     }
 }
 
-/// A classification code of any level, digits only.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ClassCode(String);
+/// A classification code of any level, digits only. Held inline: codes are copied into every
+/// posting and running-sum key, and a heap string each time showed in the import's profile.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClassCode {
+    digits: [u8; 7],
+    len: u8,
+}
 
 impl ClassCode {
     /// Parses a 3, 5 or 7 digit code.
     pub fn parse(text: &str) -> Result<ClassCode, String> {
         let text = text.trim();
-        let digits = text.chars().all(|c| c.is_ascii_digit());
+        let digits = text.bytes().all(|b| b.is_ascii_digit());
         if !digits || ![3, 5, 7].contains(&text.len()) {
             return Err(format!(
                 "“{text}”不是功能分类科目编码（应为3位类、5位款或7位项的数字）"
             ));
         }
-        Ok(ClassCode(text.to_string()))
+        Ok(ClassCode::of_digits(text.as_bytes()))
+    }
+
+    /// `bytes` are 3, 5 or 7 ASCII digits.
+    fn of_digits(bytes: &[u8]) -> ClassCode {
+        let mut digits = [0; 7];
+        digits[..bytes.len()].copy_from_slice(bytes);
+        ClassCode {
+            digits,
+            len: bytes.len() as u8,
+        }
     }
 
     pub fn level(&self) -> Level {
-        match self.0.len() {
+        match self.len {
             3 => Level::Lei,
             5 => Level::Kuan,
             _ => Level::Xiang,
@@ -47,34 +61,53 @@ impl ClassCode {
 
     /// The 款 and 类 above this code, nearest first.
     pub fn ancestors(&self) -> Vec<ClassCode> {
-        [5, 3]
-            .into_iter()
-            .filter(|&len| len < self.0.len())
-            .map(|len| ClassCode(self.0[..len].to_string()))
+        self.ancestor_strs()
+            .map(|s| ClassCode::of_digits(s.as_bytes()))
             .collect()
     }
 
     /// The 款 and 类 codes above this one, nearest first, without allocating.
     pub fn ancestor_strs(&self) -> impl Iterator<Item = &str> {
+        let code = self.as_str();
         [5, 3]
             .into_iter()
-            .filter(|&len| len < self.0.len())
-            .map(|len| &self.0[..len])
+            .filter(move |&len| len < code.len())
+            .map(move |len| &code[..len])
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        // Only ASCII digits are ever stored, so this is always the code.
+        std::str::from_utf8(&self.digits[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for ClassCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ClassCode({:?})", self.as_str())
+    }
+}
+
+/// Ordered as the code's text: "229" before "22904" before "2290402".
+impl Ord for ClassCode {
+    fn cmp(&self, other: &ClassCode) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl PartialOrd for ClassCode {
+    fn partial_cmp(&self, other: &ClassCode) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 
 impl fmt::Display for ClassCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
 /// A 7-digit 项 code: what every posting carries.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FunctionCode(ClassCode);
 
 impl FunctionCode {
@@ -115,6 +148,17 @@ mod tests {
             .map(|c| c.to_string())
             .collect();
         assert_eq!(parents, ["22904", "229"]);
+    }
+
+    #[test]
+    fn codes_order_as_their_text() {
+        let mut codes: Vec<ClassCode> = ["2290402", "229", "22904", "2120803", "2010350"]
+            .iter()
+            .map(|c| ClassCode::parse(c).unwrap())
+            .collect();
+        codes.sort();
+        let texts: Vec<&str> = codes.iter().map(ClassCode::as_str).collect();
+        assert_eq!(texts, ["2010350", "2120803", "229", "22904", "2290402"]);
     }
 
     #[test]

@@ -297,9 +297,9 @@ impl Body {
             Body::Opening(o) => EntryKey::Opening {
                 year: o.year,
                 fund: o.fund,
-                code: o.code.clone(),
+                code: o.code,
             },
-            Body::Catalog(c) => EntryKey::Catalog(c.code.clone()),
+            Body::Catalog(c) => EntryKey::Catalog(c.code),
             Body::Reversal(r) => EntryKey::Reversal(r.voucher_no.clone()),
             Body::Close(c) => EntryKey::Close(c.through),
         }

@@ -155,7 +155,7 @@ impl ImportFile {
         Ok(RowIter {
             file: self,
             reader,
-            record: csv::StringRecord::new(),
+            record: csv::ByteRecord::new(),
         })
     }
 
@@ -200,10 +200,12 @@ fn error_line(e: &csv::Error) -> Option<u64> {
     }
 }
 
+const NOT_TEXT: &str = "文件既不是 UTF-8 也不是 GB18030 编码";
+
 fn csv_message(e: &csv::Error) -> String {
     match e.kind() {
         csv::ErrorKind::Io(io) => io.to_string(),
-        csv::ErrorKind::Utf8 { .. } => "文件既不是 UTF-8 也不是 GB18030 编码".to_string(),
+        csv::ErrorKind::Utf8 { .. } => NOT_TEXT.to_string(),
         _ => format!("CSV 格式错误：{e}"),
     }
 }
@@ -283,26 +285,55 @@ pub struct Row {
 struct RowIter<'f> {
     file: &'f ImportFile,
     reader: csv::Reader<Box<dyn Read + Send>>,
-    record: csv::StringRecord,
+    record: csv::ByteRecord,
 }
 
 /// A row's cells by column key.
 struct RowCells<'a> {
     headers: &'a [(String, &'static Column)],
-    record: &'a csv::StringRecord,
+    /// The row's bytes, checked as UTF-8 once; `record` says where each cell is.
+    text: &'a str,
+    record: &'a csv::ByteRecord,
+    /// Where the last column asked for was: the parser asks in much the order files have them.
+    cursor: std::cell::Cell<usize>,
+}
+
+impl RowCells<'_> {
+    fn position(&self, key: &str) -> Option<usize> {
+        let n = self.headers.len();
+        let start = self.cursor.get();
+        let index = (start..n)
+            .chain(0..start.min(n))
+            .find(|&i| self.headers[i].1.key == key)?;
+        self.cursor.set(index + 1);
+        Some(index)
+    }
 }
 
 impl Cells for RowCells<'_> {
     fn get(&self, key: &str) -> Option<&str> {
-        // Length and first byte settle almost every mismatch before a full comparison.
-        let first = key.as_bytes().first();
-        let index = self.headers.iter().position(|(_, c)| {
-            c.key.len() == key.len() && c.key.as_bytes().first() == first && c.key == key
-        })?;
-        self.record
-            .get(index)
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
+        let range = self.record.range(self.position(key)?)?;
+        self.text.get(range).map(trim).filter(|s| !s.is_empty())
+    }
+}
+
+/// `str::trim`, quick for the common case of ASCII at both ends.
+fn trim(cell: &str) -> &str {
+    let ascii = cell.trim_ascii();
+    let plain_end = |b: Option<&u8>| b.is_none_or(u8::is_ascii);
+    if plain_end(ascii.as_bytes().first()) && plain_end(ascii.as_bytes().last()) {
+        ascii
+    } else {
+        // Unicode spaces (an ideographic space pasted from a Word document, say).
+        ascii.trim()
+    }
+}
+
+/// A row refused as a whole.
+fn refused(line: u64, message: String) -> Row {
+    Row {
+        line,
+        parsed: Err(vec![FieldError::new("", message)]),
     }
 }
 
@@ -311,7 +342,7 @@ impl Iterator for RowIter<'_> {
 
     fn next(&mut self) -> Option<Row> {
         loop {
-            let read = self.reader.read_record(&mut self.record);
+            let read = self.reader.read_byte_record(&mut self.record);
             let line = self.record.position().map_or(0, |p| p.line());
             match read {
                 Ok(false) => return None,
@@ -319,34 +350,35 @@ impl Iterator for RowIter<'_> {
                     let line = error_line(&e).unwrap_or(line);
                     // A read error (bad encoding, broken quoting) ends the file: what follows cannot be trusted.
                     self.reader = csv_reader(Box::new(std::io::empty()));
-                    return Some(Row {
-                        line,
-                        parsed: Err(vec![FieldError::new("", csv_message(&e))]),
-                    });
+                    return Some(refused(line, csv_message(&e)));
                 }
-                Ok(true) if self.record.iter().all(|c| c.trim().is_empty()) => continue,
-                Ok(true) if self.record.len() != self.file.headers.len() => {
-                    let message = format!(
-                        "本行有 {} 列，表头有 {} 列",
-                        self.record.len(),
-                        self.file.headers.len()
-                    );
-                    return Some(Row {
-                        line,
-                        parsed: Err(vec![FieldError::new("", message)]),
-                    });
-                }
-                Ok(true) => {
-                    let cells = RowCells {
-                        headers: &self.file.headers,
-                        record: &self.record,
-                    };
-                    return Some(Row {
-                        line,
-                        parsed: parse::parse(self.file.kind, &cells),
-                    });
-                }
+                Ok(true) => {}
             }
+            let Ok(text) = std::str::from_utf8(self.record.as_slice()) else {
+                self.reader = csv_reader(Box::new(std::io::empty()));
+                return Some(refused(line, NOT_TEXT.to_string()));
+            };
+            if text.trim().is_empty() {
+                continue;
+            }
+            if self.record.len() != self.file.headers.len() {
+                let message = format!(
+                    "本行有 {} 列，表头有 {} 列",
+                    self.record.len(),
+                    self.file.headers.len()
+                );
+                return Some(refused(line, message));
+            }
+            let cells = RowCells {
+                headers: &self.file.headers,
+                text,
+                record: &self.record,
+                cursor: std::cell::Cell::new(0),
+            };
+            return Some(Row {
+                line,
+                parsed: parse::parse(self.file.kind, &cells),
+            });
         }
     }
 }

@@ -128,7 +128,7 @@ fn money_changes(body: &Body, date: NaiveDate) -> Vec<(SumKey, Amount)> {
                 SumKey::Income {
                     year,
                     fund: r.fund,
-                    code: r.code.clone(),
+                    code: r.code,
                 },
                 r.amount,
             ));
@@ -148,7 +148,7 @@ fn money_changes(body: &Body, date: NaiveDate) -> Vec<(SumKey, Amount)> {
                 SumKey::Expense {
                     year,
                     fund: p.fund,
-                    code: p.code.clone(),
+                    code: p.code,
                     expense_type: p.expense_type,
                     purpose: p.purpose,
                     project: p.project_code.clone(),
@@ -180,7 +180,7 @@ fn money_changes(body: &Body, date: NaiveDate) -> Vec<(SumKey, Amount)> {
             SumKey::Opening {
                 year: o.year,
                 fund: o.fund,
-                code: o.code.clone(),
+                code: o.code,
             },
             o.amount,
         )),

@@ -112,7 +112,7 @@ fn leaf_columns(sums: &Sums, year: i32) -> BTreeMap<FunctionCode, Columns> {
                 year,
                 fund: Fund::GovFund,
                 code,
-            } => flows.entry((*year, code.clone())).or_default().0 += amount,
+            } => flows.entry((*year, *code)).or_default().0 += amount,
             SumKey::Expense {
                 year,
                 fund: Fund::GovFund,
@@ -120,7 +120,7 @@ fn leaf_columns(sums: &Sums, year: i32) -> BTreeMap<FunctionCode, Columns> {
                 expense_type,
                 ..
             } => {
-                let flow = flows.entry((*year, code.clone())).or_default();
+                let flow = flows.entry((*year, *code)).or_default();
                 match expense_type {
                     ExpenseType::Basic => flow.1 += amount,
                     ExpenseType::Project => flow.2 += amount,
@@ -131,7 +131,7 @@ fn leaf_columns(sums: &Sums, year: i32) -> BTreeMap<FunctionCode, Columns> {
                 fund: Fund::GovFund,
                 code,
             } => {
-                given_openings.insert((*year, code.clone()), amount);
+                given_openings.insert((*year, *code), amount);
             }
             _ => {}
         }
@@ -151,7 +151,7 @@ fn leaf_columns(sums: &Sums, year: i32) -> BTreeMap<FunctionCode, Columns> {
         .into_iter()
         .map(|code| {
             (
-                code.clone(),
+                *code,
                 carried_columns(code, first_year, year, &flows, &given_openings),
             )
         })
@@ -171,7 +171,7 @@ fn carried_columns(
     let mut closing = Amount::ZERO;
     let mut columns = Columns::default();
     for y in first_year..=year {
-        let key = (y, code.clone());
+        let key = (y, *code);
         let opening = given_openings.get(&key).copied().unwrap_or(closing);
         let (income, basic, project) = flows.get(&key).copied().unwrap_or_default();
         let expense = basic + project;

@@ -11,13 +11,17 @@ pub const SEP: char = '\u{1f}';
 
 pub fn join(fields: &[&str]) -> String {
     let mut out = String::new();
+    join_into(&mut out, fields);
+    out
+}
+
+fn join_into(out: &mut String, fields: &[&str]) {
     for (i, f) in fields.iter().enumerate() {
         if i > 0 {
             out.push(SEP);
         }
         out.push_str(f);
     }
-    out
 }
 
 /// All keys that start with these whole fields: `[start, end)`.
@@ -30,24 +34,32 @@ pub fn prefix_range(fields: &[&str]) -> (String, String) {
 }
 
 pub fn entry_key(key: &EntryKey) -> String {
+    let mut out = String::new();
+    write_entry_key(&mut out, key);
+    out
+}
+
+/// [`entry_key`] into a buffer the caller reuses: the import writes one per row.
+pub fn write_entry_key(out: &mut String, key: &EntryKey) {
+    out.clear();
     match key {
-        EntryKey::Voucher(v) => join(&["V", v]),
+        EntryKey::Voucher(v) => join_into(out, &["V", v]),
         EntryKey::ContractPart {
             contract_no,
             supplier,
-        } => join(&["C", contract_no, supplier]),
+        } => join_into(out, &["C", contract_no, supplier]),
         EntryKey::Amendment {
             contract_no,
             date,
             supplier,
-        } => join(&["A", contract_no, &date.to_string(), supplier]),
-        EntryKey::Bond { code, project } => join(&["B", code, project]),
+        } => join_into(out, &["A", contract_no, &date.to_string(), supplier]),
+        EntryKey::Bond { code, project } => join_into(out, &["B", code, project]),
         EntryKey::Opening { year, fund, code } => {
-            join(&["O", &year.to_string(), fund.key(), code.as_str()])
+            join_into(out, &["O", &year.to_string(), fund.key(), code.as_str()])
         }
-        EntryKey::Catalog(code) => join(&["N", code.as_str()]),
-        EntryKey::Reversal(v) => join(&["R", v]),
-        EntryKey::Close(d) => join(&["X", &d.to_string()]),
+        EntryKey::Catalog(code) => join_into(out, &["N", code.as_str()]),
+        EntryKey::Reversal(v) => join_into(out, &["R", v]),
+        EntryKey::Close(d) => join_into(out, &["X", &d.to_string()]),
     }
 }
 

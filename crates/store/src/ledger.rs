@@ -445,6 +445,8 @@ pub struct Preparer {
     before: Option<Snapshot>,
     /// The keys of every entry of the batch so far, shared by the writer and its preparers.
     batch_keys: Arc<Mutex<SeenKeys>>,
+    /// Reused for each key's stored form.
+    key_text: String,
 }
 
 /// The committed state a batch started from, read beside the open write transaction.
@@ -454,14 +456,26 @@ struct Snapshot {
 }
 
 impl Snapshot {
-    /// The entry posted under this key before the batch; `None` if the lookup itself failed.
-    fn posted(&self, key: &EntryKey) -> Option<Option<Body>> {
-        let seq = self.keys.get(keys::entry_key(key).as_str()).ok()?;
-        match seq {
-            Some(seq) => body_at(&self.entries, seq.value()).ok().map(Some),
-            None => Some(None),
+    /// The entry posted under this key before the batch; `Unknown` if the lookup itself failed.
+    fn posted(&self, key: &EntryKey, key_text: &mut String) -> Before {
+        keys::write_entry_key(key_text, key);
+        match self.keys.get(key_text.as_str()) {
+            Ok(None) => Before::Nothing,
+            Ok(Some(seq)) => body_at(&self.entries, seq.value())
+                .map_or(Before::Unknown, |body| Before::Posted(Box::new(body))),
+            Err(_) => Before::Unknown,
         }
     }
+}
+
+/// What the lookahead found under an entry's key in the ledger before the batch.
+enum Before {
+    /// Not looked up: the key may be earlier in the batch, or nothing looked ahead.
+    Unknown,
+    /// Nothing, and the key is new to the batch.
+    Nothing,
+    /// This entry (boxed: rare, and it would double the size of every prepared entry).
+    Posted(Box<Body>),
 }
 
 /// An entry with everything that does not depend on its place in the chain already done: the stored
@@ -469,8 +483,7 @@ impl Snapshot {
 pub struct Prepared {
     body: Body,
     key: EntryKey,
-    /// Looked up ahead, for a key new to the batch: what was posted under it before the batch.
-    before: Option<Option<Body>>,
+    before: Before,
     source: String,
     value: Vec<u8>,
     hasher: Hasher,
@@ -487,7 +500,7 @@ impl Preparer {
         lock(&self.batch_keys)
     }
 
-    pub fn prepare(&self, source: String, body: Body) -> Prepared {
+    pub fn prepare(&mut self, source: String, body: Body) -> Prepared {
         let value = record::encode_prefix(
             &BodyV1::from(&body),
             &self.operator,
@@ -499,9 +512,9 @@ impl Preparer {
         let key = body.key();
         let new_to_batch = !self.batch_keys().may_contain_then_insert(&key);
         let before = match &self.before {
-            Some(snapshot) if new_to_batch => snapshot.posted(&key),
+            Some(snapshot) if new_to_batch => snapshot.posted(&key, &mut self.key_text),
             // Maybe earlier in the batch (or not looking ahead): the writer looks it up.
-            _ => None,
+            _ => Before::Unknown,
         };
         Prepared {
             body,
@@ -548,6 +561,8 @@ pub struct Writer<'t> {
     batch_keys: Arc<Mutex<SeenKeys>>,
     /// The key of the entry being checked, new to the batch, and what was posted under it before.
     checking: Option<(EntryKey, Option<Body>)>,
+    /// Reused for each key's stored form.
+    key_text: String,
     db: &'t Database,
 }
 
@@ -583,6 +598,7 @@ impl<'t> Writer<'t> {
             contracts_seen: RefCell::default(),
             batch_keys: Arc::default(),
             checking: None,
+            key_text: String::new(),
             db,
         })
     }
@@ -608,6 +624,7 @@ impl<'t> Writer<'t> {
             recorded_at: self.recorded_at,
             before: None,
             batch_keys: Arc::clone(&self.batch_keys),
+            key_text: String::new(),
         }
     }
 
@@ -636,7 +653,11 @@ impl<'t> Writer<'t> {
             hasher,
         } = prepared;
         let filled = rules::may_fill_defaults(&body);
-        self.checking = before.map(|before| (key, before));
+        self.checking = match before {
+            Before::Unknown => None,
+            Before::Nothing => Some((key, None)),
+            Before::Posted(body) => Some((key, Some(*body))),
+        };
         let verdict = rules::check(body, &*self);
         self.checking = None;
         let (body, value, hasher) = match verdict? {
@@ -747,8 +768,8 @@ impl<'t> Writer<'t> {
         for (key, delta) in changes(body, referred.as_ref()) {
             *self.pending.entry(key).or_insert(Amount::ZERO) += delta;
         }
-        self.keys
-            .insert(keys::entry_key(&body.key()).as_str(), seq)?;
+        keys::write_entry_key(&mut self.key_text, &body.key());
+        self.keys.insert(self.key_text.as_str(), seq)?;
         match body {
             // A new allocation or part changes what later rows of the batch must see.
             Body::Bond(b) => {

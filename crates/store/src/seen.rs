@@ -11,8 +11,10 @@ use std::hash::{Hash, Hasher};
 use taizhang_core::EntryKey;
 
 /// Bits per key a filter is sized for. Each key sets [`PROBES`] bits of one 64-bit word (a blocked
-/// Bloom filter: one memory access per filter instead of one per probe), about 3 % false "maybe".
-const BITS_PER_KEY: usize = 12;
+/// Bloom filter: one memory access per filter instead of one per probe), a few % false "maybe".
+/// Small on purpose: a filter for a million keys (1 MB) stays in the core's cache, and a false
+/// "maybe" costs only an index lookup.
+const BITS_PER_KEY: usize = 8;
 const PROBES: u32 = 4;
 /// Keys the first filter is sized for, unless told more; each further filter holds four times the
 /// one before, so a query asks few filters.
@@ -75,7 +77,7 @@ impl SeenKeys {
 
 impl Filter {
     fn new(capacity: usize) -> Filter {
-        let words = (capacity * BITS_PER_KEY / 64).next_power_of_two();
+        let words = (capacity * BITS_PER_KEY / 64).max(1);
         Filter {
             words: vec![0; words],
             capacity,
@@ -83,10 +85,11 @@ impl Filter {
         }
     }
 
-    /// The word a hash falls in (its low bits) and the bits it sets there (six bits each above).
+    /// The word a hash falls in (its high half scaled to the length, which need not be a power of
+    /// two) and the bits it sets there (six bits each of the low half).
     fn place(&self, hash: u64) -> (usize, u64) {
-        let word = (hash as usize) & (self.words.len() - 1);
-        let bits = (0..PROBES).fold(0u64, |bits, i| bits | 1 << ((hash >> (32 + 6 * i)) & 63));
+        let word = (((hash >> 32) * self.words.len() as u64) >> 32) as usize;
+        let bits = (0..PROBES).fold(0u64, |bits, i| bits | 1 << ((hash >> (6 * i)) & 63));
         (word, bits)
     }
 
@@ -135,8 +138,8 @@ mod tests {
         let false_maybes = (200_000..300_000)
             .filter(|&n| seen.may_contain(&voucher(n)))
             .count();
-        // About 3 % per filter, and a query asks every filter.
-        assert!(false_maybes < 8_000, "{false_maybes} false maybes");
+        // A few % per filter, and a query asks every filter.
+        assert!(false_maybes < 10_000, "{false_maybes} false maybes");
         let mut sized = SeenKeys::with_capacity(200_000);
         (0..200_000).for_each(|n| sized.insert(&voucher(n)));
         assert_eq!(sized.filters.len(), 1);
