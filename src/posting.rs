@@ -150,7 +150,7 @@ fn import_file(
                 line: row.line,
                 entry: row.parsed.map(|p| {
                     (
-                        preparer.prepare(format!("{}:{}", file.name, row.line), p.body),
+                        preparer.prepare(file.source_of(row.line), p.body),
                         p.warnings,
                     )
                 }),

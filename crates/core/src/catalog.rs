@@ -3,14 +3,16 @@
 //! Compiled in, so the program needs no data files at run time. A ledger adds names with `catalog`
 //! entries; the store looks there after here.
 
-use std::collections::BTreeMap;
 use std::sync::OnceLock;
+
+use rustc_hash::FxHashMap;
 
 const FUNCTIONS_CSV: &str = include_str!("../../../ledger-data/catalog/functions.csv");
 
 /// The shipped names by code. The file is `code,name,source` with a header and no quoted fields.
-pub fn builtin() -> &'static BTreeMap<&'static str, &'static str> {
-    static CATALOG: OnceLock<BTreeMap<&'static str, &'static str>> = OnceLock::new();
+/// A hash map: every posting asks for its code and the code's 款 and 类.
+pub fn builtin() -> &'static FxHashMap<&'static str, &'static str> {
+    static CATALOG: OnceLock<FxHashMap<&'static str, &'static str>> = OnceLock::new();
     CATALOG.get_or_init(|| {
         FUNCTIONS_CSV
             .lines()

@@ -4,6 +4,7 @@ use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use rustc_hash::FxHashMap;
 use taizhang_core::rules::FieldError;
 use taizhang_core::Kind;
 
@@ -45,6 +46,8 @@ pub struct ImportFile {
     pub encoding: Encoding,
     /// The header cells as written, and the column each names.
     headers: Vec<(String, &'static Column)>,
+    /// Column key → its place in a row: the parser asks a dozen times per row.
+    places: FxHashMap<&'static str, usize>,
 }
 
 /// The files an import names, folders expanded to their `.csv` files, in dependency order
@@ -134,12 +137,16 @@ impl ImportFile {
             }
         };
         let headers = map_headers(&name, kind, &cells)?;
+        let places = (headers.iter().enumerate())
+            .map(|(i, (_, column))| (column.key, i))
+            .collect();
         Ok(ImportFile {
             path: path.to_path_buf(),
             name,
             kind,
             encoding,
             headers,
+            places,
         })
     }
 
@@ -157,6 +164,16 @@ impl ImportFile {
             reader,
             record: csv::ByteRecord::new(),
         })
+    }
+
+    /// How entries from a line of this file name their source: "file.csv:12".
+    pub fn source_of(&self, line: u64) -> String {
+        let line = line.to_string();
+        let mut source = String::with_capacity(self.name.len() + 1 + line.len());
+        source.push_str(&self.name);
+        source.push(':');
+        source.push_str(&line);
+        source
     }
 
     /// About how many rows the file has, from its size: rows are rarely shorter than 64 bytes.
@@ -290,29 +307,15 @@ struct RowIter<'f> {
 
 /// A row's cells by column key.
 struct RowCells<'a> {
-    headers: &'a [(String, &'static Column)],
+    places: &'a FxHashMap<&'static str, usize>,
     /// The row's bytes, checked as UTF-8 once; `record` says where each cell is.
     text: &'a str,
     record: &'a csv::ByteRecord,
-    /// Where the last column asked for was: the parser asks in much the order files have them.
-    cursor: std::cell::Cell<usize>,
-}
-
-impl RowCells<'_> {
-    fn position(&self, key: &str) -> Option<usize> {
-        let n = self.headers.len();
-        let start = self.cursor.get();
-        let index = (start..n)
-            .chain(0..start.min(n))
-            .find(|&i| self.headers[i].1.key == key)?;
-        self.cursor.set(index + 1);
-        Some(index)
-    }
 }
 
 impl Cells for RowCells<'_> {
     fn get(&self, key: &str) -> Option<&str> {
-        let range = self.record.range(self.position(key)?)?;
+        let range = self.record.range(*self.places.get(key)?)?;
         self.text.get(range).map(trim).filter(|s| !s.is_empty())
     }
 }
@@ -370,10 +373,9 @@ impl Iterator for RowIter<'_> {
                 return Some(refused(line, message));
             }
             let cells = RowCells {
-                headers: &self.file.headers,
+                places: &self.file.places,
                 text,
                 record: &self.record,
-                cursor: std::cell::Cell::new(0),
             };
             return Some(Row {
                 line,

@@ -37,17 +37,7 @@ impl<'a, C: Cells> Reader<'a, C> {
         parse: impl FnOnce(&str) -> Result<T, String>,
     ) -> Option<T> {
         let text = self.cells.get(key)?;
-        if let Err(message) = check_text(text) {
-            self.errors.push(FieldError::new(key, message));
-            return None;
-        }
-        match parse(text) {
-            Ok(value) => Some(value),
-            Err(message) => {
-                self.errors.push(FieldError::new(key, message));
-                None
-            }
-        }
+        self.checked(key, text, parse)
     }
 
     fn required<T>(
@@ -55,11 +45,24 @@ impl<'a, C: Cells> Reader<'a, C> {
         key: &'static str,
         parse: impl FnOnce(&str) -> Result<T, String>,
     ) -> Option<T> {
-        if self.cells.get(key).is_none() {
+        let Some(text) = self.cells.get(key) else {
             self.errors.push(FieldError::new(key, "缺少必填值"));
             return None;
-        }
-        self.field(key, parse)
+        };
+        self.checked(key, text, parse)
+    }
+
+    /// Parses a cell's text, noting the problem if it has one.
+    fn checked<T>(
+        &mut self,
+        key: &'static str,
+        text: &str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        let parsed = check_text(text).and_then(|()| parse(text));
+        parsed
+            .map_err(|message| self.errors.push(FieldError::new(key, message)))
+            .ok()
     }
 
     fn text(&mut self, key: &'static str) -> Option<String> {

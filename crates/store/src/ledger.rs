@@ -484,10 +484,14 @@ pub struct Prepared {
     body: Body,
     key: EntryKey,
     before: Before,
+    /// Its changes to the running sums, when they depend on no other entry.
+    changes: Option<SumChanges>,
     source: String,
     value: Vec<u8>,
     hasher: Hasher,
 }
+
+type SumChanges = Vec<(SumKey, Amount)>;
 
 impl Prepared {
     pub fn kind(&self) -> taizhang_core::Kind {
@@ -516,10 +520,12 @@ impl Preparer {
             // Maybe earlier in the batch (or not looking ahead): the writer looks it up.
             _ => Before::Unknown,
         };
+        let changes = body.refers_to().is_none().then(|| changes(&body, None));
         Prepared {
             body,
             key,
             before,
+            changes,
             source,
             value,
             hasher,
@@ -648,6 +654,7 @@ impl<'t> Writer<'t> {
             body,
             key,
             before,
+            changes,
             source,
             value,
             hasher,
@@ -660,16 +667,16 @@ impl<'t> Writer<'t> {
         };
         let verdict = rules::check(body, &*self);
         self.checking = None;
-        let (body, value, hasher) = match verdict? {
+        let (body, value, hasher, changes) = match verdict? {
             Verdict::AlreadyPosted => return Ok(Offered::AlreadyPosted),
             // A default was filled in: what was prepared no longer matches the entry.
             Verdict::Post(body) if filled => {
                 let again = self.preparer().prepare(source, body);
-                (again.body, again.value, again.hasher)
+                (again.body, again.value, again.hasher, again.changes)
             }
-            Verdict::Post(body) => (body, value, hasher),
+            Verdict::Post(body) => (body, value, hasher, changes),
         };
-        self.append(&body, value, hasher)
+        self.append(&body, value, hasher, changes)
             .map(Offered::Posted)
             .map_err(|e| {
                 let message = e.to_string();
@@ -694,7 +701,7 @@ impl<'t> Writer<'t> {
             )));
         }
         let body = Body::try_from(&record.body)?;
-        self.index(&body, seq)?;
+        self.index(&body, seq, None)?;
         self.store(&record::join(&hash, &payload))?;
         self.head = Head { count: seq, hash };
         Ok(seq)
@@ -719,6 +726,7 @@ impl<'t> Writer<'t> {
         body: &Body,
         mut value: Vec<u8>,
         mut hasher: Hasher,
+        changes: Option<SumChanges>,
     ) -> Result<u64, StoreError> {
         let seq = self.head.count + 1;
         let prefix_end = value.len();
@@ -730,7 +738,7 @@ impl<'t> Writer<'t> {
         debug_assert!(decode_posted(&value)
             .is_ok_and(|p| &p.body == body && p.record.seq == seq && p.hash == hash));
         debug_assert_eq!(self.algo.digest(&value[record::HEADER_BYTES..]), hash);
-        self.index(body, seq)?;
+        self.index(body, seq, changes)?;
         self.store(&value)?;
         self.head = Head { count: seq, hash };
         Ok(seq)
@@ -762,10 +770,19 @@ impl<'t> Writer<'t> {
         }
     }
 
-    /// Updates the indexes, names, period lock and pending sums for a new entry.
-    fn index(&mut self, body: &Body, seq: u64) -> Result<(), StoreError> {
-        let referred = self.referred(body)?;
-        for (key, delta) in changes(body, referred.as_ref()) {
+    /// Updates the indexes, names, period lock and pending sums for a new entry; `changes` are its
+    /// changes to the sums if already computed.
+    fn index(
+        &mut self,
+        body: &Body,
+        seq: u64,
+        changes: Option<SumChanges>,
+    ) -> Result<(), StoreError> {
+        let changes = match changes {
+            Some(changes) => changes,
+            None => taizhang_projection::changes(body, self.referred(body)?.as_ref()),
+        };
+        for (key, delta) in changes {
             *self.pending.entry(key).or_insert(Amount::ZERO) += delta;
         }
         keys::write_entry_key(&mut self.key_text, &body.key());
