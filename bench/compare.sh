@@ -63,7 +63,7 @@ for n in "${ROWS[@]}"; do
   echo "| $n | report procurement | $t_pr | $s_pr | $(ratio "$t_pr" "$s_pr") |"
 
   # Same totals: every gov_fund payment of 2023, in fen.
-  t_total=$("$tz" --ledger "$work/t.ledger" report table7 --year 2023 --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"]["expense"].replace(".",""))' | sed 's/^0*//')
+  t_total=$("$tz" --ledger "$work/t.ledger" report table7 --year 2023 --format json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"]["expense"].replace(".",""))' | sed 's/^0*//')
   s_total=$(sqlite3 "$work/s.db" "SELECT sum(CAST(round(amount*100) AS INTEGER)) FROM payments WHERE date LIKE '2023%';")
   if [ "$t_total" != "$s_total" ]; then echo "totals differ at $n rows: taizhang $t_total, SQLite $s_total" >&2; exit 1; fi
   agree="taizhang = SQLite"

@@ -58,6 +58,31 @@ fn duplicate_voucher_inside_one_batch_is_refused() {
     assert_eq!(ledger.head().0, 0);
 }
 
+/// The keys a batch has seen are shared by every file of it: the second file's copy of a voucher
+/// (one row among many new ones) is found, and so is a duplicate thousands of rows apart.
+#[test]
+fn a_voucher_in_two_files_of_one_batch_is_refused() {
+    let ledger = TestLedger::new();
+    let first = ledger.file("a.csv", &common::payments_csv(3000, "A"));
+    let mut second = common::payments_csv(3000, "B");
+    second.push_str("A00000007,2022-01-08,gov_fund,2290402,project,107.07,收款人7\n");
+    second.push_str("B00000002,2022-03-03,gov_fund,2290402,project,102.02,收款人2\n");
+    let second = ledger.file("b.csv", &second);
+    let err = ledger.refused(&["import", first.to_str().unwrap(), second.to_str().unwrap()]);
+    assert!(
+        err.contains("b.csv:3002: voucher_no: 凭证号 A00000007在同一批导入中重复出现"),
+        "{err}"
+    );
+    assert!(
+        err.contains("b.csv:3003: voucher_no: 凭证号 B00000002在同一批导入中重复出现"),
+        "{err}"
+    );
+    assert_eq!(ledger.head().0, 0);
+    ledger.ok(&["import", first.to_str().unwrap()]);
+    let again = ledger.ok_stderr(&["import", first.to_str().unwrap()]);
+    assert!(again.contains("新记账 0 条，已存在 3000 条"), "{again}");
+}
+
 #[test]
 fn closed_period_refuses_postings_inside_and_changes_nothing() {
     let ledger = two_year();
