@@ -39,6 +39,7 @@ ratio() { printf "%.2f" "$(echo "$1 / $2" | bc -l)"; }
 sqlite_load() {
   rm -f "$work/s.db"
   sqlite3 "$work/s.db" "CREATE TABLE payments(voucher_no TEXT PRIMARY KEY, date TEXT, fund TEXT, function_code TEXT, expense_type TEXT, amount TEXT, project_code TEXT, contract_no TEXT, bond_code TEXT, purpose TEXT, payee TEXT);"
+  sync
 }
 
 echo "| rows | step | taizhang (s) | SQLite (s) | ratio taizhang/SQLite |"
@@ -46,7 +47,8 @@ echo "|---:|---|---:|---:|---:|"
 for n in "${ROWS[@]}"; do
   data="$work/data-$n"
   "$gen" "$data" "$n" 42 >/dev/null
-  tz_fresh="rm -f '$work/t.ledger'; $tz --ledger '$work/t.ledger' init -q"
+  # `sync` before each timed import: the previous run's writes must not be flushed during this one.
+  tz_fresh="rm -f '$work/t.ledger'; $tz --ledger '$work/t.ledger' init -q; sync"
   t_import=$(median "$tz_fresh" "$tz" --ledger "$work/t.ledger" import -q "$data")
   s_import=$(median sqlite_load sqlite3 "$work/s.db" ".mode csv" ".import --skip 1 $data/payments.csv payments")
   echo "| $n | import | $t_import | $s_import | $(ratio "$t_import" "$s_import") |"

@@ -1,5 +1,5 @@
-//! Files written by earlier versions stay readable: the stored format-1 sample opens, verifies to its
-//! recorded head and gives the published figures.
+//! Files written by earlier versions stay readable: each stored sample (format 1, format 2) opens,
+//! verifies to its recorded head and gives the published figures.
 
 mod common;
 
@@ -16,6 +16,21 @@ fn a_format_1_ledger_is_read_and_verifies() {
     assert_eq!(t["total"]["expense"], "71158112.36");
     let p = ledger.json(&["report", "procurement", "--year", "2022"]);
     assert_eq!(p["sme_pct"], "23.6");
+}
+
+#[test]
+fn a_format_2_ledger_is_read_and_verifies() {
+    let ledger = TestLedger::uninitialised();
+    std::fs::copy(fixture("format-v2/qingshan-2022.ledger"), &ledger.path).unwrap();
+    let head = std::fs::read_to_string(fixture("format-v2/head.txt")).unwrap();
+    ledger.ok(&["verify", "--expect-head", head.trim()]);
+    assert_eq!(ledger.head().0, 23);
+    let t = ledger.json(&["report", "table7", "--year", "2022"]);
+    assert_eq!(t["total"]["expense"], "71158112.36");
+    let p = ledger.json(&["report", "procurement", "--year", "2022"]);
+    assert_eq!(p["sme_pct"], "23.6");
+    let log = ledger.ok(&["log", "--from", "22", "--format", "json"]);
+    assert!(log.contains("\"kind\":\"catalog\""), "{log}");
 }
 
 /// A format-1 ledger takes new batches (stored in chunks, the file marked format 2); the old entries
