@@ -192,7 +192,7 @@ impl Ledger {
             None => Some(format!("链头记载 {} 条，台账中没有记录", head.count)),
             Some((first, value)) => {
                 let in_chunk = chunk::records(value.value()).count() as u64;
-                let seq = first.value() + in_chunk.saturating_sub(1);
+                let seq = first.value().saturating_add(in_chunk.saturating_sub(1));
                 let newest = chunk::records(value.value()).last().and_then(Result::ok);
                 let stored = newest.and_then(|newest| record::split(newest).ok());
                 let sound = stored.is_some_and(|(_, hash, payload)| {
@@ -332,7 +332,8 @@ impl Ledger {
         };
         for item in entries.range(start..)? {
             let (first, value) = item?;
-            for (seq, record) in (first.value()..).zip(chunk::records(value.value())) {
+            for (i, record) in (0u64..).zip(chunk::records(value.value())) {
+                let seq = first.value().saturating_add(i);
                 if seq >= from && !each(decode_posted(record?)?) {
                     return Ok(());
                 }
@@ -581,6 +582,9 @@ impl<'t> Writer<'t> {
     ) -> Result<Writer<'t>, StoreError> {
         let meta = txn.open_table(META)?;
         let head = read_head(&meta)?;
+        if head.count == u64::MAX {
+            return Err(StoreError::Corrupt("链头记载的记录数不可能这么大".into()));
+        }
         let closed_through = meta
             .get(META_CLOSED)?
             .map(|v| decode_day(v.value()))

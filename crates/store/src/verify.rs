@@ -57,7 +57,7 @@ impl Ledger {
             expected_seq = first;
             for record in chunk::records(value.value()) {
                 let seq = expected_seq;
-                expected_seq += 1;
+                expected_seq = expected_seq.saturating_add(1);
                 v.count += 1;
                 let checked = record
                     .map_err(|e| (e.to_string(), None))

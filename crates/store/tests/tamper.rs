@@ -202,10 +202,14 @@ proptest! {
 
     /// Stored-record decoding: any bytes give a record or an error, never a panic.
     #[test]
-    fn arbitrary_bytes_never_panic_the_record_decoder(bytes in prop::collection::vec(any::<u8>(), 0..300)) {
-        if let Ok((_, _, payload)) = taizhang_store::record::split(&bytes) {
-            if let Ok(record) = taizhang_store::record::decode_payload(payload) {
-                let _ = Body::try_from(&record.body);
+    fn arbitrary_bytes_never_panic_the_record_decoder(bytes in prop::collection::vec(any::<u8>(), 0..300), chunked in any::<bool>()) {
+        // As a bare record, and behind a chunk's mark (so the length framing is fuzzed too).
+        let stored = if chunked { [&[taizhang_store::chunk::MARK][..], &bytes].concat() } else { bytes };
+        for record in taizhang_store::chunk::records(&stored).flatten() {
+            if let Ok((_, _, payload)) = taizhang_store::record::split(record) {
+                if let Ok(record) = taizhang_store::record::decode_payload(payload) {
+                    let _ = Body::try_from(&record.body);
+                }
             }
         }
     }
