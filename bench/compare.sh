@@ -44,6 +44,7 @@ sqlite_load() {
 
 echo "| rows | step | taizhang (s) | SQLite (s) | ratio taizhang/SQLite |"
 echo "|---:|---|---:|---:|---:|"
+declare -A imported  # rows → taizhang's median import time, for the scaling line
 for n in "${ROWS[@]}"; do
   data="$work/data-$n"
   "$gen" "$data" "$n" 42 >/dev/null
@@ -52,6 +53,7 @@ for n in "${ROWS[@]}"; do
   t_import=$(median "$tz_fresh" "$tz" --ledger "$work/t.ledger" import -q "$data")
   s_import=$(median sqlite_load sqlite3 "$work/s.db" ".mode csv" ".import --skip 1 $data/payments.csv payments")
   echo "| $n | import | $t_import | $s_import | $(ratio "$t_import" "$s_import") |"
+  imported[$n]=$t_import
 
   # The last runs left both loaded; reports read them.
   t_t7=$(median : "$tz" --ledger "$work/t.ledger" report table7 --year 2023 --format json)
@@ -84,6 +86,11 @@ for n in "${ROWS[@]}"; do
   rss=$( { /usr/bin/time -f '%M' "$tz" --ledger "$work/t.ledger" import -q "$data" >/dev/null; } 2>&1 | tail -1)
   echo "| $n | taizhang peak RSS while importing | $((rss / 1024)) MB | | |"
   echo "| $n | totals agree | $agree | | |"
+done
+# Scaling: each size's import time against the smallest size's, beside the ratio of their rows.
+first=${ROWS[0]}
+for n in "${ROWS[@]:1}"; do
+  echo "| $first → $n | import time × | $(ratio "${imported[$n]}" "${imported[$first]}")× for $(ratio "$n" "$first")× the rows | | |"
 done
 echo
 echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); runs per median: $RUNS"
