@@ -24,20 +24,20 @@ fn receipt(n: u32, fen: i64, fund: Fund, code: &str, day: u32) -> Body {
     })
 }
 
+fn new_ledger(path: &std::path::Path, algo: HashAlgo) -> Ledger {
+    let unit = UnitNames {
+        full: "单位".into(),
+        short: "单位".into(),
+    };
+    Ledger::init(path, unit, algo).unwrap()
+}
+
 /// A ledger of `n` receipts posted in batches of `per_batch`: each batch stores its records in
 /// one chunk, so with one per batch every stored value is one entry.
 fn ledger_in_batches(n: u32, per_batch: u32) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.ledger");
-    let ledger = Ledger::init(
-        &path,
-        UnitNames {
-            full: "单位".into(),
-            short: "单位".into(),
-        },
-        HashAlgo::Sm3,
-    )
-    .unwrap();
+    let ledger = new_ledger(&path, HashAlgo::Sm3);
     let numbers: Vec<u32> = (1..=n).collect();
     for batch in numbers.chunks(per_batch as usize) {
         let committed = ledger
@@ -181,7 +181,7 @@ proptest! {
     ) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("p.ledger");
-        let ledger = Ledger::init(&path, UnitNames { full: "单位".into(), short: "单位".into() }, HashAlgo::Sha256).unwrap();
+        let ledger = new_ledger(&path, HashAlgo::Sha256);
         let codes = ["2290402", "2120803", "2010350"];
         let mut n = 0u32;
         let mut all = Vec::new();
@@ -269,15 +269,7 @@ fn a_reference_to_an_entry_no_longer_indexed_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("r.ledger");
     {
-        let ledger = Ledger::init(
-            &path,
-            UnitNames {
-                full: "单位".into(),
-                short: "单位".into(),
-            },
-            HashAlgo::Sm3,
-        )
-        .unwrap();
+        let ledger = new_ledger(&path, HashAlgo::Sm3);
         let contract = Body::Contract(ContractPart {
             terms: ContractTerms {
                 no: "HT".into(),
