@@ -136,7 +136,7 @@ fn import_file(
         Ok(rows) => rows,
         Err(problem) => return tally.problems.push(problem),
     };
-    let preparer = match writer.preparer_looking_ahead() {
+    let mut preparer = match writer.preparer_looking_ahead() {
         Ok(preparer) => preparer,
         // Abandons the batch: write_batch reports the failure.
         Err(e) => return writer.fail(e),
@@ -145,7 +145,6 @@ fn import_file(
     std::thread::scope(|scope| {
         let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Ready>>(CHANNEL_CHUNKS);
         scope.spawn(move || {
-            let mut preparer = preparer;
             let mut ready = rows.map(|row| Ready {
                 line: row.line,
                 entry: row.parsed.map(|p| {

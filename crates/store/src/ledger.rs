@@ -191,10 +191,12 @@ impl Ledger {
             None if head.count == 0 => None,
             None => Some(format!("链头记载 {} 条，台账中没有记录", head.count)),
             Some((first, value)) => {
-                let in_chunk = chunk::records(value.value()).count() as u64;
-                let seq = first.value().saturating_add(in_chunk.saturating_sub(1));
-                let newest = chunk::records(value.value()).last().and_then(Result::ok);
-                let stored = newest.and_then(|newest| record::split(newest).ok());
+                let (place, newest) = (0u64..)
+                    .zip(chunk::records(value.value()))
+                    .last()
+                    .unwrap_or((0, Err(record::DecodeError::Empty)));
+                let seq = first.value().saturating_add(place);
+                let stored = newest.ok().and_then(|newest| record::split(newest).ok());
                 let sound = stored.is_some_and(|(_, hash, payload)| {
                     hash == head.hash && self.algo.digest(payload) == hash
                 });
@@ -368,6 +370,18 @@ fn bodies_in(
     Ok(out)
 }
 
+/// The body of the entry indexed under `key` (its stored form), if any; `at` reads the body at a seq.
+fn body_under(
+    keys: &impl ReadableTable<&'static str, u64>,
+    key: &str,
+    at: impl Fn(u64) -> Result<Body, StoreError>,
+) -> Result<Option<Body>, StoreError> {
+    match keys.get(key)? {
+        Some(seq) => at(seq.value()).map(Some),
+        None => Ok(None),
+    }
+}
+
 /// The body of the stored entry `seq`: found in the chunk that starts at or before it.
 pub(crate) fn body_at(
     entries: &impl ReadableTable<u64, &'static [u8]>,
@@ -460,10 +474,9 @@ impl Snapshot {
     /// The entry posted under this key before the batch; `Unknown` if the lookup itself failed.
     fn posted(&self, key: &EntryKey, key_text: &mut String) -> Before {
         keys::write_entry_key(key_text, key);
-        match self.keys.get(key_text.as_str()) {
+        match body_under(&self.keys, key_text, |seq| body_at(&self.entries, seq)) {
             Ok(None) => Before::Nothing,
-            Ok(Some(seq)) => body_at(&self.entries, seq.value())
-                .map_or(Before::Unknown, |body| Before::Posted(Box::new(body))),
+            Ok(Some(body)) => Before::Posted(Box::new(body)),
             Err(_) => Before::Unknown,
         }
     }
@@ -521,12 +534,12 @@ impl Preparer {
             // Maybe earlier in the batch (or not looking ahead): the writer looks it up.
             _ => Before::Unknown,
         };
-        let changes = body.refers_to().is_none().then(|| changes(&body, None));
+        let sum_changes = body.refers_to().is_none().then(|| changes(&body, None));
         Prepared {
             body,
             key,
             before,
-            changes,
+            changes: sum_changes,
             source,
             value,
             hasher,
@@ -822,10 +835,7 @@ impl<'t> Writer<'t> {
     }
 
     fn lookup(&self, key: &EntryKey) -> Result<Option<Body>, StoreError> {
-        match self.keys.get(keys::entry_key(key).as_str())? {
-            Some(seq) => self.body_at(seq.value()).map(Some),
-            None => Ok(None),
-        }
+        body_under(&self.keys, &keys::entry_key(key), |seq| self.body_at(seq))
     }
 
     fn add_given_name(&mut self, code: &ClassCode, name: Option<&str>) -> Result<(), StoreError> {
@@ -1020,10 +1030,9 @@ fn referred_in(
     body: &Body,
 ) -> Result<Option<Body>, StoreError> {
     match body.refers_to() {
-        Some(k) => match keys_table.get(keys::entry_key(&k).as_str())? {
-            Some(seq) => body_at(entries, seq.value()).map(Some),
-            None => Ok(None),
-        },
+        Some(k) => body_under(keys_table, &keys::entry_key(&k), |seq| {
+            body_at(entries, seq)
+        }),
         None => Ok(None),
     }
 }
