@@ -122,6 +122,12 @@ struct Ready {
     entry: Result<(Prepared, Vec<FieldError>), Vec<FieldError>>,
 }
 
+impl Ready {
+    fn prepared(&mut self) -> Option<&mut Prepared> {
+        self.entry.as_mut().ok().map(|(prepared, _)| prepared)
+    }
+}
+
 /// Reads, parses, encodes and hashes a file's rows on a second thread while this one checks them
 /// against the ledger, chains and stores them. Rows travel in chunks through a bounded channel, so
 /// memory stays flat however large the file.
@@ -132,7 +138,7 @@ fn import_file(
     tally: &mut Tally,
     progress: &ProgressBar,
 ) {
-    let rows = match file.rows() {
+    let mut rows = match file.rows() {
         Ok(rows) => rows,
         Err(problem) => return tally.problems.push(problem),
     };
@@ -144,8 +150,9 @@ fn import_file(
     let mut seen = 0u64;
     std::thread::scope(|scope| {
         let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Ready>>(CHANNEL_CHUNKS);
-        scope.spawn(move || {
-            let mut ready = rows.map(|row| Ready {
+        scope.spawn(move || loop {
+            let mut chunk = Vec::with_capacity(CHUNK_ROWS);
+            chunk.extend(rows.by_ref().take(CHUNK_ROWS).map(|row| Ready {
                 line: row.line,
                 entry: row.parsed.map(|p| {
                     (
@@ -153,13 +160,10 @@ fn import_file(
                         p.warnings,
                     )
                 }),
-            });
-            loop {
-                let mut chunk = Vec::with_capacity(CHUNK_ROWS);
-                chunk.extend(ready.by_ref().take(CHUNK_ROWS));
-                if chunk.is_empty() || send.send(chunk).is_err() {
-                    break;
-                }
+            }));
+            preparer.hash_ahead(chunk.iter_mut().filter_map(Ready::prepared));
+            if chunk.is_empty() || send.send(chunk).is_err() {
+                break;
             }
         });
         for row in receive.into_iter().flatten() {

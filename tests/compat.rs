@@ -1,4 +1,4 @@
-//! Files written by earlier versions stay readable: each stored sample (format 1, format 2) opens,
+//! Files written by earlier versions stay readable: each stored sample (formats 1, 2 and 3) opens,
 //! verifies to its recorded head and gives the published figures.
 
 mod common;
@@ -40,8 +40,13 @@ fn a_format_2_ledger_is_read_and_verifies() {
     assert!(log.contains("\"kind\":\"catalog\""), "{log}");
 }
 
-/// A format-1 ledger takes new batches (stored in chunks, the file marked format 2); the old entries
-/// and the new ones verify as one chain.
+#[test]
+fn a_format_3_ledger_is_read_and_verifies() {
+    verifies_and_reports(&sample(3), 3, 23);
+}
+
+/// A format-1 ledger takes new batches (stored in chunks, hashed by record version 2, the file marked
+/// format 3); the old entries and the new ones verify as one chain, and survive archive and restore.
 #[test]
 fn a_format_1_ledger_takes_new_batches_and_still_verifies() {
     let ledger = sample(1);
@@ -61,4 +66,10 @@ fn a_format_1_ledger_takes_new_batches_and_still_verifies() {
     assert_eq!(seqs, (21..=322).collect::<Vec<u64>>());
     let t = ledger.json(&["report", "table7", "--year", "2022"]);
     assert_eq!(t["total"]["expense"], "71158112.36");
+    let archive = ledger.dir.path().join("mixed.jsonl");
+    ledger.ok(&["archive", "--out", archive.to_str().unwrap()]);
+    let restored = TestLedger::uninitialised();
+    restored.ok(&["restore", archive.to_str().unwrap()]);
+    assert_eq!(restored.head(), ledger.head());
+    restored.ok(&["verify"]);
 }

@@ -3,7 +3,8 @@
 
 use sha2::Digest;
 
-use crate::record::HASH_BYTES;
+use crate::record::{self, HASH_BYTES};
+use crate::sm3_lanes;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HashAlgo {
@@ -35,9 +36,7 @@ impl HashAlgo {
     }
 }
 
-/// A hash being computed. It can be fed part of a payload on one thread and finished on another:
-/// the import hashes each record's body while parsing, and the chain adds the sequence number and
-/// the previous hash at the end.
+/// A hash being computed, fed in parts.
 #[derive(Clone)]
 pub enum Hasher {
     Sm3(sm3::Sm3),
@@ -63,6 +62,59 @@ impl Hasher {
         match self {
             Hasher::Sm3(h) => h.finalize().into(),
             Hasher::Sha256(h) => h.finalize().into(),
+        }
+    }
+}
+
+/// A record's hash computed ahead, up to its place in the chain: over the payload's first part and
+/// the zeros that fill its last block (record version 2, see `record::payload_hash`).
+pub enum Ahead {
+    Sm3 {
+        state: sm3_lanes::State,
+        absorbed: u64,
+    },
+    Sha256(sha2::Sha256),
+}
+
+impl HashAlgo {
+    /// Hashes each first part ahead; SM3 hashes many at once (`sm3_lanes`).
+    pub fn ahead(self, parts: &[&[u8]]) -> Vec<Ahead> {
+        match self {
+            HashAlgo::Sm3 => {
+                let mut states = vec![[0; 8]; parts.len()];
+                sm3_lanes::absorb_zero_filled(parts, &mut states);
+                let absorbed = |part: &[u8]| (part.len() + record::zero_fill(part.len())) as u64;
+                states
+                    .into_iter()
+                    .zip(parts)
+                    .map(|(state, part)| Ahead::Sm3 {
+                        state,
+                        absorbed: absorbed(part),
+                    })
+                    .collect()
+            }
+            HashAlgo::Sha256 => parts
+                .iter()
+                .map(|part| {
+                    let mut hasher = sha2::Sha256::new();
+                    hasher.update(part);
+                    hasher.update(&[0; 64][..record::zero_fill(part.len())]);
+                    Ahead::Sha256(hasher)
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Ahead {
+    /// The record's hash, given the rest of its payload: its place in the chain.
+    pub fn finish(self, place: &[u8]) -> [u8; HASH_BYTES] {
+        match self {
+            Ahead::Sm3 { state, absorbed } => sm3_lanes::finish(state, absorbed, place),
+            Ahead::Sha256(mut hasher) => {
+                hasher.update(place);
+                hasher.finalize().into()
+            }
         }
     }
 }

@@ -17,7 +17,7 @@ use taizhang_core::{Amount, Body, BondAllocation, ClassCode, ContractTerms, Entr
 use taizhang_projection::{changes, Facts, SumKey, Sums};
 
 use crate::chunk::{self, ChunkBuilder};
-use crate::hash::{HashAlgo, Hasher};
+use crate::hash::{Ahead, HashAlgo};
 use crate::keys;
 use crate::record::{self, BodyV1, EntryV1, Micros, HASH_BYTES};
 use crate::seen::SeenKeys;
@@ -41,7 +41,9 @@ const CACHE_BYTES: usize = 24 * 1024 * 1024;
 /// The ledger layout this build writes (tables, keys, header). Bumped with any incompatible change.
 /// 2: records stored in chunks ([`chunk`]); a format-1 ledger is read as is and becomes format 2
 /// with its first new batch.
-const LEDGER_FORMAT: u32 = 2;
+/// 3: new records are hashed by version 2's rule (`record::payload_hash`); older records keep theirs.
+/// A format-1 or -2 ledger is read as is and becomes format 3 with its first new batch.
+const LEDGER_FORMAT: u32 = 3;
 
 /// The unit's names: the full one for tables, the short one for running text.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -197,8 +199,9 @@ impl Ledger {
                     .unwrap_or((0, Err(record::DecodeError::Empty)));
                 let seq = first.value().saturating_add(place);
                 let stored = newest.ok().and_then(|newest| record::split(newest).ok());
-                let sound = stored.is_some_and(|(_, hash, payload)| {
-                    hash == head.hash && self.algo.digest(payload) == hash
+                let sound = stored.is_some_and(|(version, hash, payload)| {
+                    hash == head.hash
+                        && record::payload_hash(self.algo, version, payload, seq) == Some(hash)
                 });
                 (seq != head.count || !sound)
                     .then(|| format!("最后一条记录（第 {seq} 条）与链头（{} 条）不符", head.count))
@@ -493,7 +496,8 @@ enum Before {
 }
 
 /// An entry with everything that does not depend on its place in the chain already done: the stored
-/// value encoded up to its sequence number, the hash fed with it, and its key looked up.
+/// value encoded up to its sequence number, its key looked up, and (after [`Preparer::hash_ahead`])
+/// its hash computed up to its place in the chain.
 pub struct Prepared {
     body: Body,
     key: EntryKey,
@@ -502,7 +506,7 @@ pub struct Prepared {
     changes: Option<SumChanges>,
     source: String,
     value: Vec<u8>,
-    hasher: Hasher,
+    ahead: Option<Ahead>,
 }
 
 type SumChanges = Vec<(SumKey, Amount)>;
@@ -525,8 +529,6 @@ impl Preparer {
             &source,
             self.recorded_at,
         );
-        let mut hasher = Hasher::new(self.algo);
-        hasher.update(&value[record::HEADER_BYTES..]);
         let key = body.key();
         let new_to_batch = !self.batch_keys().may_contain_then_insert(&key);
         let before = match &self.before {
@@ -542,7 +544,20 @@ impl Preparer {
             changes: sum_changes,
             source,
             value,
-            hasher,
+            ahead: None,
+        }
+    }
+
+    /// Hashes the prepared entries ahead, many at once (SM3 in SIMD lanes where the CPU has them).
+    pub fn hash_ahead<'p>(&self, prepared: impl IntoIterator<Item = &'p mut Prepared>) {
+        let mut prepared: Vec<&mut Prepared> = prepared.into_iter().collect();
+        let parts: Vec<&[u8]> = prepared
+            .iter()
+            .map(|p| &p.value[record::HEADER_BYTES..])
+            .collect();
+        let hashes = self.algo.ahead(&parts);
+        for (p, hash) in prepared.iter_mut().zip(hashes) {
+            p.ahead = Some(hash);
         }
     }
 }
@@ -674,7 +689,7 @@ impl<'t> Writer<'t> {
             changes,
             source,
             value,
-            hasher,
+            ahead,
         } = prepared;
         let filled = rules::may_fill_defaults(&body);
         self.checking = match before {
@@ -684,16 +699,16 @@ impl<'t> Writer<'t> {
         };
         let verdict = rules::check(body, &*self);
         self.checking = None;
-        let (body, value, hasher, changes) = match verdict? {
+        let (body, value, ahead, changes) = match verdict? {
             Verdict::AlreadyPosted => return Ok(Offered::AlreadyPosted),
             // A default was filled in: what was prepared no longer matches the entry.
             Verdict::Post(body) if filled => {
                 let again = self.preparer().prepare(source, body);
-                (again.body, again.value, again.hasher, again.changes)
+                (again.body, again.value, again.ahead, again.changes)
             }
-            Verdict::Post(body) => (body, value, hasher, changes),
+            Verdict::Post(body) => (body, value, ahead, changes),
         };
-        self.append(&body, value, hasher, changes)
+        self.append(&body, value, ahead, changes)
             .map(Offered::Posted)
             .map_err(|e| {
                 let message = e.to_string();
@@ -712,14 +727,14 @@ impl<'t> Writer<'t> {
             )));
         }
         let payload = record::encode_payload(&record);
-        if self.algo.digest(&payload) != hash {
-            return Err(StoreError::Corrupt(format!(
-                "第 {seq} 条的哈希不符：归档已被改动"
-            )));
-        }
+        // The archive does not say by which rule a record was hashed: the one its hash matches.
+        let version = (1..=record::FORMAT_VERSION)
+            .rev()
+            .find(|&v| record::payload_hash(self.algo, v, &payload, seq) == Some(hash))
+            .ok_or_else(|| StoreError::Corrupt(format!("第 {seq} 条的哈希不符：归档已被改动")))?;
         let body = Body::try_from(&record.body)?;
         self.index(&body, seq, None)?;
-        self.store(&record::join(&hash, &payload))?;
+        self.store(&record::join(version, &hash, &payload))?;
         self.head = Head { count: seq, hash };
         Ok(seq)
     }
@@ -742,19 +757,30 @@ impl<'t> Writer<'t> {
         &mut self,
         body: &Body,
         mut value: Vec<u8>,
-        mut hasher: Hasher,
+        ahead: Option<Ahead>,
         changes: Option<SumChanges>,
     ) -> Result<u64, StoreError> {
         let seq = self.head.count + 1;
         let prefix_end = value.len();
+        let ahead = ahead.unwrap_or_else(|| {
+            let part: &[u8] = &value[record::HEADER_BYTES..];
+            self.algo.ahead(&[part]).swap_remove(0)
+        });
         record::append_suffix(&mut value, seq, &self.head.hash);
-        hasher.update(&value[prefix_end..]);
-        let hash = hasher.finish();
+        let hash = ahead.finish(&value[prefix_end..]);
         let value = record::seal(value, &hash);
         // Before writing: the value must read back as this body, at this place, with this hash.
         debug_assert!(decode_posted(&value)
             .is_ok_and(|p| &p.body == body && p.record.seq == seq && p.hash == hash));
-        debug_assert_eq!(self.algo.digest(&value[record::HEADER_BYTES..]), hash);
+        debug_assert_eq!(
+            record::payload_hash(
+                self.algo,
+                record::FORMAT_VERSION,
+                &value[record::HEADER_BYTES..],
+                seq
+            ),
+            Some(hash)
+        );
         self.index(body, seq, changes)?;
         self.store(&value)?;
         self.head = Head { count: seq, hash };

@@ -13,6 +13,7 @@ mod keys;
 mod ledger;
 pub mod record;
 mod seen;
+mod sm3_lanes;
 mod verify;
 
 pub use archive::EntryLine;

@@ -105,8 +105,8 @@ fn check_record(
     prev: &[u8; HASH_BYTES],
     keys_table: &impl ReadableTable<&'static str, u64>,
 ) -> Result<[u8; HASH_BYTES], (String, Option<[u8; HASH_BYTES]>)> {
-    let (_, hash, payload) = record::split(value).map_err(|e| (e.to_string(), None))?;
-    if ledger.algo().digest(payload) != hash {
+    let (version, hash, payload) = record::split(value).map_err(|e| (e.to_string(), None))?;
+    if record::payload_hash(ledger.algo(), version, payload, seq) != Some(hash) {
         return Err(("内容与哈希不符（记录被改动）".into(), Some(hash)));
     }
     let posted = decode_posted(value).map_err(|e| (e.to_string(), Some(hash)))?;

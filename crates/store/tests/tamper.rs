@@ -224,11 +224,14 @@ fn a_ledger_from_a_newer_program_is_refused_with_a_clear_message() {
         let txn = db.begin_write().unwrap();
         {
             let mut meta = txn.open_table(META).unwrap();
-            let header =
-                String::from_utf8(meta.get("header").unwrap().unwrap().value().to_vec()).unwrap();
-            let newer = header.replace("\"format\":2", "\"format\":3");
-            assert_ne!(header, newer);
-            meta.insert("header", newer.as_bytes()).unwrap();
+            let mut header: serde_json::Value =
+                serde_json::from_slice(meta.get("header").unwrap().unwrap().value()).unwrap();
+            let format = header["format"]
+                .as_u64()
+                .expect("the header names its format");
+            header["format"] = (format + 1).into();
+            meta.insert("header", serde_json::to_vec(&header).unwrap().as_slice())
+                .unwrap();
         }
         txn.commit().unwrap();
     }
