@@ -8,7 +8,7 @@ use taizhang_store::{chunk, record};
 
 fuzz_target!(|bytes: &[u8]| {
     for stored in chunk::records(bytes).flatten() {
-        if let Ok((_, _, payload)) = record::split(stored) {
+        if let Ok((_, _, payload)) = record::split(&stored) {
             if let Ok(entry) = record::decode_payload(payload) {
                 let _ = Body::try_from(&entry.body);
             }

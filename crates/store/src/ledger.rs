@@ -198,7 +198,10 @@ impl Ledger {
                     .last()
                     .unwrap_or((0, Err(record::DecodeError::Empty)));
                 let seq = first.value().saturating_add(place);
-                let stored = newest.ok().and_then(|newest| record::split(newest).ok());
+                let newest = newest.ok();
+                let stored = newest
+                    .as_deref()
+                    .and_then(|newest| record::split(newest).ok());
                 let sound = stored.is_some_and(|(version, hash, payload)| {
                     hash == head.hash
                         && record::payload_hash(self.algo, version, payload, seq) == Some(hash)
@@ -339,7 +342,7 @@ impl Ledger {
             let (first, value) = item?;
             for (i, record) in (0u64..).zip(chunk::records(value.value())) {
                 let seq = first.value().saturating_add(i);
-                if seq >= from && !each(decode_posted(record?)?) {
+                if seq >= from && !each(decode_posted(&record?)?) {
                     return Ok(());
                 }
             }
@@ -393,7 +396,7 @@ pub(crate) fn body_at(
     let absent = || StoreError::Corrupt(format!("索引指向不存在的第 {seq} 条"));
     let (first, value) = entries.range(..=seq)?.next_back().ok_or_else(absent)??;
     let record = chunk::nth_record(value.value(), seq - first.value()).map_err(|_| absent())?;
-    decode_at(record, seq)
+    decode_at(&record, seq)
 }
 
 /// Decodes a record found at the place of `seq`, which it must name.
@@ -808,7 +811,7 @@ impl<'t> Writer<'t> {
     /// The body of entry `seq`, stored or still in the open chunk.
     fn body_at(&self, seq: u64) -> Result<Body, StoreError> {
         match self.chunk.get(seq) {
-            Some(record) => decode_at(record, seq),
+            Some(record) => decode_at(&record, seq),
             None => body_at(&self.entries, seq),
         }
     }
@@ -1040,7 +1043,7 @@ pub(crate) fn rebuild_sums(
     for item in entries.iter()? {
         let (_, value) = item?;
         for record in chunk::records(value.value()) {
-            let body = decode_posted(record?)?.body;
+            let body = decode_posted(&record?)?.body;
             sums.apply(changes(
                 &body,
                 referred_in(entries, keys_table, &body)?.as_ref(),

@@ -61,7 +61,7 @@ impl Ledger {
                 v.count += 1;
                 let checked = record
                     .map_err(|e| (e.to_string(), None))
-                    .and_then(|record| check_record(self, record, seq, &prev, &keys_table));
+                    .and_then(|record| check_record(self, &record, seq, &prev, &keys_table));
                 match checked {
                     Ok(hash) => prev = hash,
                     Err((problem, hash)) => {
