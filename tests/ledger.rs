@@ -33,6 +33,48 @@ fn gb18030_file_with_chinese_headers_is_read() {
     assert_eq!(t["total"]["income"], "10900000.00");
 }
 
+/// "收款人" in GB18030.
+const PAYEE_GB18030: &[u8] = b"\xca\xd5\xbf\xee\xc8\xcb";
+
+/// Encoding detection reads on past ASCII: a GB18030 file whose first 64 KiB hold no Chinese is
+/// still read as GB18030.
+#[test]
+fn a_gb18030_file_that_starts_in_ascii_is_read_as_gb18030() {
+    let ledger = TestLedger::new();
+    let ascii_rows = common::payments_csv(2_000, "A").replace("收款人", "payee");
+    assert!(ascii_rows.len() > 64 * 1024 && ascii_rows.is_ascii());
+    let mut bytes = ascii_rows.into_bytes();
+    bytes.extend_from_slice(b"B1,2022-05-01,gov_fund,2290402,project,10.00,");
+    bytes.extend_from_slice(PAYEE_GB18030);
+    bytes.push(b'\n');
+    let path = ledger.dir.path().join("late-chinese.csv");
+    std::fs::write(&path, bytes).unwrap();
+    let out = ledger.import(&[&path]);
+    assert!(out.contains("新记账 2001 条"), "{out}");
+    let last = ledger.ok(&["log", "--from", "2001", "--format", "json"]);
+    assert!(last.contains("\"payee\":\"收款人\""), "{last}");
+}
+
+/// Detection stops once the file has shown plenty of valid UTF-8 Chinese; a row further on that is
+/// not UTF-8 is refused at its line, and nothing is posted.
+#[test]
+fn a_utf8_file_with_a_gb18030_row_far_in_is_refused_at_that_row() {
+    let ledger = TestLedger::new();
+    let mut bytes = common::payments_csv(3_000, "U").into_bytes();
+    assert!(bytes.len() > 2 * 64 * 1024);
+    bytes.extend_from_slice(b"G1,2022-05-01,gov_fund,2290402,project,10.00,");
+    bytes.extend_from_slice(PAYEE_GB18030);
+    bytes.push(b'\n');
+    let path = ledger.dir.path().join("mixed.csv");
+    std::fs::write(&path, bytes).unwrap();
+    let err = ledger.refused(&["import", path.to_str().unwrap()]);
+    assert!(
+        err.contains("mixed.csv:3002: 文件既不是 UTF-8 也不是 GB18030 编码"),
+        "{err}"
+    );
+    assert_eq!(ledger.head().0, 0);
+}
+
 #[test]
 fn same_key_with_different_content_is_a_conflict() {
     let ledger = two_year();
