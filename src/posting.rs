@@ -150,20 +150,21 @@ fn import_file(
     let mut seen = 0u64;
     std::thread::scope(|scope| {
         let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Ready>>(CHANNEL_CHUNKS);
-        scope.spawn(move || loop {
-            let mut chunk = Vec::with_capacity(CHUNK_ROWS);
-            chunk.extend(rows.by_ref().take(CHUNK_ROWS).map(|row| Ready {
-                line: row.line,
-                entry: row.parsed.map(|p| {
-                    (
-                        preparer.prepare(file.source_of(row.line), p.body),
-                        p.warnings,
-                    )
-                }),
-            }));
-            preparer.hash_ahead(chunk.iter_mut().filter_map(Ready::prepared));
-            if chunk.is_empty() || send.send(chunk).is_err() {
-                break;
+        scope.spawn(move || {
+            let mut source = String::new();
+            loop {
+                let mut chunk = Vec::with_capacity(CHUNK_ROWS);
+                chunk.extend(rows.by_ref().take(CHUNK_ROWS).map(|row| Ready {
+                    line: row.line,
+                    entry: row.parsed.map(|p| {
+                        file.write_source(&mut source, row.line);
+                        (preparer.prepare(&source, p.body), p.warnings)
+                    }),
+                }));
+                preparer.hash_ahead(chunk.iter_mut().filter_map(Ready::prepared));
+                if chunk.is_empty() || send.send(chunk).is_err() {
+                    break;
+                }
             }
         });
         for row in receive.into_iter().flatten() {

@@ -33,6 +33,30 @@ fn gb18030_file_with_chinese_headers_is_read() {
     assert_eq!(t["total"]["income"], "10900000.00");
 }
 
+/// A payment that names a bond with a single project goes to that project; the filled-in entry keeps
+/// the file and line it came from.
+#[test]
+fn a_bonds_only_project_is_filled_in_and_the_source_kept() {
+    let ledger = two_year();
+    let (before, _) = ledger.head();
+    let rows = ledger.file(
+        "fill.csv",
+        "voucher_no,date,fund,function_code,expense_type,amount,bond_code,purpose,payee\nF1,2023-06-01,gov_fund,2290402,project,1000.00,TB-02,construction,甲设备股份有限公司\n",
+    );
+    ledger.import(&[&rows]);
+    let log = ledger.ok(&[
+        "log",
+        "--from",
+        &(before + 1).to_string(),
+        "--format",
+        "json",
+    ]);
+    let entry: serde_json::Value = serde_json::from_str(log.trim()).unwrap();
+    let source = entry["source"].as_str().unwrap();
+    assert!(source.ends_with("fill.csv:2"), "{log}");
+    assert_eq!(entry["body"]["payment"]["project_code"], "P1", "{log}");
+}
+
 /// "收款人" in GB18030.
 const PAYEE_GB18030: &[u8] = b"\xca\xd5\xbf\xee\xc8\xcb";
 

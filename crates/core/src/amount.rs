@@ -3,6 +3,7 @@
 //! An [`Amount`] always has scale 2. Parsing accepts what Excel writes ("1,234.50", "12", "0.5")
 //! and refuses anything that would lose precision (a third decimal) or is not a plain decimal.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::iter::Sum;
 use std::ops::{Add, AddAssign, Neg, Sub, SubAssign};
@@ -96,9 +97,9 @@ impl Amount {
 }
 
 /// Removes thousands separators, refusing misplaced ones ("1,23.5").
-fn strip_thousands(text: &str) -> Result<String, String> {
+fn strip_thousands(text: &str) -> Result<Cow<'_, str>, String> {
     if !text.contains(',') {
-        return Ok(text.to_string());
+        return Ok(Cow::Borrowed(text));
     }
     let (sign, body) = match text.strip_prefix('-') {
         Some(rest) => ("-", rest),
@@ -111,7 +112,7 @@ fn strip_thousands(text: &str) -> Result<String, String> {
     if !well_placed {
         return Err(format!("“{text}”的千位分隔符位置不对"));
     }
-    Ok(format!("{sign}{}", body.replace(',', "")))
+    Ok(Cow::Owned(format!("{sign}{}", body.replace(',', ""))))
 }
 
 impl FromStr for Amount {

@@ -510,7 +510,7 @@ pub struct Prepared {
     before: Before,
     /// Its changes to the running sums, when they depend on no other entry.
     changes: Option<SumChanges>,
-    source: String,
+    /// Encoded up to the place in the chain; the source ("file.csv:12") is in it, not kept apart.
     value: Vec<u8>,
     ahead: Option<Ahead>,
 }
@@ -528,11 +528,11 @@ impl Preparer {
         lock(&self.batch_keys)
     }
 
-    pub fn prepare(&mut self, source: String, body: Body) -> Prepared {
+    pub fn prepare(&mut self, source: &str, body: Body) -> Prepared {
         let value = record::encode_prefix(
             &BodyV1::from(&body),
             &self.operator,
-            &source,
+            source,
             self.recorded_at,
         );
         let key = body.key();
@@ -548,7 +548,6 @@ impl Preparer {
             key,
             before,
             changes: sum_changes,
-            source,
             value,
             ahead: None,
         }
@@ -649,7 +648,7 @@ impl<'t> Writer<'t> {
 
     /// Checks an entry against the ledger and this batch, and appends it if it passes.
     pub fn offer(&mut self, source: &str, body: Body) -> Result<Offered, Refusal> {
-        let prepared = self.preparer().prepare(source.to_string(), body);
+        let prepared = self.preparer().prepare(source, body);
         self.offer_prepared(prepared)
     }
 
@@ -693,7 +692,6 @@ impl<'t> Writer<'t> {
             key,
             before,
             changes,
-            source,
             value,
             ahead,
         } = prepared;
@@ -709,7 +707,9 @@ impl<'t> Writer<'t> {
             Verdict::AlreadyPosted => return Ok(Offered::AlreadyPosted),
             // A default was filled in: what was prepared no longer matches the entry.
             Verdict::Post(body) if filled => {
-                let again = self.preparer().prepare(source, body);
+                let source =
+                    record::source_in_prefix(&value).map_err(|e| Refusal::Lookup(e.to_string()))?;
+                let again = self.preparer().prepare(&source, body);
                 (again.body, again.value, again.ahead, again.changes)
             }
             Verdict::Post(body) => (body, value, ahead, changes),

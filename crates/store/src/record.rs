@@ -269,6 +269,14 @@ fn place_bytes(seq: u64) -> usize {
     bits.div_ceil(7).max(1) + 1 + HASH_BYTES
 }
 
+/// The source written into a value by [`encode_prefix`].
+pub fn source_in_prefix(value: &[u8]) -> Result<String, DecodeError> {
+    let payload = value.get(HEADER_BYTES..).ok_or(DecodeError::Empty)?;
+    let ((_, _, source, _), _): ((BodyV1<'_>, Text<'_>, String, Micros), _) =
+        postcard::take_from_bytes(payload).map_err(|e| DecodeError::Corrupt(e.to_string()))?;
+    Ok(source)
+}
+
 /// Writes the header into a value made by [`encode_prefix`] and completed with [`encode_suffix`].
 pub fn seal(mut value: Vec<u8>, hash: &[u8; HASH_BYTES]) -> Vec<u8> {
     value[0] = FORMAT_VERSION;
