@@ -57,6 +57,38 @@ fn a_bonds_only_project_is_filled_in_and_the_source_kept() {
     assert_eq!(entry["body"]["payment"]["project_code"], "P1", "{log}");
 }
 
+/// The index keeps keys of up to 31 bytes packed in one table and longer ones as text in another: a
+/// contract whose parts fall on both sides reads whole (its amount, its payments), verifies, and
+/// posts nothing twice.
+#[test]
+fn a_contract_with_short_and_long_part_keys_reads_whole() {
+    let ledger = TestLedger::new();
+    ledger.import(&[&fixture("two-year/catalog.csv")]);
+    let header = "contract_no,title,sign_date,category,method,fund,supplier_name,size,share_amount";
+    let contract = ledger.file(
+        "c.csv",
+        &format!(
+            "{header}\nK1,设备,2023-03-01,货物,公开招标,政府性基金预算,乙,小型,100.00\n\
+             K1,设备,2023-03-01,货物,公开招标,政府性基金预算,甲设备股份有限公司武汉分公司,大型,900.00\n"
+        ),
+    );
+    let payment = ledger.file(
+        "p.csv",
+        "voucher_no,date,fund,function_code,expense_type,amount,contract_no,payee\nK1-1,2023-04-01,gov_fund,2290402,project,300.00,K1,乙\n",
+    );
+    ledger.import(&[&contract, &payment]);
+    let again = ledger.import(&[&contract, &payment]);
+    assert!(again.contains("新记账 0 条，已存在 3 条"), "{again}");
+    ledger.ok(&["verify"]);
+    let c = ledger.json(&["report", "contracts", "--year", "2023"]);
+    let k1 = &c["rows"][0];
+    assert_eq!(
+        (k1["amount"].as_str(), k1["paid"].as_str()),
+        (Some("1000.00"), Some("300.00")),
+        "{c}"
+    );
+}
+
 /// "收款人" in GB18030.
 const PAYEE_GB18030: &[u8] = b"\xca\xd5\xbf\xee\xc8\xcb";
 

@@ -18,6 +18,7 @@ use taizhang_projection::{changes, Facts, SumKey, Sums};
 
 use crate::chunk::{self, ChunkBuilder};
 use crate::hash::{Ahead, HashAlgo};
+use crate::index::{self, KeyIndex, ReadIndex, WriteIndex};
 use crate::keys;
 use crate::record::{self, BodyV1, EntryV1, Micros, HASH_BYTES};
 use crate::seen::SeenKeys;
@@ -26,7 +27,6 @@ use crate::StoreError;
 pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 pub(crate) const ENTRIES: TableDefinition<u64, &[u8]> = TableDefinition::new("entries");
 /// Idempotency key → seq of the entry posted under it.
-pub(crate) const KEYS: TableDefinition<&str, u64> = TableDefinition::new("keys");
 /// Running sum key → 分.
 pub(crate) const SUMS: TableDefinition<&str, i64> = TableDefinition::new("sums");
 /// Catalogue names the ledger added: code → name.
@@ -44,7 +44,8 @@ const CACHE_BYTES: usize = 4 * 1024 * 1024;
 /// The ledger layout this build writes (tables, keys, header). Bumped with any incompatible change.
 /// 2: records stored in chunks ([`chunk`]); a format-1 ledger is read as is and becomes format 2
 /// with its first new batch.
-/// 3: new records are hashed by version 2's rule (`record::payload_hash`); older records keep theirs.
+/// 3: new records are hashed by version 2's rule (`record::payload_hash`); older records keep theirs;
+/// short index keys go to their own table ([`index`]).
 /// A format-1 or -2 ledger is read as is and becomes format 3 with its first new batch.
 const LEDGER_FORMAT: u32 = 3;
 
@@ -134,7 +135,7 @@ impl Ledger {
                 .as_slice(),
             )?;
             txn.open_table(ENTRIES)?;
-            txn.open_table(KEYS)?;
+            index::open_write(&txn)?;
             txn.open_table(SUMS)?;
             txn.open_table(NAMES)?;
         }
@@ -301,7 +302,7 @@ impl Ledger {
     pub fn facts(&self) -> Result<Facts, StoreError> {
         let txn = self.db.begin_read()?;
         let entries = txn.open_table(ENTRIES)?;
-        let keys = txn.open_table(KEYS)?;
+        let keys = index::open_read(&txn)?;
         let mut facts = Facts::default();
         for item in txn.open_table(SUMS)?.iter()? {
             let (key, fen) = item?;
@@ -366,29 +367,23 @@ impl Ledger {
 
 /// The bodies of every entry whose key starts with these fields; `at` reads the body at a seq.
 fn bodies_in(
-    keys: &impl ReadableTable<&'static str, u64>,
+    keys: &impl KeyIndex,
     at: impl Fn(u64) -> Result<Body, StoreError>,
     prefix: &[&str],
 ) -> Result<Vec<Body>, StoreError> {
-    let (start, end) = keys::prefix_range(prefix);
-    let mut out = Vec::new();
-    for item in keys.range(start.as_str()..end.as_str())? {
-        let (_, seq) = item?;
-        out.push(at(seq.value())?);
-    }
-    Ok(out)
+    keys.under(prefix)?
+        .into_iter()
+        .map(|(_, seq)| at(seq))
+        .collect()
 }
 
 /// The body of the entry indexed under `key` (its stored form), if any; `at` reads the body at a seq.
 fn body_under(
-    keys: &impl ReadableTable<&'static str, u64>,
+    keys: &impl KeyIndex,
     key: &str,
     at: impl Fn(u64) -> Result<Body, StoreError>,
 ) -> Result<Option<Body>, StoreError> {
-    match keys.get(key)? {
-        Some(seq) => at(seq.value()).map(Some),
-        None => Ok(None),
-    }
+    keys.seq_of(key)?.map(at).transpose()
 }
 
 /// The body of the stored entry `seq`: found in the chunk that starts at or before it.
@@ -475,7 +470,7 @@ pub struct Preparer {
 
 /// The committed state a batch started from, read beside the open write transaction.
 struct Snapshot {
-    keys: ReadOnlyTable<&'static str, u64>,
+    keys: ReadIndex,
     entries: ReadOnlyTable<u64, &'static [u8]>,
 }
 
@@ -577,7 +572,7 @@ pub enum Offered {
 /// The open batch. Lookups see the entries offered earlier in the same batch.
 pub struct Writer<'t> {
     entries: Table<'t, u64, &'static [u8]>,
-    keys: Table<'t, &'static str, u64>,
+    keys: WriteIndex<'t>,
     names: Table<'t, &'static str, &'static str>,
     meta: Table<'t, &'static str, &'static [u8]>,
     sums: Table<'t, &'static str, i64>,
@@ -624,7 +619,7 @@ impl<'t> Writer<'t> {
             .transpose()?;
         Ok(Writer {
             entries: txn.open_table(ENTRIES)?,
-            keys: txn.open_table(KEYS)?,
+            keys: index::open_write(txn)?,
             names: txn.open_table(NAMES)?,
             sums: txn.open_table(SUMS)?,
             meta,
@@ -676,7 +671,7 @@ impl<'t> Writer<'t> {
     pub fn preparer_looking_ahead(&self) -> Result<Preparer, StoreError> {
         let txn = self.db.begin_read()?;
         let before = Snapshot {
-            keys: txn.open_table(KEYS)?,
+            keys: index::open_read(&txn)?,
             entries: txn.open_table(ENTRIES)?,
         };
         Ok(Preparer {
@@ -835,7 +830,7 @@ impl<'t> Writer<'t> {
             *self.pending.entry(key).or_insert(Amount::ZERO) += delta;
         }
         keys::write_entry_key(&mut self.key_text, &body.key());
-        self.keys.insert(self.key_text.as_str(), seq)?;
+        self.keys.insert(&self.key_text, seq)?;
         match body {
             // A new allocation or part changes what later rows of the batch must see.
             Body::Bond(b) => {
@@ -931,15 +926,14 @@ impl Writer<'_> {
         &self,
         contract_no: &str,
     ) -> Result<Option<ContractTerms>, LookupFailed> {
-        let (start, end) = keys::prefix_range(&["C", contract_no]);
-        let first = self
+        let parts = self
             .keys
-            .range(start.as_str()..end.as_str())
-            .map_err(|e| lookup_failed(e.into()))?
-            .next();
-        let Some(item) = first else { return Ok(None) };
-        let (_, seq) = item.map_err(|e| lookup_failed(e.into()))?;
-        match self.body_at(seq.value()).map_err(lookup_failed)? {
+            .under(&["C", contract_no])
+            .map_err(lookup_failed)?;
+        let Some(&(_, seq)) = parts.first() else {
+            return Ok(None);
+        };
+        match self.body_at(seq).map_err(lookup_failed)? {
             Body::Contract(c) => Ok(Some(c.terms)),
             _ => Err(LookupFailed("合同索引指向了别的记录".into())),
         }
@@ -960,9 +954,9 @@ impl Known for Writer<'_> {
         }
         let seq = self
             .keys
-            .get(keys::entry_key(key).as_str())
-            .map_err(|e| lookup_failed(e.into()))?;
-        Ok(seq.is_some_and(|s| s.value() > self.batch_start))
+            .seq_of(&keys::entry_key(key))
+            .map_err(lookup_failed)?;
+        Ok(seq.is_some_and(|s| s > self.batch_start))
     }
 
     fn closed_through(&self) -> Result<Option<NaiveDate>, LookupFailed> {
@@ -1040,7 +1034,7 @@ fn lock(keys: &Mutex<SeenKeys>) -> MutexGuard<'_, SeenKeys> {
 /// Rebuilds the sums from the log, looking up what each entry refers to.
 pub(crate) fn rebuild_sums(
     entries: &impl ReadableTable<u64, &'static [u8]>,
-    keys_table: &impl ReadableTable<&'static str, u64>,
+    keys_table: &impl KeyIndex,
 ) -> Result<Sums, StoreError> {
     let mut sums = Sums::default();
     for item in entries.iter()? {
@@ -1058,7 +1052,7 @@ pub(crate) fn rebuild_sums(
 
 fn referred_in(
     entries: &impl ReadableTable<u64, &'static [u8]>,
-    keys_table: &impl ReadableTable<&'static str, u64>,
+    keys_table: &impl KeyIndex,
     body: &Body,
 ) -> Result<Option<Body>, StoreError> {
     match body.refers_to() {

@@ -9,6 +9,7 @@
 mod archive;
 pub mod chunk;
 pub mod hash;
+mod index;
 mod keys;
 mod ledger;
 pub mod record;

@@ -1,13 +1,14 @@
 //! `verify`: recompute the chain and check every invariant the store can name.
 
-use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
+use redb::{ReadableDatabase, ReadableTable};
 use taizhang_core::{Amount, Body, EntryKey};
 use taizhang_projection::{table7, SumKey};
 
 use crate::chunk;
 use crate::hash::hex;
+use crate::index::{self, KeyIndex};
 use crate::keys;
-use crate::ledger::{decode_posted, read_head, rebuild_sums, Ledger, ENTRIES, KEYS, META};
+use crate::ledger::{decode_posted, read_head, rebuild_sums, Ledger, ENTRIES, META};
 use crate::record::{self, HASH_BYTES};
 use crate::StoreError;
 
@@ -41,7 +42,7 @@ impl Ledger {
     pub fn verify(&self) -> Result<Verification, StoreError> {
         let txn = self.db().begin_read()?;
         let entries = txn.open_table(ENTRIES)?;
-        let keys_table = txn.open_table(KEYS)?;
+        let keys_table = index::open_read(&txn)?;
         let mut v = Verification::default();
         let mut prev = [0u8; HASH_BYTES];
         let mut expected_seq = 1u64;
@@ -86,7 +87,7 @@ impl Ledger {
             );
         }
         v.head_hash = hex(&prev);
-        let indexed = keys_table.len()?;
+        let indexed = keys_table.count()?;
         if indexed != v.count {
             v.bad(None, format!("索引有 {indexed} 项，记录有 {} 条", v.count));
         }
@@ -103,7 +104,7 @@ fn check_record(
     value: &[u8],
     seq: u64,
     prev: &[u8; HASH_BYTES],
-    keys_table: &impl ReadableTable<&'static str, u64>,
+    keys_table: &impl KeyIndex,
 ) -> Result<[u8; HASH_BYTES], (String, Option<[u8; HASH_BYTES]>)> {
     let (version, hash, payload) = record::split(value).map_err(|e| (e.to_string(), None))?;
     if record::payload_hash(ledger.algo(), version, payload, seq) != Some(hash) {
@@ -124,10 +125,10 @@ fn check_record(
     }
     let key = keys::entry_key(&posted.body.key());
     match keys_table
-        .get(key.as_str())
+        .seq_of(&key)
         .map_err(|e| (e.to_string(), Some(hash)))?
     {
-        Some(indexed) if indexed.value() == seq => {}
+        Some(indexed) if indexed == seq => {}
         _ => return Err(("幂等索引未指向本条".into(), Some(hash))),
     }
     match missing_reference(&posted.body, seq, keys_table) {
@@ -142,7 +143,7 @@ fn check_record(
 fn check_sums(
     ledger: &Ledger,
     entries: &impl ReadableTable<u64, &'static [u8]>,
-    keys_table: &impl ReadableTable<&'static str, u64>,
+    keys_table: &impl KeyIndex,
     v: &mut Verification,
 ) -> Result<(), StoreError> {
     let rebuilt = rebuild_sums(entries, keys_table)?;
@@ -207,21 +208,15 @@ fn check_sums(
 fn missing_reference(
     body: &Body,
     seq: u64,
-    keys_table: &impl ReadableTable<&'static str, u64>,
+    keys_table: &impl KeyIndex,
 ) -> Result<Option<String>, StoreError> {
     let posted_before = |fields: &[&str]| -> Result<bool, StoreError> {
-        let (start, end) = keys::prefix_range(fields);
-        for item in keys_table.range(start.as_str()..end.as_str())? {
-            if item?.1.value() < seq {
-                return Ok(true);
-            }
-        }
-        Ok(false)
+        Ok(keys_table.under(fields)?.iter().any(|&(_, s)| s < seq))
     };
     if let Some(key) = body.refers_to() {
         let earlier = keys_table
-            .get(keys::entry_key(&key).as_str())?
-            .is_some_and(|s| s.value() < seq);
+            .seq_of(&keys::entry_key(&key))?
+            .is_some_and(|s| s < seq);
         if !earlier {
             return Ok(Some(format!("所指的{}不在此前的记录中", key.describe())));
         }
@@ -241,14 +236,11 @@ fn missing_reference(
     }
     if let Some((code, project)) = bond {
         if keys_table
-            .get(
-                keys::entry_key(&EntryKey::Bond {
-                    code: code.into(),
-                    project: project.into(),
-                })
-                .as_str(),
-            )?
-            .is_none_or(|s| s.value() > seq)
+            .seq_of(&keys::entry_key(&EntryKey::Bond {
+                code: code.into(),
+                project: project.into(),
+            }))?
+            .is_none_or(|s| s > seq)
         {
             return Ok(Some(format!(
                 "所指的债券 {code} 项目 {project} 不在此前的记录中"

@@ -318,13 +318,26 @@ fn a_reference_to_an_entry_no_longer_indexed_is_named() {
             .unwrap());
     }
     {
-        const KEYS: TableDefinition<&str, u64> = TableDefinition::new("keys");
+        // A short key: its bytes, zero-filled to 31, then its length, as two big-endian u128s.
+        const SHORT_KEYS: TableDefinition<(u128, u128), u64> = TableDefinition::new("keys_short");
+        let text = "C\u{1f}HT\u{1f}甲".as_bytes();
+        let mut packed = [0u8; 32];
+        packed[..text.len()].copy_from_slice(text);
+        packed[31] = text.len() as u8;
+        let key = (
+            u128::from_be_bytes(packed[..16].try_into().unwrap()),
+            u128::from_be_bytes(packed[16..].try_into().unwrap()),
+        );
         let db = Database::open(&path).unwrap();
         let txn = db.begin_write().unwrap();
-        txn.open_table(KEYS)
-            .unwrap()
-            .remove("C\u{1f}HT\u{1f}甲")
-            .unwrap();
+        {
+            let mut table = txn.open_table(SHORT_KEYS).unwrap();
+            let removed = table.remove(key).unwrap();
+            assert!(
+                removed.is_some(),
+                "the contract part was indexed under its short key"
+            );
+        }
         txn.commit().unwrap();
     }
     let v = Ledger::open(&path).unwrap().verify().unwrap();
