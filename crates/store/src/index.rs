@@ -2,55 +2,91 @@
 //! entry's sequence number.
 //!
 //! Two redb tables. A key of at most [`SHORT_MAX`] bytes (vouchers, bond allocations, most contract
-//! parts: nearly every key) is packed into two `u128`s; a longer one is stored as text. Why: redb
+//! parts: nearly every key) is stored as 32 bytes, [`ShortKey`]; a longer one as text. Why: redb
 //! inserts into a table whose keys and values all have one width in half the instructions (a leaf
 //! then has no per-entry offsets to shift), and this insert was a third of an import's storing
-//! thread. The packing keeps the order of the text (its bytes big-endian, zero-filled, then its
-//! length), so the keys that start with given fields are still one range in each table.
+//! thread. The packing keeps the order of the text (its bytes, zero-filled, then its length), so the
+//! keys that start with given fields are still one range in each table.
 //!
 //! Ledgers before format 3 hold every key as text; lookups try both tables, so they read as they
 //! are, and a key is never in both (a key found in either is already posted).
 //!
 //! [`keys::entry_key`]: crate::keys::entry_key
 
+use std::cmp::Ordering;
+
 use redb::{ReadOnlyTable, ReadTransaction, ReadableTable, Table};
-use redb::{TableDefinition, TableError, WriteTransaction};
+use redb::{TableDefinition, TableError, TypeName, WriteTransaction};
 
 use crate::keys;
 use crate::StoreError;
 
 pub(crate) const LONG_KEYS: TableDefinition<&str, u64> = TableDefinition::new("keys");
-pub(crate) const SHORT_KEYS: TableDefinition<Packed, u64> = TableDefinition::new("keys_short");
+pub(crate) const SHORT_KEYS: TableDefinition<ShortKey, u64> = TableDefinition::new("keys_short");
 
-/// A short key's bytes: 31 of text, zero-filled, and the text's length.
-type Packed = (u128, u128);
 const SHORT_MAX: usize = 31;
 
-fn pack(text: &str) -> Option<Packed> {
-    let bytes = text.as_bytes();
-    if bytes.len() > SHORT_MAX {
-        return None;
+/// A key of at most 31 bytes: the text, zero-filled to 31 bytes, then its length. Compared as bytes,
+/// which orders them as their texts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ShortKey([u8; SHORT_MAX + 1]);
+
+impl ShortKey {
+    fn pack(text: &str) -> Option<ShortKey> {
+        let bytes = text.as_bytes();
+        if bytes.len() > SHORT_MAX {
+            return None;
+        }
+        let mut packed = [0u8; SHORT_MAX + 1];
+        packed[..bytes.len()].copy_from_slice(bytes);
+        packed[SHORT_MAX] = bytes.len() as u8;
+        Some(ShortKey(packed))
     }
-    let mut packed = [0u8; 32];
-    packed[..bytes.len()].copy_from_slice(bytes);
-    packed[SHORT_MAX] = bytes.len() as u8;
-    let (high, low) = packed.split_at(16);
-    Some((
-        u128::from_be_bytes(high.try_into().expect("16 bytes")),
-        u128::from_be_bytes(low.try_into().expect("16 bytes")),
-    ))
+
+    /// The text; `None` if the bytes are not a packed key (a damaged file).
+    fn text(&self) -> Option<String> {
+        let len = usize::from(self.0[SHORT_MAX]);
+        let text = self.0.get(..len).filter(|_| len <= SHORT_MAX)?;
+        String::from_utf8(text.to_vec()).ok()
+    }
 }
 
-/// The text of a packed key; `None` if the bytes are not one (a damaged file).
-fn unpack((high, low): Packed) -> Option<String> {
-    let mut packed = [0u8; 32];
-    packed[..16].copy_from_slice(&high.to_be_bytes());
-    packed[16..].copy_from_slice(&low.to_be_bytes());
-    let len = usize::from(packed[SHORT_MAX]);
-    if len > SHORT_MAX {
-        return None;
+impl redb::Value for ShortKey {
+    type SelfType<'a> = ShortKey;
+    type AsBytes<'a> = [u8; SHORT_MAX + 1];
+
+    fn fixed_width() -> Option<usize> {
+        Some(SHORT_MAX + 1)
     }
-    String::from_utf8(packed[..len].to_vec()).ok()
+
+    /// redb hands back the bytes it was given; anything shorter (a damaged file) is zero-filled, and
+    /// then reads as no key at all.
+    fn from_bytes<'a>(data: &'a [u8]) -> ShortKey
+    where
+        Self: 'a,
+    {
+        let mut packed = [0u8; SHORT_MAX + 1];
+        let n = data.len().min(packed.len());
+        packed[..n].copy_from_slice(&data[..n]);
+        ShortKey(packed)
+    }
+
+    fn as_bytes<'a, 'b: 'a>(value: &'a ShortKey) -> [u8; SHORT_MAX + 1]
+    where
+        Self: 'b,
+    {
+        value.0
+    }
+
+    fn type_name() -> TypeName {
+        TypeName::new("taizhang::ShortKey")
+    }
+}
+
+impl redb::Key for ShortKey {
+    fn compare(data1: &[u8], data2: &[u8]) -> Ordering {
+        data1.cmp(data2)
+    }
 }
 
 /// Looking keys up, in whichever tables a transaction opened.
@@ -69,8 +105,8 @@ pub(crate) struct Index<S, L> {
     long: L,
 }
 
-pub(crate) type ReadIndex = Index<ReadOnlyTable<Packed, u64>, ReadOnlyTable<&'static str, u64>>;
-pub(crate) type WriteIndex<'t> = Index<Table<'t, Packed, u64>, Table<'t, &'static str, u64>>;
+pub(crate) type ReadIndex = Index<ReadOnlyTable<ShortKey, u64>, ReadOnlyTable<&'static str, u64>>;
+pub(crate) type WriteIndex<'t> = Index<Table<'t, ShortKey, u64>, Table<'t, &'static str, u64>>;
 
 pub(crate) fn open_read(txn: &ReadTransaction) -> Result<ReadIndex, StoreError> {
     let short = match txn.open_table(SHORT_KEYS) {
@@ -93,7 +129,7 @@ pub(crate) fn open_write(txn: &WriteTransaction) -> Result<WriteIndex<'_>, Store
 
 impl WriteIndex<'_> {
     pub(crate) fn insert(&mut self, text: &str, seq: u64) -> Result<(), StoreError> {
-        match (pack(text), &mut self.short) {
+        match (ShortKey::pack(text), &mut self.short) {
             (Some(packed), Some(short)) => short.insert(packed, seq).map(drop)?,
             _ => self.long.insert(text, seq).map(drop)?,
         }
@@ -103,11 +139,11 @@ impl WriteIndex<'_> {
 
 impl<S, L> KeyIndex for Index<S, L>
 where
-    S: ReadableTable<Packed, u64>,
+    S: ReadableTable<ShortKey, u64>,
     L: ReadableTable<&'static str, u64>,
 {
     fn seq_of(&self, text: &str) -> Result<Option<u64>, StoreError> {
-        if let (Some(packed), Some(short)) = (pack(text), &self.short) {
+        if let (Some(packed), Some(short)) = (ShortKey::pack(text), &self.short) {
             if let Some(seq) = short.get(packed)? {
                 return Ok(Some(seq.value()));
             }
@@ -122,10 +158,11 @@ where
             let (key, seq) = item?;
             found.push((key.value().to_string(), seq.value()));
         }
-        if let (Some(start), Some(end), Some(short)) = (pack(&start), pack(&end), &self.short) {
+        let bounds = ShortKey::pack(&start).zip(ShortKey::pack(&end));
+        if let (Some((start, end)), Some(short)) = (bounds, &self.short) {
             for item in short.range(start..end)? {
                 let (key, seq) = item?;
-                let text = unpack(key.value())
+                let text = (key.value().text())
                     .ok_or_else(|| StoreError::Corrupt("幂等索引的键损坏".into()))?;
                 found.push((text, seq.value()));
             }
@@ -159,23 +196,28 @@ mod tests {
             "V\u{1f}记-2023-016",
             "a 31-byte key, the longest one.",
         ];
-        let mut packed: Vec<Packed> = texts.iter().map(|t| pack(t).unwrap()).collect();
-        packed.sort_unstable();
-        let back: Vec<String> = packed.into_iter().map(|p| unpack(p).unwrap()).collect();
+        let mut packed: Vec<ShortKey> = texts.iter().map(|t| ShortKey::pack(t).unwrap()).collect();
+        packed.sort_unstable_by(|a, b| <ShortKey as redb::Key>::compare(&a.0, &b.0));
+        let back: Vec<String> = packed.iter().map(|p| p.text().unwrap()).collect();
         let mut sorted = texts.map(str::to_string).to_vec();
         sorted.sort_unstable();
         assert_eq!(back, sorted);
-        assert_eq!(pack("a 32-byte key is stored as text."), None);
+        assert_eq!(ShortKey::pack("a 32-byte key is stored as text."), None);
     }
 
     #[test]
     fn damaged_packed_keys_are_not_text() {
-        assert_eq!(unpack((0, 40)), None, "a length past 31");
         let mut bytes = [0u8; 32];
+        bytes[31] = 40;
+        assert_eq!(ShortKey(bytes).text(), None, "a length past 31");
         bytes[0] = 0xff;
         bytes[31] = 1;
-        let high = u128::from_be_bytes(bytes[..16].try_into().unwrap());
-        let low = u128::from_be_bytes(bytes[16..].try_into().unwrap());
-        assert_eq!(unpack((high, low)), None, "not UTF-8");
+        assert_eq!(ShortKey(bytes).text(), None, "not UTF-8");
+        let short = <ShortKey as redb::Value>::from_bytes(&[b'A', 0, 0]);
+        assert_eq!(
+            short.text().as_deref(),
+            Some(""),
+            "too few bytes read as no text"
+        );
     }
 }

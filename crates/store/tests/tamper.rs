@@ -318,21 +318,17 @@ fn a_reference_to_an_entry_no_longer_indexed_is_named() {
             .unwrap());
     }
     {
-        // A short key: its bytes, zero-filled to 31, then its length, as two big-endian u128s.
-        const SHORT_KEYS: TableDefinition<(u128, u128), u64> = TableDefinition::new("keys_short");
+        // A short key: its bytes, zero-filled to 31, then its length; opened untyped, as raw bytes.
+        const SHORT_KEYS: TableDefinition<RawShortKey, u64> = TableDefinition::new("keys_short");
         let text = "C\u{1f}HT\u{1f}甲".as_bytes();
         let mut packed = [0u8; 32];
         packed[..text.len()].copy_from_slice(text);
         packed[31] = text.len() as u8;
-        let key = (
-            u128::from_be_bytes(packed[..16].try_into().unwrap()),
-            u128::from_be_bytes(packed[16..].try_into().unwrap()),
-        );
         let db = Database::open(&path).unwrap();
         let txn = db.begin_write().unwrap();
         {
             let mut table = txn.open_table(SHORT_KEYS).unwrap();
-            let removed = table.remove(key).unwrap();
+            let removed = table.remove(RawShortKey(packed)).unwrap();
             assert!(
                 removed.is_some(),
                 "the contract part was indexed under its short key"
@@ -349,4 +345,37 @@ fn a_reference_to_an_entry_no_longer_indexed_is_named() {
         "{:?}",
         v.problems
     );
+}
+
+/// The index's short key as raw bytes, under the type name the store gives it.
+#[derive(Debug)]
+struct RawShortKey([u8; 32]);
+
+impl redb::Value for RawShortKey {
+    type SelfType<'a> = RawShortKey;
+    type AsBytes<'a> = [u8; 32];
+    fn fixed_width() -> Option<usize> {
+        Some(32)
+    }
+    fn from_bytes<'a>(data: &'a [u8]) -> RawShortKey
+    where
+        Self: 'a,
+    {
+        RawShortKey(data.try_into().unwrap())
+    }
+    fn as_bytes<'a, 'b: 'a>(value: &'a RawShortKey) -> [u8; 32]
+    where
+        Self: 'b,
+    {
+        value.0
+    }
+    fn type_name() -> redb::TypeName {
+        redb::TypeName::new("taizhang::ShortKey")
+    }
+}
+
+impl redb::Key for RawShortKey {
+    fn compare(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+        a.cmp(b)
+    }
 }
