@@ -5,7 +5,7 @@
 #   bench/compare.sh [ROWS…]        default: 100000 1000000
 #
 # Measured: import (taizhang: parse, validate, hash-chain, index, one durable commit; SQLite: bare .import
-# into a table with a primary key), the three reports as whole processes (taizhang report …; SQLite:
+# into a table with a primary key; the two run in turn, so that both meet the same load on the host), the three reports as whole processes (taizhang report …; SQLite:
 # SELECT … GROUP BY over the loaded rows), and taizhang's peak RSS while importing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +34,29 @@ median() {
   printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]}'
 }
 
+# The medians of two commands run in turn (A, B, A, B …), each after its setup: the host's load drifts
+# over a run, and turns expose both to the same drift.
+paired_medians() {
+  local setup_a=$1 cmd_a=$2 setup_b=$3 cmd_b=$4
+  local a=() b=()
+  for _ in $(seq "$RUNS"); do
+    a+=("$(median_of_one "$setup_a" "$cmd_a")")
+    b+=("$(median_of_one "$setup_b" "$cmd_b")")
+  done
+  echo "$(middle "${a[@]}") $(middle "${b[@]}")"
+}
+
+median_of_one() {
+  eval "$1"
+  local start end
+  start=$(date +%s.%N)
+  eval "$2" >/dev/null 2>&1
+  end=$(date +%s.%N)
+  echo "$end - $start" | bc -l
+}
+
+middle() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]}'; }
+
 ratio() { printf "%.2f" "$(echo "$1 / $2" | bc -l)"; }
 
 sqlite_load() {
@@ -50,8 +73,9 @@ for n in "${ROWS[@]}"; do
   "$gen" "$data" "$n" 42 >/dev/null
   # `sync` before each timed import: the previous run's writes must not be flushed during this one.
   tz_fresh="rm -f '$work/t.ledger'; $tz --ledger '$work/t.ledger' init -q; sync"
-  t_import=$(median "$tz_fresh" "$tz" --ledger "$work/t.ledger" import -q "$data")
-  s_import=$(median sqlite_load sqlite3 "$work/s.db" ".mode csv" ".import --skip 1 $data/payments.csv payments")
+  read -r t_import s_import < <(paired_medians \
+    "$tz_fresh" "$tz --ledger '$work/t.ledger' import -q '$data'" \
+    sqlite_load "sqlite3 '$work/s.db' '.mode csv' '.import --skip 1 $data/payments.csv payments'")
   echo "| $n | import | $t_import | $s_import | $(ratio "$t_import" "$s_import") |"
   imported[$n]=$t_import
 

@@ -71,6 +71,13 @@ pub trait Known {
         contract_no: &str,
         supplier: &str,
     ) -> Result<Option<Amount>, LookupFailed>;
+    /// Whether `code`, given without a name, already passed the catalogue check: names are only ever
+    /// added, never changed or removed, so it passes again. A memo for long batches; by default none.
+    fn code_named(&self, _code: &FunctionCode) -> bool {
+        false
+    }
+    /// Remembers that `code`, given without a name, passed the catalogue check.
+    fn remember_code_named(&self, _code: &FunctionCode) {}
 }
 
 /// What to do with an entry that passed. Returned once per row and consumed at once, so the
@@ -344,6 +351,10 @@ fn check_code_name(
     known: &impl Known,
     errors: &mut Vec<FieldError>,
 ) -> Result<(), LookupFailed> {
+    if given.is_none() && known.code_named(code) {
+        return Ok(());
+    }
+    let errors_before = errors.len();
     match (known.name_of(code.as_str())?, given) {
         (Some(name), Some(given)) if name != given => errors.push(FieldError::new(
             "function_name",
@@ -363,6 +374,9 @@ fn check_code_name(
                 format!("科目 {code} 的上级 {parent}（{level}）不在目录中：请先以 catalog 文件补充其名称"),
             ));
         }
+    }
+    if given.is_none() && errors.len() == errors_before {
+        known.remember_code_named(code);
     }
     Ok(())
 }

@@ -10,10 +10,12 @@ use redb::{
     Database, DatabaseError, Durability, ReadOnlyTable, ReadableDatabase, ReadableTable, Table,
     TableDefinition,
 };
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 use taizhang_core::rules::{self, Known, LookupFailed, Refusal, Verdict};
-use taizhang_core::{Amount, Body, BondAllocation, ClassCode, ContractTerms, EntryKey};
+use taizhang_core::{
+    Amount, Body, BondAllocation, ClassCode, ContractTerms, EntryKey, FunctionCode,
+};
 use taizhang_projection::{changes, Facts, SumKey, Sums};
 
 use crate::chunk::{self, ChunkBuilder};
@@ -592,6 +594,8 @@ pub struct Writer<'t> {
     /// Bonds and contracts already looked up in this batch: thousands of rows name the same few.
     bonds_seen: RefCell<FxHashMap<String, Arc<Vec<BondAllocation>>>>,
     contracts_seen: RefCell<FxHashMap<String, Arc<ContractTerms>>>,
+    /// Codes that passed the catalogue check in this batch ([`Known::code_named`]).
+    codes_named: RefCell<FxHashSet<FunctionCode>>,
     /// The keys of the batch's entries so far, approximately; preparers add to it as they go.
     batch_keys: Arc<Mutex<SeenKeys>>,
     /// The key of the entry being checked, new to the batch, and what was posted under it before.
@@ -634,6 +638,7 @@ impl<'t> Writer<'t> {
             failure: None,
             bonds_seen: RefCell::default(),
             contracts_seen: RefCell::default(),
+            codes_named: RefCell::default(),
             batch_keys: Arc::default(),
             checking: None,
             key_text: String::new(),
@@ -969,6 +974,14 @@ impl Known for Writer<'_> {
         }
         let name = self.names.get(code).map_err(|e| lookup_failed(e.into()))?;
         Ok(name.map(|n| Cow::Owned(n.value().to_string())))
+    }
+
+    fn code_named(&self, code: &FunctionCode) -> bool {
+        self.codes_named.borrow().contains(code)
+    }
+
+    fn remember_code_named(&self, code: &FunctionCode) {
+        self.codes_named.borrow_mut().insert(*code);
     }
 
     fn bond_allocations(&self, bond_code: &str) -> Result<Arc<Vec<BondAllocation>>, LookupFailed> {
