@@ -322,12 +322,17 @@ struct RowCells<'a> {
     /// The row's bytes, checked as UTF-8 once; `record` says where each cell is.
     text: &'a str,
     record: &'a csv::ByteRecord,
+    plain: bool,
 }
 
 impl Cells for RowCells<'_> {
     fn get(&self, key: &str) -> Option<&str> {
         let range = self.record.range(*self.places.get(key)?)?;
         self.text.get(range).map(trim).filter(|s| !s.is_empty())
+    }
+
+    fn plain(&self) -> bool {
+        self.plain
     }
 }
 
@@ -387,6 +392,7 @@ impl Iterator for RowIter<'_> {
                 places: &self.file.places,
                 text,
                 record: &self.record,
+                plain: parse::is_plain(text),
             };
             return Some(Row {
                 line,
