@@ -57,7 +57,7 @@ fn a_bonds_only_project_is_filled_in_and_the_source_kept() {
     assert_eq!(entry["body"]["payment"]["project_code"], "P1", "{log}");
 }
 
-/// The index keeps keys of up to 31 bytes packed in one table and longer ones as text in another: a
+/// The index keeps keys of up to 23 bytes packed in one table and longer ones as text in another: a
 /// contract whose parts fall on both sides reads whole (its amount, its payments), verifies, and
 /// posts nothing twice.
 #[test]

@@ -1,12 +1,13 @@
 //! The idempotency index: each entry's key, in its stored form ([`keys::entry_key`]), to the
 //! entry's sequence number.
 //!
-//! Two redb tables. A key of at most [`SHORT_MAX`] bytes (vouchers, bond allocations, most contract
-//! parts: nearly every key) is stored as 32 bytes, [`ShortKey`]; a longer one as text. Why: redb
+//! Two redb tables. A key of at most [`SHORT_MAX`] bytes (vouchers and bond allocations: nearly every
+//! key of a large import) is stored as 24 bytes, [`ShortKey`]; a longer one as text. Why: redb
 //! inserts into a table whose keys and values all have one width in half the instructions (a leaf
 //! then has no per-entry offsets to shift), and this insert was a third of an import's storing
 //! thread. The packing keeps the order of the text (its bytes, zero-filled, then its length), so the
-//! keys that start with given fields are still one range in each table.
+//! keys that start with given fields are still one range in each table. 24 bytes and not 32: a
+//! million-row import writes 16 MB less, and 23 bytes hold a voucher such as `记-2023-0015`.
 //!
 //! Ledgers before format 3 hold every key as text; lookups try both tables, so they read as they
 //! are, and a key is never in both (a key found in either is already posted).
@@ -24,9 +25,9 @@ use crate::StoreError;
 pub(crate) const LONG_KEYS: TableDefinition<&str, u64> = TableDefinition::new("keys");
 pub(crate) const SHORT_KEYS: TableDefinition<ShortKey, u64> = TableDefinition::new("keys_short");
 
-const SHORT_MAX: usize = 31;
+const SHORT_MAX: usize = 23;
 
-/// A key of at most 31 bytes: the text, zero-filled to 31 bytes, then its length. Compared as bytes,
+/// A key of at most 23 bytes: the text, zero-filled to 23 bytes, then its length. Compared as bytes,
 /// which orders them as their texts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct ShortKey([u8; SHORT_MAX + 1]);
@@ -194,7 +195,7 @@ mod tests {
             "AB",
             "V\u{1f}记-2023-015",
             "V\u{1f}记-2023-016",
-            "a 31-byte key, the longest one.",
+            "a 23-byte key, longest.",
         ];
         let mut packed: Vec<ShortKey> = texts.iter().map(|t| ShortKey::pack(t).unwrap()).collect();
         packed.sort_unstable_by(|a, b| <ShortKey as redb::Key>::compare(&a.0, &b.0));
@@ -202,16 +203,16 @@ mod tests {
         let mut sorted = texts.map(str::to_string).to_vec();
         sorted.sort_unstable();
         assert_eq!(back, sorted);
-        assert_eq!(ShortKey::pack("a 32-byte key is stored as text."), None);
+        assert_eq!(ShortKey::pack("a 24-byte key is stored."), None);
     }
 
     #[test]
     fn damaged_packed_keys_are_not_text() {
-        let mut bytes = [0u8; 32];
-        bytes[31] = 40;
-        assert_eq!(ShortKey(bytes).text(), None, "a length past 31");
+        let mut bytes = [0u8; SHORT_MAX + 1];
+        bytes[SHORT_MAX] = 40;
+        assert_eq!(ShortKey(bytes).text(), None, "a length past 23");
         bytes[0] = 0xff;
-        bytes[31] = 1;
+        bytes[SHORT_MAX] = 1;
         assert_eq!(ShortKey(bytes).text(), None, "not UTF-8");
         let short = <ShortKey as redb::Value>::from_bytes(&[b'A', 0, 0]);
         assert_eq!(

@@ -318,12 +318,12 @@ fn a_reference_to_an_entry_no_longer_indexed_is_named() {
             .unwrap());
     }
     {
-        // A short key: its bytes, zero-filled to 31, then its length; opened untyped, as raw bytes.
+        // A short key: its bytes, zero-filled to 23, then its length; opened untyped, as raw bytes.
         const SHORT_KEYS: TableDefinition<RawShortKey, u64> = TableDefinition::new("keys_short");
         let text = "C\u{1f}HT\u{1f}甲".as_bytes();
-        let mut packed = [0u8; 32];
+        let mut packed = [0u8; 24];
         packed[..text.len()].copy_from_slice(text);
-        packed[31] = text.len() as u8;
+        packed[23] = text.len() as u8;
         let db = Database::open(&path).unwrap();
         let txn = db.begin_write().unwrap();
         {
@@ -349,13 +349,13 @@ fn a_reference_to_an_entry_no_longer_indexed_is_named() {
 
 /// The index's short key as raw bytes, under the type name the store gives it.
 #[derive(Debug)]
-struct RawShortKey([u8; 32]);
+struct RawShortKey([u8; 24]);
 
 impl redb::Value for RawShortKey {
     type SelfType<'a> = RawShortKey;
-    type AsBytes<'a> = [u8; 32];
+    type AsBytes<'a> = [u8; 24];
     fn fixed_width() -> Option<usize> {
-        Some(32)
+        Some(24)
     }
     fn from_bytes<'a>(data: &'a [u8]) -> RawShortKey
     where
@@ -363,7 +363,7 @@ impl redb::Value for RawShortKey {
     {
         RawShortKey(data.try_into().unwrap())
     }
-    fn as_bytes<'a, 'b: 'a>(value: &'a RawShortKey) -> [u8; 32]
+    fn as_bytes<'a, 'b: 'a>(value: &'a RawShortKey) -> [u8; 24]
     where
         Self: 'b,
     {
