@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use taizhang_core::rules::{FieldError, Refusal};
 use taizhang_core::{Body, Kind};
 use taizhang_interchange::{columns, parse, Cells, ImportFile, Problem};
-use taizhang_store::{Ledger, Offered, Prepared, Writer};
+use taizhang_store::{FoldedSums, Ledger, Offered, Prepared, Writer};
 
 /// Rows between progress updates; a bar appears only on a terminal and only for large imports.
 const PROGRESS_EVERY_ROWS: u64 = 4096;
@@ -151,7 +151,8 @@ fn import_file(
     };
     let mut seen = 0u64;
     std::thread::scope(|scope| {
-        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Ready>>(CHANNEL_CHUNKS);
+        let (send, receive) =
+            std::sync::mpsc::sync_channel::<(Vec<Ready>, FoldedSums)>(CHANNEL_CHUNKS);
         scope.spawn(move || {
             let mut source = String::new();
             loop {
@@ -163,18 +164,21 @@ fn import_file(
                         (preparer.prepare(&source, p.body), p.warnings)
                     }),
                 }));
-                preparer.hash_ahead(chunk.iter_mut().filter_map(Ready::prepared));
-                if chunk.is_empty() || send.send(chunk).is_err() {
+                let folded = preparer.finish_chunk(chunk.iter_mut().filter_map(Ready::prepared));
+                if chunk.is_empty() || send.send((chunk, folded)).is_err() {
                     break;
                 }
             }
         });
-        for row in receive.into_iter().flatten() {
-            seen += 1;
-            if seen % PROGRESS_EVERY_ROWS == 0 {
-                progress.set_position(seen);
+        for (chunk, folded) in receive {
+            for row in chunk {
+                seen += 1;
+                if seen % PROGRESS_EVERY_ROWS == 0 {
+                    progress.set_position(seen);
+                }
+                offer_row(writer, file, row, strict, tally);
             }
-            offer_row(writer, file, row, strict, tally);
+            writer.add_folded_sums(folded);
         }
     });
     if seen == 0 {

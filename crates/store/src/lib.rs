@@ -19,7 +19,9 @@ mod verify;
 
 pub use archive::EntryLine;
 pub use hash::HashAlgo;
-pub use ledger::{Head, Header, Ledger, Offered, Posted, Prepared, Preparer, UnitNames, Writer};
+pub use ledger::{
+    FoldedSums, Head, Header, Ledger, Offered, Posted, Prepared, Preparer, UnitNames, Writer,
+};
 pub use verify::Verification;
 
 /// Why the store failed. Messages are Chinese: they reach the accountant.
