@@ -499,7 +499,7 @@ enum Before {
 }
 
 /// An entry with everything that does not depend on its place in the chain already done: the stored
-/// value encoded up to its sequence number, its key looked up, and (after [`Preparer::hash_ahead`])
+/// value encoded up to its sequence number, its key looked up, and (after [`Preparer::finish_chunk`])
 /// its hash computed up to its place in the chain.
 pub struct Prepared {
     body: Body,
