@@ -83,7 +83,8 @@ impl HashAlgo {
             HashAlgo::Sm3 => {
                 let mut states = vec![[0; 8]; parts.len()];
                 sm3_lanes::absorb_zero_filled(parts, &mut states);
-                let absorbed = |part: &[u8]| (part.len() + record::zero_fill(part.len())) as u64;
+                let absorbed =
+                    |part: &[u8]| (part.len() + record::zero_fill(part.len()).len()) as u64;
                 states
                     .into_iter()
                     .zip(parts)
@@ -98,7 +99,7 @@ impl HashAlgo {
                 .map(|part| {
                     let mut hasher = sha2::Sha256::new();
                     hasher.update(part);
-                    hasher.update(&[0; 64][..record::zero_fill(part.len())]);
+                    hasher.update(record::zero_fill(part.len()));
                     Ahead::Sha256(hasher)
                 })
                 .collect(),

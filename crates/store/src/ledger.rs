@@ -28,7 +28,6 @@ use crate::StoreError;
 
 pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 pub(crate) const ENTRIES: TableDefinition<u64, &[u8]> = TableDefinition::new("entries");
-/// Idempotency key → seq of the entry posted under it.
 /// Running sum key → 分.
 pub(crate) const SUMS: TableDefinition<&str, i64> = TableDefinition::new("sums");
 /// Catalogue names the ledger added: code → name.
@@ -567,17 +566,17 @@ impl Preparer {
         for (p, hash) in prepared.iter_mut().zip(hashes) {
             p.ahead = Some(hash);
             if p.sums_can_be_folded() {
-                folded.add(p.changes.take().into_iter().flatten());
-                p.changes = Some(Vec::new());
+                // Left empty, not `None`: `None` would have the writer compute them again.
+                folded.add(p.changes.as_mut().map(std::mem::take).unwrap_or_default());
             }
         }
         folded
     }
 }
 
-/// The sum changes of a chunk's entries, added up on the parsing thread so that the writer adds a
-/// few dozen sums per chunk instead of two or three per row (the fold was a tenth of the storing
-/// thread).
+/// Changes to the running sums, added up by key: the writer's pending sums, and a chunk's changes
+/// added up on the parsing thread so that the writer adds a few dozen sums per chunk instead of two or
+/// three per row (that fold was a tenth of the storing thread).
 #[derive(Default)]
 pub struct FoldedSums(FxHashMap<SumKey, Amount>);
 
@@ -617,7 +616,7 @@ pub struct Writer<'t> {
     meta: Table<'t, &'static str, &'static [u8]>,
     sums: Table<'t, &'static str, i64>,
     /// The batch's changes to the sums. Fx hashing: with SipHash this map took 5 % of an import.
-    pending: FxHashMap<SumKey, Amount>,
+    pending: FoldedSums,
     /// The batch's newest records, stored when the chunk is full and when the batch ends.
     chunk: ChunkBuilder,
     head: Head,
@@ -665,7 +664,7 @@ impl<'t> Writer<'t> {
             names: txn.open_table(NAMES)?,
             sums: txn.open_table(SUMS)?,
             meta,
-            pending: FxHashMap::default(),
+            pending: FoldedSums::default(),
             chunk: ChunkBuilder::new(head.count + 1),
             head,
             batch_start: head.count,
@@ -793,9 +792,7 @@ impl<'t> Writer<'t> {
 
     /// Adds a chunk's folded sum changes ([`Preparer::finish_chunk`]), once its entries are offered.
     pub fn add_folded_sums(&mut self, folded: FoldedSums) {
-        for (key, delta) in folded.0 {
-            *self.pending.entry(key).or_insert(Amount::ZERO) += delta;
-        }
+        self.pending.add(folded.0);
     }
 
     /// Abandons the batch for a reason the caller found (restore: a broken archive).
@@ -876,9 +873,7 @@ impl<'t> Writer<'t> {
             Some(changes) => changes,
             None => taizhang_projection::changes(body, self.referred(body)?.as_ref()),
         };
-        for (key, delta) in changes {
-            *self.pending.entry(key).or_insert(Amount::ZERO) += delta;
-        }
+        self.pending.add(changes);
         keys::write_entry_key(&mut self.key_text, &body.key());
         self.keys.insert(&self.key_text, seq)?;
         match body {
@@ -941,7 +936,7 @@ impl<'t> Writer<'t> {
     /// Folds the batch's sums into the stored ones and moves the head.
     fn finish(&mut self) -> Result<(), StoreError> {
         self.store_chunk()?;
-        for (key, delta) in self.pending.drain() {
+        for (key, delta) in self.pending.0.drain() {
             let key = keys::sum_key(&key);
             let stored = self.sums.get(key.as_str())?.map_or(0, |v| v.value());
             let value = stored
@@ -962,7 +957,7 @@ impl<'t> Writer<'t> {
             .sums
             .get(keys::sum_key(key).as_str())?
             .map_or(0, |v| v.value());
-        Ok(Amount::from_fen(stored) + self.pending.get(key).copied().unwrap_or(Amount::ZERO))
+        Ok(Amount::from_fen(stored) + self.pending.0.get(key).copied().unwrap_or(Amount::ZERO))
     }
 }
 

@@ -251,17 +251,16 @@ pub fn payload_hash(
     let place = payload.len().checked_sub(place_bytes(seq))?;
     let (before, after) = payload.split_at(place);
     hasher.update(before);
-    hasher.update(&ZERO_FILL[..zero_fill(before.len())]);
+    hasher.update(zero_fill(before.len()));
     hasher.update(after);
     Some(hasher.finish())
 }
 
-/// How many zero bytes version 2 hashes after a payload's first `len` bytes.
-pub fn zero_fill(len: usize) -> usize {
-    len.next_multiple_of(ZERO_FILL.len()) - len
+/// The zero bytes version 2 hashes after a payload's first `len` bytes.
+pub fn zero_fill(len: usize) -> &'static [u8] {
+    const ZEROS: [u8; 64] = [0; 64];
+    &ZEROS[..len.next_multiple_of(ZEROS.len()) - len]
 }
-
-const ZERO_FILL: [u8; 64] = [0; 64];
 
 /// The bytes [`append_suffix`] writes: `seq` as a postcard varint, then the hash as a byte string.
 fn place_bytes(seq: u64) -> usize {
