@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::{payments_csv, TestLedger};
 
-const ROWS_PER_BATCH: usize = 3_000;
+const ROWS_PER_BATCH: usize = 10_000;
 
 /// A small deterministic generator, so a failing run can be repeated (seed printed).
 struct Lcg(u64);

@@ -181,6 +181,46 @@ fn a_voucher_in_two_files_of_one_batch_is_refused() {
     assert!(again.contains("新记账 0 条，已存在 3000 条"), "{again}");
 }
 
+/// A batch of more rows than one transaction holds (store::batch) is still all or nothing: a row
+/// repeated in a later file, identical to one stored transactions before, is refused as a duplicate
+/// in the batch (not skipped as posted before), and a bad row at the end leaves the ledger as it was.
+#[test]
+fn a_batch_larger_than_one_transaction_is_still_all_or_nothing() {
+    let ledger = TestLedger::new();
+    let big = common::payments_csv(12_000, "A");
+    let first = ledger.file("a.csv", &big);
+    let copied_row = big.lines().nth(8).unwrap();
+    assert!(copied_row.starts_with("A00000007,"));
+    let mut second = common::payments_csv(10, "B");
+    second.push_str(copied_row);
+    second.push('\n');
+    let second = ledger.file("b.csv", &second);
+    let err = ledger.refused(&["import", first.to_str().unwrap(), second.to_str().unwrap()]);
+    assert!(
+        err.contains("b.csv:12: voucher_no: 凭证号 A00000007在同一批导入中重复出现"),
+        "{err}"
+    );
+    assert_eq!(ledger.head().0, 0);
+
+    ledger.import(&[&first]);
+    let posted = ledger.head();
+    assert_eq!(posted.0, 12_000);
+    let mut bad = common::payments_csv(12_000, "C");
+    bad.push_str("C99999999,2022-05-01,gov_fund,2290402,project,12x.00,收款人\n");
+    let bad = ledger.file("c.csv", &bad);
+    let err = ledger.refused(&["import", bad.to_str().unwrap()]);
+    assert!(err.contains("c.csv:12002: amount:"), "{err}");
+    assert_eq!(ledger.head(), posted);
+    let t = ledger.json(&["report", "table7", "--year", "2022"]);
+    let expected: i64 = (0..12_000i64)
+        .map(|i| (100 + i % 9000) * 100 + i % 100)
+        .sum();
+    assert_eq!(
+        t["total"]["expense"],
+        format!("{}.{:02}", expected / 100, expected % 100)
+    );
+}
+
 #[test]
 fn closed_period_refuses_postings_inside_and_changes_nothing() {
     let ledger = two_year();

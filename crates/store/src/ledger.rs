@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::NaiveDate;
 use redb::{
-    Database, DatabaseError, Durability, ReadOnlyTable, ReadableDatabase, ReadableTable, Table,
+    Database, DatabaseError, ReadOnlyTable, ReadTransaction, ReadableDatabase, ReadableTable,
     TableDefinition,
 };
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -18,9 +18,10 @@ use taizhang_core::{
 };
 use taizhang_projection::{changes, Facts, SumKey, Sums};
 
+use crate::batch::BatchTxn;
 use crate::chunk::{self, ChunkBuilder};
 use crate::hash::{Ahead, HashAlgo};
-use crate::index::{self, KeyIndex, ReadIndex, WriteIndex};
+use crate::index::{self, KeyIndex, ReadIndex};
 use crate::keys;
 use crate::record::{self, BodyV1, EntryV1, Micros, HASH_BYTES};
 use crate::seen::SeenKeys;
@@ -36,12 +37,12 @@ pub(crate) const NAMES: TableDefinition<&str, &str> = TableDefinition::new("name
 const META_HEADER: &str = "header";
 const META_HEAD: &str = "head";
 const META_CLOSED: &str = "closed_through";
-/// redb's page cache. Half of it bounds the dirty pages a batch keeps in memory before writing them
-/// to the file (still uncommitted), so an import of millions of rows stays within a few tens of MB.
-/// Measured (docs/performance.md): 4 MiB writes and reads the same bytes as 24 MiB in an import
-/// (a batch larger than the buffer is written out during the batch and again at commit), imports,
-/// reports and `verify` take as long, and peak RSS at a million rows is 31 MB instead of 58.
-const CACHE_BYTES: usize = 4 * 1024 * 1024;
+/// redb's page cache, which also holds a transaction's changed pages until they are written out; a
+/// large batch commits a transaction (without fsync) about every quarter of it ([`crate::batch`]),
+/// so that its pages are written once. An import of millions of rows stays within a few tens of MB.
+/// Measured (docs/performance.md, before batches were split): 24 MiB took as long as 4 MiB, with
+/// peak RSS 58 MB instead of 31.
+pub(crate) const CACHE_BYTES: usize = 4 * 1024 * 1024;
 /// The ledger layout this build writes (tables, keys, header). Bumped with any incompatible change.
 /// 2: records stored in chunks ([`chunk`]); a format-1 ledger is read as is and becomes format 2
 /// with its first new batch.
@@ -264,39 +265,36 @@ impl Ledger {
                 "{problem}；台账可能被改动，已拒绝记账。请运行 taizhang verify 查明"
             )));
         }
-        let mut txn = self.db.begin_write()?;
-        txn.set_durability(Durability::Immediate)?;
-        let commit = {
-            if self.header.format < LEDGER_FORMAT {
-                self.store_upgraded_header(&txn)?;
-            }
-            let mut writer = Writer::open(&self.db, &txn, self.algo, operator)?;
-            let commit = fill(&mut writer) && writer.failure.is_none();
-            if let Some(failure) = writer.failure.take() {
-                return Err(failure);
-            }
-            if commit {
-                writer.finish()?;
-            }
-            commit
-        };
+        let mut txn = BatchTxn::begin(&self.db)?;
+        if self.header.format < LEDGER_FORMAT {
+            self.store_upgraded_header(&mut txn)?;
+        }
+        let mut writer = Writer::open(&self.db, txn, self.algo, operator)?;
+        let commit = fill(&mut writer) && writer.failure.is_none();
+        if let Some(failure) = writer.failure.take() {
+            writer.txn.abandon()?;
+            return Err(failure);
+        }
         if commit {
-            txn.commit()?;
+            writer.finish()?;
+            writer.txn.commit()?;
         } else {
-            txn.abort()?;
+            writer.txn.abandon()?;
         }
         Ok(commit)
     }
 
     /// Marks the file with the format this build writes: an older program must not misread it.
-    fn store_upgraded_header(&self, txn: &redb::WriteTransaction) -> Result<(), StoreError> {
+    fn store_upgraded_header(&self, txn: &mut BatchTxn) -> Result<(), StoreError> {
         let header = Header {
             format: LEDGER_FORMAT,
             ..self.header.clone()
         };
         let json = serde_json::to_vec(&header).expect("a header serializes");
-        txn.open_table(META)?.insert(META_HEADER, json.as_slice())?;
-        Ok(())
+        txn.with_tables(|t| {
+            t.meta.insert(META_HEADER, json.as_slice())?;
+            Ok(())
+        })
     }
 
     /// Everything the reports need, read in one transaction.
@@ -610,11 +608,10 @@ pub enum Offered {
 
 /// The open batch. Lookups see the entries offered earlier in the same batch.
 pub struct Writer<'t> {
-    entries: Table<'t, u64, &'static [u8]>,
-    keys: WriteIndex<'t>,
-    names: Table<'t, &'static str, &'static str>,
-    meta: Table<'t, &'static str, &'static [u8]>,
-    sums: Table<'t, &'static str, i64>,
+    txn: BatchTxn<'t>,
+    /// The ledger as it was before the batch, for the lookahead: opened before the batch's first
+    /// transaction commits, so that the batch never shows in it.
+    before: ReadTransaction,
     /// The batch's changes to the sums. Fx hashing: with SipHash this map took 5 % of an import.
     pending: FoldedSums,
     /// The batch's newest records, stored when the chunk is full and when the batch ends.
@@ -639,18 +636,17 @@ pub struct Writer<'t> {
     checking: Option<(EntryKey, Option<Body>)>,
     /// Reused for each key's stored form.
     key_text: String,
-    db: &'t Database,
 }
 
 impl<'t> Writer<'t> {
     fn open(
         db: &'t Database,
-        txn: &'t redb::WriteTransaction,
+        txn: BatchTxn<'t>,
         algo: HashAlgo,
         operator: &str,
     ) -> Result<Writer<'t>, StoreError> {
-        let meta = txn.open_table(META)?;
-        let head = read_head(&meta)?;
+        let meta = &txn.tables()?.meta;
+        let head = read_head(meta)?;
         if head.count == u64::MAX {
             return Err(StoreError::Corrupt("链头记载的记录数不可能这么大".into()));
         }
@@ -659,11 +655,8 @@ impl<'t> Writer<'t> {
             .map(|v| decode_day(v.value()))
             .transpose()?;
         Ok(Writer {
-            entries: txn.open_table(ENTRIES)?,
-            keys: index::open_write(txn)?,
-            names: txn.open_table(NAMES)?,
-            sums: txn.open_table(SUMS)?,
-            meta,
+            txn,
+            before: db.begin_read()?,
             pending: FoldedSums::default(),
             chunk: ChunkBuilder::new(head.count + 1),
             head,
@@ -679,7 +672,6 @@ impl<'t> Writer<'t> {
             batch_keys: Arc::default(),
             checking: None,
             key_text: String::new(),
-            db,
         })
     }
 
@@ -711,10 +703,9 @@ impl<'t> Writer<'t> {
     /// What another thread needs to prepare entries for this batch, looking each one's key up in
     /// the ledger as it was before the batch: the writing thread then only asks about the batch.
     pub fn preparer_looking_ahead(&self) -> Result<Preparer, StoreError> {
-        let txn = self.db.begin_read()?;
         let before = Snapshot {
-            keys: index::open_read(&txn)?,
-            entries: txn.open_table(ENTRIES)?,
+            keys: index::open_read(&self.before)?,
+            entries: self.before.open_table(ENTRIES)?,
         };
         Ok(Preparer {
             before: Some(before),
@@ -845,19 +836,24 @@ impl<'t> Writer<'t> {
     }
 
     fn store_chunk(&mut self) -> Result<(), StoreError> {
-        if !self.chunk.is_empty() {
-            self.entries
-                .insert(self.chunk.first_seq(), self.chunk.bytes())?;
-            self.chunk.restart();
+        if self.chunk.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        let chunk = &self.chunk;
+        self.txn.with_tables(|t| {
+            t.entries.insert(chunk.first_seq(), chunk.bytes())?;
+            Ok(())
+        })?;
+        let stored = self.chunk.bytes().len();
+        self.chunk.restart();
+        self.txn.stored(stored)
     }
 
     /// The body of entry `seq`, stored or still in the open chunk.
     fn body_at(&self, seq: u64) -> Result<Body, StoreError> {
         match self.chunk.get(seq) {
             Some(record) => decode_at(&record, seq),
-            None => body_at(&self.entries, seq),
+            None => body_at(&self.txn.tables()?.entries, seq),
         }
     }
 
@@ -875,7 +871,8 @@ impl<'t> Writer<'t> {
         };
         self.pending.add(changes);
         keys::write_entry_key(&mut self.key_text, &body.key());
-        self.keys.insert(&self.key_text, seq)?;
+        let key_text = &self.key_text;
+        self.txn.with_tables(|t| t.keys.insert(key_text, seq))?;
         match body {
             // A new allocation or part changes what later rows of the batch must see.
             Body::Bond(b) => {
@@ -890,8 +887,11 @@ impl<'t> Writer<'t> {
             Body::Opening(o) => self.add_given_name(o.code.class(), o.code_name.as_deref())?,
             Body::Close(c) if self.closed_through.is_none_or(|d| d < c.through) => {
                 self.closed_through = Some(c.through);
-                self.meta
-                    .insert(META_CLOSED, encode_day(c.through).as_slice())?;
+                self.txn.with_tables(|t| {
+                    t.meta
+                        .insert(META_CLOSED, encode_day(c.through).as_slice())?;
+                    Ok(())
+                })?;
             }
             _ => {}
         }
@@ -907,7 +907,9 @@ impl<'t> Writer<'t> {
     }
 
     fn lookup(&self, key: &EntryKey) -> Result<Option<Body>, StoreError> {
-        body_under(&self.keys, &keys::entry_key(key), |seq| self.body_at(seq))
+        body_under(&self.txn.tables()?.keys, &keys::entry_key(key), |seq| {
+            self.body_at(seq)
+        })
     }
 
     fn add_given_name(&mut self, code: &ClassCode, name: Option<&str>) -> Result<(), StoreError> {
@@ -928,7 +930,10 @@ impl<'t> Writer<'t> {
             .get(code.as_str())
             .is_none()
         {
-            self.names.insert(code.as_str(), name)?;
+            self.txn.with_tables(|t| {
+                t.names.insert(code.as_str(), name)?;
+                Ok(())
+            })?;
         }
         Ok(())
     }
@@ -936,25 +941,27 @@ impl<'t> Writer<'t> {
     /// Folds the batch's sums into the stored ones and moves the head.
     fn finish(&mut self) -> Result<(), StoreError> {
         self.store_chunk()?;
-        for (key, delta) in self.pending.0.drain() {
-            let key = keys::sum_key(&key);
-            let stored = self.sums.get(key.as_str())?.map_or(0, |v| v.value());
-            let value = stored
-                .checked_add(delta.fen())
-                .ok_or_else(|| StoreError::Corrupt("汇总溢出".into()))?;
-            if value == 0 {
-                self.sums.remove(key.as_str())?;
-            } else {
-                self.sums.insert(key.as_str(), value)?;
+        let (pending, head) = (&mut self.pending, &self.head);
+        self.txn.with_tables(|t| {
+            for (key, delta) in pending.0.drain() {
+                let key = keys::sum_key(&key);
+                let stored = t.sums.get(key.as_str())?.map_or(0, |v| v.value());
+                let value = stored
+                    .checked_add(delta.fen())
+                    .ok_or_else(|| StoreError::Corrupt("汇总溢出".into()))?;
+                if value == 0 {
+                    t.sums.remove(key.as_str())?;
+                } else {
+                    t.sums.insert(key.as_str(), value)?;
+                }
             }
-        }
-        self.meta.insert(META_HEAD, self.head.encode().as_slice())?;
-        Ok(())
+            t.meta.insert(META_HEAD, head.encode().as_slice())?;
+            Ok(())
+        })
     }
 
     fn stored_sum(&self, key: &SumKey) -> Result<Amount, StoreError> {
-        let stored = self
-            .sums
+        let stored = (self.txn.tables()?.sums)
             .get(keys::sum_key(key).as_str())?
             .map_or(0, |v| v.value());
         Ok(Amount::from_fen(stored) + self.pending.0.get(key).copied().unwrap_or(Amount::ZERO))
@@ -972,8 +979,9 @@ impl Writer<'_> {
         contract_no: &str,
     ) -> Result<Option<ContractTerms>, LookupFailed> {
         let parts = self
-            .keys
-            .under(&["C", contract_no])
+            .txn
+            .tables()
+            .and_then(|t| t.keys.under(&["C", contract_no]))
             .map_err(lookup_failed)?;
         let Some(&(_, seq)) = parts.first() else {
             return Ok(None);
@@ -998,8 +1006,9 @@ impl Known for Writer<'_> {
             return Ok(false);
         }
         let seq = self
-            .keys
-            .seq_of(&keys::entry_key(key))
+            .txn
+            .tables()
+            .and_then(|t| t.keys.seq_of(&keys::entry_key(key)))
             .map_err(lookup_failed)?;
         Ok(seq.is_some_and(|s| s > self.batch_start))
     }
@@ -1012,7 +1021,8 @@ impl Known for Writer<'_> {
         if let Some(name) = taizhang_core::catalog::builtin().get(code) {
             return Ok(Some(Cow::Borrowed(name)));
         }
-        let name = self.names.get(code).map_err(|e| lookup_failed(e.into()))?;
+        let names = &self.txn.tables().map_err(lookup_failed)?.names;
+        let name = names.get(code).map_err(|e| lookup_failed(e.into()))?;
         Ok(name.map(|n| Cow::Owned(n.value().to_string())))
     }
 
@@ -1028,8 +1038,9 @@ impl Known for Writer<'_> {
         if let Some(cached) = self.bonds_seen.borrow().get(bond_code) {
             return Ok(Arc::clone(cached));
         }
-        let bodies = bodies_in(&self.keys, |seq| self.body_at(seq), &["B", bond_code])
-            .map_err(lookup_failed)?;
+        let keys = &self.txn.tables().map_err(lookup_failed)?.keys;
+        let bodies =
+            bodies_in(keys, |seq| self.body_at(seq), &["B", bond_code]).map_err(lookup_failed)?;
         let allocations: Arc<Vec<BondAllocation>> = Arc::new(
             bodies
                 .into_iter()

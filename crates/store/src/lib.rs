@@ -1,12 +1,14 @@
 //! taizhang-store: the append-only ledger on disk.
 //!
 //! One redb file holds the entries (each hash-chained to the one before), the indexes that make
-//! posting idempotent, the running sums the reports read, and the period lock. A batch is one write
-//! transaction, committed with `Durability::Immediate` before anything says it is done: a killed
-//! process leaves the file as it was before or after the batch. Stored record types live only here
+//! posting idempotent, the running sums the reports read, and the period lock. A batch is committed
+//! with `Durability::Immediate` before anything says it is done (a large one in several transactions,
+//! all but the last without fsync: [`batch`]); a killed process leaves the file as it was before or
+//! after the batch. Stored record types live only here
 //! ([`record`]) and convert to and from the core types at this boundary.
 
 mod archive;
+mod batch;
 pub mod chunk;
 pub mod hash;
 mod index;
@@ -61,7 +63,8 @@ from_redb!(
     redb::TableError,
     redb::StorageError,
     redb::CommitError,
-    redb::SetDurabilityError
+    redb::SetDurabilityError,
+    redb::SavepointError
 );
 
 impl From<record::DecodeError> for StoreError {
