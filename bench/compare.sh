@@ -4,7 +4,7 @@
 #
 #   bench/compare.sh [ROWS…]        default: 100000 1000000
 #
-# Measured: import (taizhang: parse, validate, hash-chain, index, one durable commit; SQLite: bare .import
+# Measured: import (taizhang: parse, validate, hash-chain, index, committed durably as one batch; SQLite: bare .import
 # into a table with a primary key; the two run in turn, so that both meet the same load on the host), the three reports as whole processes (taizhang report …; SQLite:
 # SELECT … GROUP BY over the loaded rows), and taizhang's peak RSS while importing.
 set -euo pipefail
