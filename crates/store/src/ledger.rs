@@ -729,18 +729,19 @@ impl<'t> Writer<'t> {
             Before::Nothing => Some((key, None)),
             Before::Posted(body) => Some((key, Some(*body))),
         };
-        let verdict = rules::check(body, &*self);
+        let mut body = body;
+        let verdict = rules::check(&mut body, &*self);
         self.checking = None;
         let (body, value, ahead, changes) = match verdict? {
             Verdict::AlreadyPosted => return Ok(Offered::AlreadyPosted),
             // A default was filled in: what was prepared no longer matches the entry.
-            Verdict::Post(body) if filled => {
+            Verdict::Post if filled => {
                 let source =
                     record::source_in_prefix(&value).map_err(|e| Refusal::Lookup(e.to_string()))?;
                 let again = self.preparer().prepare(&source, body);
                 (again.body, again.value, again.ahead, again.changes)
             }
-            Verdict::Post(body) => (body, value, ahead, changes),
+            Verdict::Post => (body, value, ahead, changes),
         };
         self.append(&body, value, ahead, changes)
             .map(Offered::Posted)
