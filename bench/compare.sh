@@ -67,7 +67,6 @@ sqlite_load() {
 
 echo "| rows | step | taizhang (s) | SQLite (s) | ratio taizhang/SQLite |"
 echo "|---:|---|---:|---:|---:|"
-declare -A imported  # rows → taizhang's median import time, for the scaling line
 for n in "${ROWS[@]}"; do
   data="$work/data-$n"
   "$gen" "$data" "$n" 42 >/dev/null
@@ -77,7 +76,6 @@ for n in "${ROWS[@]}"; do
     "$tz_fresh" "$tz --ledger '$work/t.ledger' import -q '$data'" \
     sqlite_load "sqlite3 '$work/s.db' '.mode csv' '.import --skip 1 $data/payments.csv payments'")
   echo "| $n | import | $t_import | $s_import | $(ratio "$t_import" "$s_import") |"
-  imported[$n]=$t_import
 
   # The last runs left both loaded; reports read them.
   t_t7=$(median : "$tz" --ledger "$work/t.ledger" report table7 --year 2023 --format json)
@@ -111,10 +109,16 @@ for n in "${ROWS[@]}"; do
   echo "| $n | taizhang peak RSS while importing | $((rss / 1024)) MB | | |"
   echo "| $n | totals agree | $agree | | |"
 done
-# Scaling: each size's import time against the smallest size's, beside the ratio of their rows.
+# Scaling: each size's import time against the smallest size's, beside the ratio of their rows. The two
+# sizes are imported in turn (small, large, small, large …), as the two tools are above: medians taken
+# minutes apart met different loads on the host, which moved even SQLite's own ratio by ±25 %.
+import_of() { echo "$tz --ledger '$work/t.ledger' import -q '$work/data-$1'"; }
+load_of() { echo "sqlite3 '$work/s.db' '.mode csv' '.import --skip 1 $work/data-$1/payments.csv payments'"; }
 first=${ROWS[0]}
 for n in "${ROWS[@]:1}"; do
-  echo "| $first → $n | import time × | $(ratio "${imported[$n]}" "${imported[$first]}")× for $(ratio "$n" "$first")× the rows | | |"
+  read -r t_first t_n < <(paired_medians "$tz_fresh" "$(import_of "$first")" "$tz_fresh" "$(import_of "$n")")
+  read -r s_first s_n < <(paired_medians sqlite_load "$(load_of "$first")" sqlite_load "$(load_of "$n")")
+  echo "| $first → $n | import time × | $(ratio "$t_n" "$t_first")× for $(ratio "$n" "$first")× the rows | $(ratio "$s_n" "$s_first")× (SQLite's own) | |"
 done
 echo
 echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); runs per median: $RUNS"
