@@ -15,7 +15,7 @@
 //! - An abandoned batch (a refused row, a failed write) must be rolled back, not merely dropped:
 //!   redb makes pending commits durable when the database closes. [`BatchTxn::abandon`] restores
 //!   the savepoint taken before the batch's first write and commits that. Should even that fail,
-//!   the failure is an I/O error, which redb latches; it then writes nothing more on close.
+//!   the failure to expect is an I/O error, which redb latches: it then writes nothing on close.
 
 use redb::{Database, Durability, Savepoint, Table, WriteTransaction};
 use self_cell::self_cell;

@@ -716,7 +716,7 @@ impl<'t> Writer<'t> {
     /// [`Writer::offer`] for an entry prepared ahead, typically on the parsing thread.
     pub fn offer_prepared(&mut self, prepared: Prepared) -> Result<Offered, Refusal> {
         let Prepared {
-            body,
+            mut body,
             key,
             before,
             changes,
@@ -729,7 +729,6 @@ impl<'t> Writer<'t> {
             Before::Nothing => Some((key, None)),
             Before::Posted(body) => Some((key, Some(*body))),
         };
-        let mut body = body;
         let verdict = rules::check(&mut body, &*self);
         self.checking = None;
         let (body, value, ahead, changes) = match verdict? {
