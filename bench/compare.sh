@@ -65,16 +65,18 @@ sqlite_load() {
   sync
 }
 
+# The timed import commands for the generated folder of N rows.
+import_of() { echo "$tz --ledger '$work/t.ledger' import -q '$work/data-$1'"; }
+load_of() { echo "sqlite3 '$work/s.db' '.mode csv' '.import --skip 1 $work/data-$1/payments.csv payments'"; }
+# `sync` before each timed import: the previous run's writes must not be flushed during this one.
+tz_fresh="rm -f '$work/t.ledger'; $tz --ledger '$work/t.ledger' init -q; sync"
+
 echo "| rows | step | taizhang (s) | SQLite (s) | ratio taizhang/SQLite |"
 echo "|---:|---|---:|---:|---:|"
 for n in "${ROWS[@]}"; do
   data="$work/data-$n"
   "$gen" "$data" "$n" 42 >/dev/null
-  # `sync` before each timed import: the previous run's writes must not be flushed during this one.
-  tz_fresh="rm -f '$work/t.ledger'; $tz --ledger '$work/t.ledger' init -q; sync"
-  read -r t_import s_import < <(paired_medians \
-    "$tz_fresh" "$tz --ledger '$work/t.ledger' import -q '$data'" \
-    sqlite_load "sqlite3 '$work/s.db' '.mode csv' '.import --skip 1 $data/payments.csv payments'")
+  read -r t_import s_import < <(paired_medians "$tz_fresh" "$(import_of "$n")" sqlite_load "$(load_of "$n")")
   echo "| $n | import | $t_import | $s_import | $(ratio "$t_import" "$s_import") |"
 
   # The last runs left both loaded; reports read them.
@@ -112,8 +114,6 @@ done
 # Scaling: each size's import time against the smallest size's, beside the ratio of their rows. The two
 # sizes are imported in turn (small, large, small, large …), as the two tools are above: medians taken
 # minutes apart met different loads on the host, which moved even SQLite's own ratio by ±25 %.
-import_of() { echo "$tz --ledger '$work/t.ledger' import -q '$work/data-$1'"; }
-load_of() { echo "sqlite3 '$work/s.db' '.mode csv' '.import --skip 1 $work/data-$1/payments.csv payments'"; }
 first=${ROWS[0]}
 for n in "${ROWS[@]:1}"; do
   read -r t_first t_n < <(paired_medians "$tz_fresh" "$(import_of "$first")" "$tz_fresh" "$(import_of "$n")")
