@@ -5,17 +5,18 @@
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::mpsc::SyncSender;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use taizhang_core::rules::{FieldError, Refusal};
 use taizhang_core::{Body, Kind};
 use taizhang_interchange::{columns, parse, Cells, ImportFile, Problem};
-use taizhang_store::{FoldedSums, Ledger, Offered, Prepared, Writer};
+use taizhang_store::{FoldedSums, Ledger, Offered, Prepared, Preparer, Writer};
 
 /// Rows between progress updates; a bar appears only on a terminal and only for large imports.
 const PROGRESS_EVERY_ROWS: u64 = 4096;
 /// Rows the parsing thread hands over at a time, and chunks that may wait in the channel. Few: what
-/// waits when the file is read to its end, the storing thread works through alone (16 chunks were
+/// waits when the last file is read to its end, the storing thread works through alone (16 chunks were
 /// 10 ms of a 100k-row import's 250).
 const CHUNK_ROWS: usize = 256;
 const CHANNEL_CHUNKS: usize = 4;
@@ -108,9 +109,7 @@ pub fn import(
     let mut tally = Tally::default();
     let committed = ledger.write_batch(operator, |writer| {
         writer.expect_entries(files.iter().map(ImportFile::estimated_rows).sum());
-        for file in &files {
-            import_file(writer, file, strict, &mut tally, &progress);
-        }
+        import_files(writer, &files, strict, &mut tally, &progress);
         tally.problems.is_empty()
     })?;
     progress.finish_and_clear();
@@ -130,48 +129,48 @@ impl Ready {
     }
 }
 
-/// Reads, parses, encodes and hashes a file's rows on a second thread while this one checks them
-/// against the ledger, chains and stores them. Rows travel in chunks through a bounded channel, so
-/// memory stays flat however large the file.
-fn import_file(
+/// What the parsing thread hands the storing thread, in file order.
+enum Parcel {
+    /// Rows of `files[file]`, with their sum changes already added up.
+    Rows {
+        file: usize,
+        rows: Vec<Ready>,
+        folded: FoldedSums,
+    },
+    /// A file that cannot be read, or has no data rows.
+    Problem(Problem),
+}
+
+/// Reads, parses, encodes and hashes the batch's rows on a second thread while this one checks them
+/// against the ledger, chains and stores them. One parsing thread goes through every file, so that the
+/// next file is parsed while this one's last rows are stored: the small files a batch starts with
+/// (bonds, contracts) were stored while the parser waited, and each file filled the pipeline anew.
+/// Rows travel in chunks through a bounded channel, so memory stays flat however large the files.
+fn import_files(
     writer: &mut Writer<'_>,
-    file: &ImportFile,
+    files: &[ImportFile],
     strict: bool,
     tally: &mut Tally,
     progress: &ProgressBar,
 ) {
-    let mut rows = match file.rows() {
-        Ok(rows) => rows,
-        Err(problem) => return tally.problems.push(problem),
-    };
     let mut preparer = match writer.preparer_looking_ahead() {
         Ok(preparer) => preparer,
         // Abandons the batch: write_batch reports the failure.
         Err(e) => return writer.fail(e),
     };
-    let mut seen = 0u64;
     std::thread::scope(|scope| {
-        let (send, receive) =
-            std::sync::mpsc::sync_channel::<(Vec<Ready>, FoldedSums)>(CHANNEL_CHUNKS);
-        scope.spawn(move || {
-            let mut source = String::new();
-            loop {
-                let mut chunk = Vec::with_capacity(CHUNK_ROWS);
-                chunk.extend(rows.by_ref().take(CHUNK_ROWS).map(|row| Ready {
-                    line: row.line,
-                    entry: row.parsed.map(|p| {
-                        file.write_source(&mut source, row.line);
-                        (preparer.prepare(&source, p.body), p.warnings)
-                    }),
-                }));
-                let folded = preparer.finish_chunk(chunk.iter_mut().filter_map(Ready::prepared));
-                if chunk.is_empty() || send.send((chunk, folded)).is_err() {
-                    break;
+        let (send, receive) = std::sync::mpsc::sync_channel::<Parcel>(CHANNEL_CHUNKS);
+        scope.spawn(move || parse_files(files, &mut preparer, &send));
+        let mut seen = 0u64;
+        for parcel in receive {
+            let (file, rows, folded) = match parcel {
+                Parcel::Rows { file, rows, folded } => (&files[file], rows, folded),
+                Parcel::Problem(problem) => {
+                    tally.problems.push(problem);
+                    continue;
                 }
-            }
-        });
-        for (chunk, folded) in receive {
-            for row in chunk {
+            };
+            for row in rows {
                 seen += 1;
                 if seen % PROGRESS_EVERY_ROWS == 0 {
                     progress.set_position(seen);
@@ -181,13 +180,56 @@ fn import_file(
             writer.add_folded_sums(folded);
         }
     });
-    if seen == 0 {
-        tally.problems.push(Problem {
-            file: file.name.clone(),
-            line: 1,
-            column: String::new(),
-            message: "只有表头，没有数据行".into(),
-        });
+}
+
+/// The parsing thread: every file's rows in order, in chunks. Stops early only when the storing
+/// thread has stopped listening.
+fn parse_files(files: &[ImportFile], preparer: &mut Preparer, send: &SyncSender<Parcel>) {
+    let mut source = String::new();
+    for (index, file) in files.iter().enumerate() {
+        let mut rows = match file.rows() {
+            Ok(rows) => rows,
+            Err(problem) => match send.send(Parcel::Problem(problem)) {
+                Ok(()) => continue,
+                Err(_) => return,
+            },
+        };
+        let mut any = false;
+        loop {
+            let mut chunk = Vec::with_capacity(CHUNK_ROWS);
+            chunk.extend(rows.by_ref().take(CHUNK_ROWS).map(|row| Ready {
+                line: row.line,
+                entry: row.parsed.map(|p| {
+                    file.write_source(&mut source, row.line);
+                    (preparer.prepare(&source, p.body), p.warnings)
+                }),
+            }));
+            if chunk.is_empty() {
+                break;
+            }
+            any = true;
+            let folded = preparer.finish_chunk(chunk.iter_mut().filter_map(Ready::prepared));
+            let parcel = Parcel::Rows {
+                file: index,
+                rows: chunk,
+                folded,
+            };
+            if send.send(parcel).is_err() {
+                return;
+            }
+        }
+        if !any && send.send(Parcel::Problem(header_only(file))).is_err() {
+            return;
+        }
+    }
+}
+
+fn header_only(file: &ImportFile) -> Problem {
+    Problem {
+        file: file.name.clone(),
+        line: 1,
+        column: String::new(),
+        message: "只有表头，没有数据行".into(),
     }
 }
 

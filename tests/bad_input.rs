@@ -113,3 +113,26 @@ fn a_declared_size_that_contradicts_the_figures_warns_or_refuses_with_strict() {
     );
     assert_eq!(ledger.head().0, before.0 + 1);
 }
+
+#[test]
+fn every_bad_file_of_one_batch_is_named_not_only_the_first() {
+    let ledger = two_year();
+    let before = ledger.head();
+    let names = ["header_only.csv", "three_decimals.csv", "missing_bond.csv"];
+    let paths: Vec<String> = names
+        .iter()
+        .map(|n| fixture(&format!("bad/{n}")).display().to_string())
+        .collect();
+    let mut args = vec!["import"];
+    args.extend(paths.iter().map(String::as_str));
+    let err = ledger.refused(&args);
+    for (path, (_, expected)) in paths.iter().zip(
+        names
+            .iter()
+            .map(|n| CORPUS.iter().find(|(f, _)| f == n).unwrap()),
+    ) {
+        let wanted = format!("{path}{expected}");
+        assert!(err.contains(&wanted), "expected «{wanted}» in:\n{err}");
+    }
+    assert_eq!(ledger.head(), before);
+}
