@@ -136,3 +136,28 @@ fn every_bad_file_of_one_batch_is_named_not_only_the_first() {
     }
     assert_eq!(ledger.head(), before);
 }
+
+#[test]
+fn a_contract_part_whose_terms_differ_from_its_contract_is_refused_in_the_batch_and_after() {
+    let ledger = two_year();
+    let header =
+        "合同编号,合同名称,签订日期,采购类别,采购方式,资金性质,供应商名称,企业规模,分配金额\n";
+    let first = "C-T,运维服务,2023-03-01,服务,询价,一般公共预算,甲公司,小型,100\n";
+    let same = "C-T,运维服务,2023-03-01,服务,询价,一般公共预算,乙公司,微型,50\n";
+    let other = "C-T,运维服务（二期）,2023-03-01,服务,询价,一般公共预算,丙公司,中型,70\n";
+    let before = ledger.head();
+    let mixed = ledger.file("mixed.csv", &format!("{header}{first}{same}{other}"));
+    let err = ledger.refused(&["import", mixed.to_str().unwrap()]);
+    assert!(
+        err.contains("mixed.csv:4: 合同编号: 合同 C-T 的要素（名称、签订日期、类别、方式、资金性质、项目）与已有行不一致"),
+        "{err}"
+    );
+    assert_eq!(ledger.head(), before);
+    let good = ledger.file("good.csv", &format!("{header}{first}{same}"));
+    ledger.ok_stderr(&["import", good.to_str().unwrap()]);
+    assert_eq!(ledger.head().0, before.0 + 2);
+    let late = ledger.file("late.csv", &format!("{header}{other}"));
+    let err = ledger.refused(&["import", late.to_str().unwrap()]);
+    assert!(err.contains("late.csv:2: 合同编号: 合同 C-T"), "{err}");
+    assert_eq!(ledger.head().0, before.0 + 2);
+}

@@ -874,12 +874,17 @@ impl<'t> Writer<'t> {
         let key_text = &self.key_text;
         self.txn.with_tables(|t| t.keys.insert(key_text, seq))?;
         match body {
-            // A new allocation or part changes what later rows of the batch must see.
+            // A new allocation changes what later rows of the batch must see.
             Body::Bond(b) => {
                 self.bonds_seen.borrow_mut().remove(&b.terms.code);
             }
+            // A part is posted only with the terms its contract's parts already have (or as the
+            // first), so its terms are the contract's: later parts are checked against them without
+            // reading the first part back (that read was most of a contract row's cost).
             Body::Contract(c) => {
-                self.contracts_seen.borrow_mut().remove(&c.terms.no);
+                self.contracts_seen
+                    .borrow_mut()
+                    .insert(c.terms.no.clone(), Arc::new(c.terms.clone()));
             }
             Body::Catalog(c) => self.add_name(&c.code, &c.name)?,
             Body::Receipt(r) => self.add_given_name(r.code.class(), r.code_name.as_deref())?,
