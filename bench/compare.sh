@@ -12,6 +12,8 @@ cd "$(dirname "$0")/.."
 ROWS=("${@:-100000 1000000}")
 [ $# -eq 0 ] && ROWS=(100000 1000000)
 RUNS=${RUNS:-3}
+# The scaling line divides one median by another, so each one's noise counts twice: it takes more runs.
+SCALING_RUNS=${SCALING_RUNS:-$((2 * RUNS + 1))}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -34,12 +36,12 @@ median() {
   printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]}'
 }
 
-# The medians of two commands run in turn (A, B, A, B …), each after its setup: the host's load drifts
-# over a run, and turns expose both to the same drift.
+# The medians of two commands run in turn (A, B, A, B …) as many times as the first argument says, each
+# after its setup: the host's load drifts over a run, and turns expose both to the same drift.
 paired_medians() {
-  local setup_a=$1 cmd_a=$2 setup_b=$3 cmd_b=$4
+  local runs=$1 setup_a=$2 cmd_a=$3 setup_b=$4 cmd_b=$5
   local a=() b=()
-  for _ in $(seq "$RUNS"); do
+  for _ in $(seq "$runs"); do
     a+=("$(median_of_one "$setup_a" "$cmd_a")")
     b+=("$(median_of_one "$setup_b" "$cmd_b")")
   done
@@ -76,7 +78,7 @@ echo "|---:|---|---:|---:|---:|"
 for n in "${ROWS[@]}"; do
   data="$work/data-$n"
   "$gen" "$data" "$n" 42 >/dev/null
-  read -r t_import s_import < <(paired_medians "$tz_fresh" "$(import_of "$n")" sqlite_load "$(load_of "$n")")
+  read -r t_import s_import < <(paired_medians "$RUNS" "$tz_fresh" "$(import_of "$n")" sqlite_load "$(load_of "$n")")
   echo "| $n | import | $t_import | $s_import | $(ratio "$t_import" "$s_import") |"
 
   # The last runs left both loaded; reports read them.
@@ -116,9 +118,9 @@ done
 # minutes apart met different loads on the host, which moved even SQLite's own ratio by ±25 %.
 first=${ROWS[0]}
 for n in "${ROWS[@]:1}"; do
-  read -r t_first t_n < <(paired_medians "$tz_fresh" "$(import_of "$first")" "$tz_fresh" "$(import_of "$n")")
-  read -r s_first s_n < <(paired_medians sqlite_load "$(load_of "$first")" sqlite_load "$(load_of "$n")")
+  read -r t_first t_n < <(paired_medians "$SCALING_RUNS" "$tz_fresh" "$(import_of "$first")" "$tz_fresh" "$(import_of "$n")")
+  read -r s_first s_n < <(paired_medians "$SCALING_RUNS" sqlite_load "$(load_of "$first")" sqlite_load "$(load_of "$n")")
   echo "| $first → $n | import time × | $(ratio "$t_n" "$t_first")× for $(ratio "$n" "$first")× the rows | $(ratio "$s_n" "$s_first")× (SQLite's own) | |"
 done
 echo
-echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); runs per median: $RUNS"
+echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); runs per median: $RUNS ($SCALING_RUNS for the scaling line)"
