@@ -182,46 +182,54 @@ fn import_files(
     });
 }
 
-/// The parsing thread: every file's rows in order, in chunks. Stops early only when the storing
-/// thread has stopped listening.
+/// The parsing thread: every file's rows in order. Stops early only when the storing thread has
+/// stopped listening.
 fn parse_files(files: &[ImportFile], preparer: &mut Preparer, send: &SyncSender<Parcel>) {
     let mut source = String::new();
     for (index, file) in files.iter().enumerate() {
-        let mut rows = match file.rows() {
-            Ok(rows) => rows,
-            Err(problem) => match send.send(Parcel::Problem(problem)) {
-                Ok(()) => continue,
-                Err(_) => return,
-            },
-        };
-        let mut any = false;
-        loop {
-            let mut chunk = Vec::with_capacity(CHUNK_ROWS);
-            chunk.extend(rows.by_ref().take(CHUNK_ROWS).map(|row| Ready {
-                line: row.line,
-                entry: row.parsed.map(|p| {
-                    file.write_source(&mut source, row.line);
-                    (preparer.prepare(&source, p.body), p.warnings)
-                }),
-            }));
-            if chunk.is_empty() {
-                break;
-            }
-            any = true;
-            let folded = preparer.finish_chunk(chunk.iter_mut().filter_map(Ready::prepared));
-            let parcel = Parcel::Rows {
-                file: index,
-                rows: chunk,
-                folded,
-            };
-            if send.send(parcel).is_err() {
-                return;
-            }
-        }
-        if !any && send.send(Parcel::Problem(header_only(file))).is_err() {
+        if !parse_file(index, file, preparer, &mut source, send) {
             return;
         }
     }
+}
+
+/// One file's rows, in chunks, or its problem; false once the storing thread has stopped listening.
+fn parse_file(
+    index: usize,
+    file: &ImportFile,
+    preparer: &mut Preparer,
+    source: &mut String,
+    send: &SyncSender<Parcel>,
+) -> bool {
+    let mut rows = match file.rows() {
+        Ok(rows) => rows,
+        Err(problem) => return send.send(Parcel::Problem(problem)).is_ok(),
+    };
+    let mut any = false;
+    loop {
+        let mut chunk = Vec::with_capacity(CHUNK_ROWS);
+        chunk.extend(rows.by_ref().take(CHUNK_ROWS).map(|row| Ready {
+            line: row.line,
+            entry: row.parsed.map(|p| {
+                file.write_source(source, row.line);
+                (preparer.prepare(source, p.body), p.warnings)
+            }),
+        }));
+        if chunk.is_empty() {
+            break;
+        }
+        any = true;
+        let folded = preparer.finish_chunk(chunk.iter_mut().filter_map(Ready::prepared));
+        let parcel = Parcel::Rows {
+            file: index,
+            rows: chunk,
+            folded,
+        };
+        if send.send(parcel).is_err() {
+            return false;
+        }
+    }
+    any || send.send(Parcel::Problem(header_only(file))).is_ok()
 }
 
 fn header_only(file: &ImportFile) -> Problem {
