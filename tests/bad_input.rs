@@ -119,18 +119,20 @@ fn every_bad_file_of_one_batch_is_named_not_only_the_first() {
     let ledger = two_year();
     let before = ledger.head();
     let names = ["header_only.csv", "three_decimals.csv", "missing_bond.csv"];
-    let paths: Vec<String> = names
-        .iter()
-        .map(|n| fixture(&format!("bad/{n}")).display().to_string())
+    let chosen: Vec<(String, &str)> = (CORPUS.iter())
+        .filter(|(name, _)| names.contains(name))
+        .map(|(name, expected)| {
+            (
+                fixture(&format!("bad/{name}")).display().to_string(),
+                *expected,
+            )
+        })
         .collect();
+    assert_eq!(chosen.len(), names.len());
     let mut args = vec!["import"];
-    args.extend(paths.iter().map(String::as_str));
+    args.extend(chosen.iter().map(|(path, _)| path.as_str()));
     let err = ledger.refused(&args);
-    for (path, (_, expected)) in paths.iter().zip(
-        names
-            .iter()
-            .map(|n| CORPUS.iter().find(|(f, _)| f == n).unwrap()),
-    ) {
+    for (path, expected) in &chosen {
         let wanted = format!("{path}{expected}");
         assert!(err.contains(&wanted), "expected «{wanted}» in:\n{err}");
     }
