@@ -142,24 +142,42 @@ pub enum Command {
     Export {
         #[arg(long)]
         year: i32,
+        /// 导出到的文件夹（新建；已存在则拒绝，除非加 --force）
         #[arg(long)]
         out: PathBuf,
+        /// 替换已有的导出文件夹（整个换新，不留旧文件）
+        #[arg(long)]
+        force: bool,
+        /// CSV 文件的编码：utf8-bom（默认，Excel 直接打开不乱码）、gb18030（旧软件）、utf8（无 BOM）
+        #[arg(long, value_enum, default_value = "utf8-bom")]
+        csv_encoding: CsvEncoding,
     },
     /// 备份台账文件（一致的副本）
     #[command(after_help = "示例：taizhang backup --out 备份/2022年末.ledger")]
     Backup {
+        /// 备份文件（新建；已存在则拒绝，除非加 --force）
         #[arg(long)]
         out: PathBuf,
+        /// 替换已有的文件（台账文件本身永不替换）
+        #[arg(long)]
+        force: bool,
     },
     /// 把全部记录（含哈希）写成 JSON Lines 归档
     #[command(after_help = "示例：taizhang archive --out 归档/2022.jsonl")]
     Archive {
+        /// 归档文件（新建；已存在则拒绝，除非加 --force）
         #[arg(long)]
         out: PathBuf,
+        /// 替换已有的文件（台账文件本身永不替换）
+        #[arg(long)]
+        force: bool,
     },
     /// 由归档重建新台账（任何哈希不符则拒绝）
     #[command(after_help = "示例：taizhang --ledger 新.ledger restore 归档.jsonl")]
-    Restore { file: PathBuf },
+    Restore {
+        /// 归档文件（taizhang archive 写成的 JSON Lines）
+        file: PathBuf,
+    },
     /// 生成命令补全脚本
     #[command(after_help = "示例：taizhang completions bash > /etc/bash_completion.d/taizhang")]
     Completions { shell: clap_complete::Shell },
@@ -234,6 +252,17 @@ pub enum Format {
     Csv,
     /// 文字说明（表7与政府采购）
     Text,
+}
+
+/// How `export` writes its CSV files (the value help is what the user reads, so it is Chinese).
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CsvEncoding {
+    /// 带 BOM 的 UTF-8：中文 Windows 上的 Excel 直接打开不乱码
+    Utf8Bom,
+    /// GB18030：较旧的软件
+    Gb18030,
+    /// 不带 BOM 的 UTF-8
+    Utf8,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

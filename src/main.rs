@@ -1,14 +1,14 @@
 //! taizhang: the command-line program. Parses, wires the crates together, prints. No business rules.
 
 mod cli;
+mod copies;
 mod demo;
 mod export;
+mod outfile;
 mod output;
 mod posting;
 mod reports;
 
-use std::fs::File;
-use std::io::BufReader;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
@@ -148,39 +148,23 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             revenue,
             assets,
         } => classify_command(&industry, people, revenue, assets),
-        Command::Export { year, out } => export::run(&open(path)?, year, &out, quiet),
-        Command::Backup { out } => {
-            open(path)?.backup(&out)?;
-            if !quiet {
-                eprintln!("已备份到 {}", out.display());
-            }
-            Ok(true)
+        Command::Export {
+            year,
+            out,
+            force,
+            csv_encoding,
+        } => {
+            let options = export::Options {
+                year,
+                out,
+                force,
+                csv_encoding,
+            };
+            export::run(&open(path)?, &options, quiet)
         }
-        Command::Archive { out } => {
-            let ledger = open(path)?;
-            let mut file = std::io::BufWriter::new(File::create(&out)?);
-            let count = ledger.archive(&mut file)?;
-            std::io::Write::flush(&mut file)?;
-            file.get_ref().sync_all()?;
-            if !quiet {
-                eprintln!("已归档 {count} 条记录到 {}", out.display());
-            }
-            Ok(true)
-        }
-        Command::Restore { file } => {
-            let ledger = Ledger::restore(path, BufReader::new(File::open(&file)?))?;
-            let head = ledger.head()?;
-            if !quiet {
-                eprintln!(
-                    "已由 {} 重建台账 {}：{} 条记录，链头 {}",
-                    file.display(),
-                    path.display(),
-                    head.count,
-                    taizhang_store::hash::hex(&head.hash)
-                );
-            }
-            Ok(true)
-        }
+        Command::Backup { out, force } => copies::backup(&open(path)?, &out, force, quiet),
+        Command::Archive { out, force } => copies::archive(&open(path)?, &out, force, quiet),
+        Command::Restore { file } => copies::restore(path, &file, quiet),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "taizhang", &mut out);

@@ -93,7 +93,7 @@ fn export_writes_every_report_and_a_manifest_tied_to_the_head() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| f.as_str().unwrap())
+        .map(|f| f["name"].as_str().unwrap())
         .collect();
     for expected in [
         "2022-table7.csv",

@@ -98,7 +98,34 @@ pub fn wan_json(value: Decimal) -> String {
     format!("{value:.2}")
 }
 
+/// First characters that make a spreadsheet read a cell as a formula (or, for tab and CR, that some
+/// spreadsheets strip before looking for one): OWASP's list for CSV injection.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A text cell as CSV carries it: one that a spreadsheet would take for a formula (a contract title
+/// `=HYPERLINK(…)`, a supplier `@SUM(…)`) gets a leading `'`, so it stays text. Applies to text only:
+/// amounts are written by [`Cell::display`] and a negative amount stays a number.
+pub fn csv_text(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(FORMULA_STARTS) {
+        format!("'{text}").into()
+    } else {
+        text.into()
+    }
+}
+
+impl Cell {
+    /// The cell as CSV writes it: as shown, text neutralized by [`csv_text`].
+    pub fn csv(&self) -> String {
+        match self {
+            Cell::Text(s) => csv_text(s).into_owned(),
+            other => other.display(),
+        }
+    }
+}
+
 /// Sheet rows as CSV text: the caption lines, the header rows, the body and notes, cells as shown.
+/// Every text the program writes into a CSV passes through here, so every one is neutralized
+/// ([`csv_text`]): titles and captions carry the unit's name, notes and cells the user's words.
 pub fn to_csv(sheet: &Sheet) -> String {
     let mut writer = csv::WriterBuilder::new()
         .flexible(true)
@@ -108,18 +135,19 @@ pub fn to_csv(sheet: &Sheet) -> String {
             .write_record(&cells)
             .expect("writing CSV to memory cannot fail")
     };
-    write(vec![sheet.title.clone()]);
+    let text = |s: &String| csv_text(s).into_owned();
+    write(vec![text(&sheet.title)]);
     for line in &sheet.caption {
-        write(vec![line.clone()]);
+        write(vec![text(line)]);
     }
     for header in &sheet.header {
-        write(header.clone());
+        write(header.iter().map(text).collect());
     }
     for row in &sheet.rows {
-        write(row.iter().map(Cell::display).collect());
+        write(row.iter().map(Cell::csv).collect());
     }
     for note in &sheet.notes {
-        write(vec![note.clone()]);
+        write(vec![text(note)]);
     }
     String::from_utf8(writer.into_inner().expect("flushing to memory cannot fail"))
         .expect("CSV of UTF-8 cells is UTF-8")
@@ -144,5 +172,38 @@ mod tests {
         assert_eq!(text_wan(Amount::ZERO), "0.00");
         assert_eq!(grouped(Decimal::new(-123456789, 2)), "-1,234,567.89");
         assert_eq!(grouped(Decimal::new(12345, 2)), "123.45");
+    }
+
+    #[test]
+    fn csv_text_that_a_spreadsheet_would_run_is_neutralized() {
+        for (given, written) in [
+            (
+                "=HYPERLINK(\"http://x\",\"点此\")",
+                "'=HYPERLINK(\"http://x\",\"点此\")",
+            ),
+            ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+            ("+86 027", "'+86 027"),
+            ("-1+2", "'-1+2"),
+            ("\t=1", "'\t=1"),
+            ("\r=1", "'\r=1"),
+            ("某公司", "某公司"),
+            ("a=b", "a=b"),
+        ] {
+            assert_eq!(Cell::text(given).csv(), written, "{given:?}");
+        }
+        let negative = Cell::Yuan(amount("-1234.50"));
+        assert_eq!(
+            negative.csv(),
+            "-1,234.50",
+            "a negative amount stays a number"
+        );
+        let sheet = Sheet {
+            title: "=标题".into(),
+            caption: vec!["@单位".into()],
+            header: vec![vec!["-列".into()]],
+            rows: vec![vec![Cell::text("=1"), Cell::Wan(amount("-30000"))]],
+            notes: vec!["+注".into()],
+        };
+        assert_eq!(to_csv(&sheet), "'=标题\n'@单位\n'-列\n'=1,-3.00\n'+注\n");
     }
 }

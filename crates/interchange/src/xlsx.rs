@@ -4,8 +4,6 @@
 //! xlsx stores every number as an IEEE double: the exact 元 figures stay in the CSV and JSON; a cell
 //! here holds the value as shown (万元 or 元 with two decimals), which a double represents to the 分.
 
-use std::path::Path;
-
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
 
 use crate::layout::{Cell, Sheet};
@@ -17,15 +15,16 @@ const HEADER_WIDTH_MAX: f64 = 20.0;
 /// Excel's paper size code for A4.
 const A4: u8 = 9;
 
-/// Writes sheets to one workbook; each is named by its tab name.
-pub fn write_workbook(sheets: &[(String, Sheet)], path: &Path) -> Result<(), XlsxError> {
+/// Sheets as the bytes of one workbook; each is named by its tab name. The caller writes the bytes
+/// (the export puts every file of its folder in place the same safe way).
+pub fn workbook_bytes(sheets: &[(String, Sheet)]) -> Result<Vec<u8>, XlsxError> {
     let mut workbook = Workbook::new();
     for (name, sheet) in sheets {
         let worksheet = workbook.add_worksheet();
         worksheet.set_name(name)?;
         write_sheet(worksheet, sheet)?;
     }
-    workbook.save(path)
+    workbook.save_to_buffer()
 }
 
 fn write_sheet(ws: &mut Worksheet, sheet: &Sheet) -> Result<(), XlsxError> {

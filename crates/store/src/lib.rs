@@ -10,6 +10,7 @@
 mod archive;
 mod batch;
 pub mod chunk;
+mod copy;
 pub mod hash;
 mod index;
 mod keys;
