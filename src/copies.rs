@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{BufReader, Write};
 use std::path::Path;
 
-use taizhang_store::{hash::hex, Ledger};
+use taizhang_store::{hash::hex, Ledger, StoreError};
 
 use crate::outfile::{self, Existing, Shape};
 
@@ -91,7 +91,13 @@ pub fn restore(path: &Path, file: &Path, quiet: bool) -> anyhow::Result<bool> {
     let archive = File::open(file)
         .map_err(|e| anyhow::anyhow!("不能读归档 {}：{}", file.display(), outfile::words(&e)))?;
     let head = outfile::write_ledger(&target, |temp| {
-        let ledger = Ledger::restore(temp, BufReader::new(archive))?;
+        // The store calls any bad line "damaged"; here the damage is the archive's, not a ledger's.
+        let ledger = Ledger::restore(temp, BufReader::new(archive)).map_err(|e| match e {
+            StoreError::Corrupt(what) => {
+                anyhow::anyhow!("归档 {} 不能恢复：{what}", file.display())
+            }
+            other => other.into(),
+        })?;
         Ok(ledger.head()?)
     })?;
     if !quiet {

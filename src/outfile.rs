@@ -95,6 +95,8 @@ pub fn check(
     match fs::metadata(&folder) {
         Ok(meta) if meta.is_dir() => {}
         Ok(_) => anyhow::bail!("{} 不是文件夹，不能在其中写 {shown}", folder.display()),
+        // A missing folder is made when the file is written (`备份/2022年末.ledger`).
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
         Err(e) => anyhow::bail!("不能写 {shown}：文件夹 {} {}", folder.display(), words(&e)),
     }
     if let Some(ledger) = ledger {
@@ -188,7 +190,7 @@ fn refuse_what_is_there(
             );
         }
     }
-    let meta = fs::metadata(path)?;
+    let meta = fs::metadata(path).map_err(|e| anyhow::anyhow!("不能写 {shown}：{}", words(&e)))?;
     match shape {
         Shape::File if meta.is_dir() => anyhow::bail!("{shown} 是文件夹，不是文件"),
         Shape::File if !meta.is_file() => {
@@ -213,6 +215,7 @@ pub fn write_private<T>(
     target: &Target,
     fill: impl FnOnce(&mut BufWriter<&File>) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
+    make_folder(&target.folder)?;
     let temp = temp_name(&temp_prefix(target))
         .tempfile_in(&target.folder)
         .map_err(|e| failed("建立临时文件于", &target.folder, &e))?;
@@ -234,6 +237,7 @@ pub fn write_ledger<T>(
     target: &Target,
     build: impl FnOnce(&Path) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
+    make_folder(&target.folder)?;
     // The name only: the store creates the file itself (and refuses one that exists).
     let temp = temp_name(&temp_prefix(target))
         .make_in(&target.folder, |_| Ok(()))
@@ -273,6 +277,7 @@ pub fn write_folder<T>(
     target: &Target,
     fill: impl FnOnce(&Staging) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
+    make_folder(&target.folder)?;
     let prefix = temp_prefix(target);
     let mut builder = temp_name(&prefix);
     #[cfg(unix)]
@@ -297,6 +302,22 @@ pub fn write_folder<T>(
         sync_folder(&target.folder)?;
     }
     Ok(value)
+}
+
+/// Makes the target's folder and any missing above it, each made durable in its parent.
+fn make_folder(folder: &Path) -> anyhow::Result<()> {
+    let missing: Vec<&Path> = folder.ancestors().take_while(|p| !p.exists()).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    fs::create_dir_all(folder).map_err(|e| failed("建立文件夹", folder, &e))?;
+    for made in missing.iter().rev() {
+        match made.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => sync_folder(parent)?,
+            _ => sync_folder(Path::new("."))?,
+        }
+    }
+    Ok(())
 }
 
 fn keep(dir: TempDir) {

@@ -115,6 +115,38 @@ fn restore_onto_an_existing_ledger_is_refused_and_leaves_it_intact() {
 }
 
 #[test]
+fn a_missing_folder_of_the_target_is_made() {
+    let ledger = two_year();
+    let out = ledger.dir.path().join("备份/2022年末/copy.ledger");
+    ledger.ok(&["backup", "--out", arg(&out)]);
+    assert_eq!(head_of(&out), ledger.head());
+    let export = ledger.dir.path().join("导出/2022");
+    ledger.ok(&["export", "--year", "2022", "--out", arg(&export)]);
+    assert!(export.join("manifest.json").exists());
+}
+
+#[test]
+fn a_bad_archive_is_blamed_not_a_ledger() {
+    let ledger = two_year();
+    let archive = ledger.file("bad.jsonl", "{\"taizhang_archive\": 1}\n");
+    let restored = TestLedger::uninitialised();
+    let err = restored.refused(&["restore", arg(&archive)]);
+    assert!(err.contains("归档") && err.contains("bad.jsonl"), "{err}");
+    assert!(!err.contains("台账已损坏"), "{err}");
+    assert!(!restored.path.exists());
+    assert_no_temporary_files(restored.dir.path());
+}
+
+/// The ledger at `path`, verified: its count and head.
+fn head_of(path: &Path) -> (u64, String) {
+    TestLedger {
+        dir: tempfile::tempdir().unwrap(),
+        path: path.to_path_buf(),
+    }
+    .head()
+}
+
+#[test]
 fn export_to_an_existing_folder_is_refused_without_force_and_replaced_whole_with_it() {
     let ledger = two_year();
     let out = ledger.dir.path().join("决算2022");
@@ -306,6 +338,52 @@ fn outputs_are_private_whatever_the_umask() {
         assert_eq!(m & 0o022, 0, "{file}: {m:o} is writable by others");
     }
     assert_no_temporary_files(dir.path());
+}
+
+#[test]
+fn a_write_cut_short_by_the_file_size_limit_leaves_no_target() {
+    let ledger = two_year();
+    let before = ledger.head();
+    let dir = ledger.dir.path();
+    let archive = dir.join("whole.jsonl");
+    ledger.ok(&["archive", "--out", arg(&archive)]);
+    // `ulimit -f 4` allows a few KiB: every one of these outputs is larger, so each write is cut
+    // short (the process gets SIGXFSZ or EFBIG, as on a full disk).
+    let cut = |args: &[&str]| {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg("ulimit -f 4; exec \"$0\" \"$@\"")
+            .arg(assert_cmd::cargo::cargo_bin("taizhang"))
+            .arg("--ledger")
+            .arg(&ledger.path)
+            .args(args)
+            .env_remove("TAIZHANG_LEDGER")
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?} cannot succeed");
+    };
+    let backup = dir.join("copy.ledger");
+    cut(&["backup", "--out", arg(&backup)]);
+    assert!(
+        !backup.exists(),
+        "no truncated backup under the target name"
+    );
+    let short = dir.join("short.jsonl");
+    cut(&["archive", "--out", arg(&short)]);
+    assert!(
+        !short.exists(),
+        "no truncated archive under the target name"
+    );
+    let export = dir.join("export");
+    cut(&["export", "--year", "2022", "--out", arg(&export)]);
+    assert!(!export.exists(), "no half export under the target name");
+    let restored = dir.join("restored.ledger");
+    cut(&["restore", arg(&archive), "--ledger", arg(&restored)]);
+    assert!(
+        !restored.exists(),
+        "no partial ledger under the target name"
+    );
+    assert_intact(&ledger, &before);
 }
 
 /// Runs the binary under umask 000 (through sh, which sets it before exec); asserts success.
