@@ -392,7 +392,7 @@ fn rename_new(from: &Path, to: &Path) -> anyhow::Result<()> {
 }
 
 /// Exchanges two folders in one step where the system can (Linux); elsewhere the old one is moved
-/// aside first, so a kill between the two renames leaves it under `NAME.old`.
+/// aside first, so a kill between the two renames leaves it under the temporary name + `-old`.
 fn exchange(new: &Path, old: &Path) -> anyhow::Result<()> {
     #[cfg(target_os = "linux")]
     {
@@ -403,7 +403,7 @@ fn exchange(new: &Path, old: &Path) -> anyhow::Result<()> {
             Err(e) => return Err(failed("替换", old, &e.into())),
         }
     }
-    let aside = new.with_extension("old");
+    let aside = PathBuf::from(format!("{}-old", new.display()));
     fs::rename(old, &aside).map_err(|e| failed("替换", old, &e))?;
     fs::rename(new, old).map_err(|e| failed("替换", old, &e))?;
     // `new` is now free: the old folder goes back under it, for the caller to remove.

@@ -156,7 +156,8 @@ impl Outputs {
     }
 
     /// Runs `command(i)` once whole (to time it; `judge` must find it new), then kills it `kills`
-    /// times at random moments up to 1.3 times that duration. Before each run `prepare(i)` sets the
+    /// times at random moments between 0.8 times the start-up (a command that only opens the ledger)
+    /// and 1.3 times the whole run, so that most kills land while the command writes. Before each run `prepare(i)` sets the
     /// old state; after each kill `judge(i)` checks the target and says what it found, and the source
     /// ledger must still verify (with `changes_source`, as before or one entry on).
     fn run(
@@ -167,12 +168,16 @@ impl Outputs {
         command: impl Fn(&Self, usize) -> Vec<String>,
         mut judge: impl FnMut(&Self, usize) -> Left,
     ) {
+        let started = std::time::Instant::now();
+        self.ledger.ok(&["log", "--from", &u64::MAX.to_string()]);
+        let start_up_ms = started.elapsed().as_millis() as u64 * 8 / 10;
         prepare(self, 0);
         let started = std::time::Instant::now();
         let args = command(self, 0);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         self.ledger.ok(&args);
-        let span_ms = (started.elapsed().as_millis() as u64 * 13 / 10).max(20);
+        let whole_ms = started.elapsed().as_millis() as u64 * 13 / 10;
+        let span_ms = whole_ms.saturating_sub(start_up_ms).max(20);
         assert_eq!(
             judge(self, 0),
             Left::New,
@@ -192,7 +197,8 @@ impl Outputs {
                 .stderr(Stdio::null())
                 .spawn()
                 .unwrap();
-            std::thread::sleep(Duration::from_millis(self.random.next(span_ms)));
+            let delay = start_up_ms + self.random.next(span_ms);
+            std::thread::sleep(Duration::from_millis(delay));
             if child.try_wait().unwrap().is_none() {
                 running += 1;
             }
