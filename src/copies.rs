@@ -91,12 +91,16 @@ pub fn restore(path: &Path, file: &Path, quiet: bool) -> anyhow::Result<bool> {
     let archive = File::open(file)
         .map_err(|e| anyhow::anyhow!("不能读归档 {}：{}", file.display(), outfile::words(&e)))?;
     let head = outfile::write_ledger(&target, |temp| {
-        // The store calls any bad line "damaged"; here the damage is the archive's, not a ledger's.
+        // The store calls a bad archive line "台账已损坏：归档第 N 行…"; the damage is the archive's.
         let ledger = Ledger::restore(temp, BufReader::new(archive)).map_err(|e| match e {
-            StoreError::Corrupt(what) => {
+            StoreError::Corrupt(what) if what.starts_with("归档") => {
                 anyhow::anyhow!("归档 {} 不能恢复：{what}", file.display())
             }
-            other => other.into(),
+            StoreError::NewerFormat(version) => anyhow::anyhow!(
+                "归档 {} 由更新版本的 taizhang 写成（归档格式 {version}），本程序无法恢复，请升级",
+                file.display()
+            ),
+            other => anyhow::anyhow!("重建台账 {} 失败：{other}", path.display()),
         })?;
         Ok(ledger.head()?)
     })?;

@@ -243,7 +243,14 @@ pub fn write_ledger<T>(
         .make_in(&target.folder, |_| Ok(()))
         .map_err(|e| failed("建立临时文件于", &target.folder, &e))?
         .into_temp_path();
-    let value = build(&temp)?;
+    // The store names the file it was given; the user knows only the target's name.
+    let value = build(&temp).map_err(|e| {
+        let shown = temp.display().to_string();
+        anyhow::anyhow!(
+            "{}",
+            format!("{e:#}").replace(&shown, &target.path.display().to_string())
+        )
+    })?;
     make_private(&temp)?;
     place(temp, target)?;
     Ok(value)
@@ -252,6 +259,8 @@ pub fn write_ledger<T>(
 /// A folder being filled under its temporary name.
 pub struct Staging<'a> {
     path: &'a Path,
+    /// The target, to name in messages (the temporary name means nothing to the user).
+    target: &'a Path,
 }
 
 impl Staging<'_> {
@@ -266,7 +275,7 @@ impl Staging<'_> {
             file.write_all(bytes)?;
             file.sync_all()
         });
-        written.map_err(|e| failed("写", &path, &e))
+        written.map_err(|e| failed("写", &self.target.join(name), &e))
     }
 }
 
@@ -289,6 +298,7 @@ pub fn write_folder<T>(
         .map_err(|e| failed("建立临时文件夹于", &target.folder, &e))?;
     let value = fill(&Staging {
         path: staging.path(),
+        target: &target.path,
     })?;
     sync_folder(staging.path())?;
     if target.replace {
