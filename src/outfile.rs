@@ -205,7 +205,9 @@ fn refuse_what_is_there(
             "{shown} 已存在：不覆盖。要整个换成新的{}，请加 --force",
             shape.word()
         ),
-        Existing::Never => anyhow::bail!("{shown} 已存在：不覆盖，请换一个路径"),
+        Existing::Never => anyhow::bail!(
+            "{shown} 已存在：restore 只新建台账，从不覆盖已有的文件；请用 --ledger 给出一个新路径"
+        ),
     }
 }
 

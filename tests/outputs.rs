@@ -110,7 +110,10 @@ fn restore_onto_an_existing_ledger_is_refused_and_leaves_it_intact() {
     let archive = ledger.dir.path().join("a.jsonl");
     ledger.ok(&["archive", "--out", arg(&archive)]);
     let err = ledger.refused(&["restore", arg(&archive)]);
-    assert!(err.contains("已存在：不覆盖"), "{err}");
+    assert!(
+        err.contains("已存在：restore 只新建台账，从不覆盖"),
+        "{err}"
+    );
     assert_intact(&ledger, &before);
 }
 
