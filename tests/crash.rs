@@ -156,10 +156,9 @@ impl Outputs {
     }
 
     /// Runs `command(i)` once whole (to time it; `judge` must find it new), then kills it `kills`
-    /// times at random moments between 0.8 times the start-up (a command that only opens the ledger)
-    /// and 1.3 times the whole run, so that most kills land while the command writes. Before each run `prepare(i)` sets the
-    /// old state; after each kill `judge(i)` checks the target and says what it found, and the source
-    /// ledger must still verify (with `changes_source`, as before or one entry on).
+    /// times (see [`Outputs::window`]). Before each run `prepare(i)` sets the old state; after each
+    /// kill `judge(i)` checks the target and says what it found, and the source ledger must still
+    /// verify (with `changes_source`, as before or one entry on).
     fn run(
         &mut self,
         name: &str,
@@ -168,16 +167,8 @@ impl Outputs {
         command: impl Fn(&Self, usize) -> Vec<String>,
         mut judge: impl FnMut(&Self, usize) -> Left,
     ) {
-        let started = std::time::Instant::now();
-        self.ledger.ok(&["log", "--from", &u64::MAX.to_string()]);
-        let start_up_ms = started.elapsed().as_millis() as u64 * 8 / 10;
         prepare(self, 0);
-        let started = std::time::Instant::now();
-        let args = command(self, 0);
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        self.ledger.ok(&args);
-        let whole_ms = started.elapsed().as_millis() as u64 * 13 / 10;
-        let span_ms = whole_ms.saturating_sub(start_up_ms).max(20);
+        let (start_up_ms, span_ms) = self.window(&command(self, 0));
         assert_eq!(
             judge(self, 0),
             Left::New,
@@ -187,27 +178,10 @@ impl Outputs {
         let (mut running, mut new, mut temps) = (0, 0, 0);
         for i in 1..=self.kills {
             prepare(self, i);
-            // A --ledger after the command name (restore's target) overrides this one.
-            let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("taizhang"))
-                .arg("--ledger")
-                .arg(&self.ledger.path)
-                .args(command(self, i))
-                .env_remove("TAIZHANG_LEDGER")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap();
             let delay = start_up_ms + self.random.next(span_ms);
-            std::thread::sleep(Duration::from_millis(delay));
-            if child.try_wait().unwrap().is_none() {
-                running += 1;
-            }
-            child.kill().unwrap();
-            child.wait().unwrap();
+            running += usize::from(self.kill_after(&command(self, i), delay));
             temps += remove_temporary_files(self.ledger.dir.path());
-            if judge(self, i) == Left::New {
-                new += 1;
-            }
+            new += usize::from(judge(self, i) == Left::New);
             let after = self.ledger.head(); // verifies the source
             let moved_on = changes_source && after.0 == self.head.0 + 1;
             assert!(
@@ -221,6 +195,39 @@ impl Outputs {
             self.kills,
             self.kills - new
         );
+    }
+
+    /// When to kill, in ms: from 0.8 times the start-up (a command that only opens the ledger), over
+    /// a span up to 1.3 times a whole run of `args` (which this runs), so that most kills land while
+    /// the command writes.
+    fn window(&self, args: &[String]) -> (u64, u64) {
+        let started = std::time::Instant::now();
+        self.ledger.ok(&["log", "--from", &u64::MAX.to_string()]);
+        let start_up_ms = started.elapsed().as_millis() as u64 * 8 / 10;
+        let started = std::time::Instant::now();
+        self.ledger
+            .ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        let whole_ms = started.elapsed().as_millis() as u64 * 13 / 10;
+        (start_up_ms, whole_ms.saturating_sub(start_up_ms).max(20))
+    }
+
+    /// Starts `taizhang ARGS` on the source ledger and kills it after `delay_ms`; whether it was
+    /// still running. A --ledger after the command name (restore's target) overrides the source.
+    fn kill_after(&self, args: &[String], delay_ms: u64) -> bool {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("taizhang"))
+            .arg("--ledger")
+            .arg(&self.ledger.path)
+            .args(args)
+            .env_remove("TAIZHANG_LEDGER")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let running = child.try_wait().unwrap().is_none();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        running
     }
 }
 
