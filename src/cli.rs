@@ -148,7 +148,7 @@ pub enum Command {
         /// 替换已有的导出文件夹（整个换新，不留旧文件）
         #[arg(long)]
         force: bool,
-        /// CSV 文件的编码：utf8-bom（默认，Excel 直接打开不乱码）、gb18030（旧软件）、utf8（无 BOM）
+        /// CSV 文件的编码
         #[arg(long, value_enum, default_value = "utf8-bom")]
         csv_encoding: CsvEncoding,
     },
