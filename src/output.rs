@@ -6,7 +6,8 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, ContentArrangement, Table};
 use taizhang_interchange::layout::{self, Cell, Sheet};
 
-use crate::cli::Format;
+use crate::cli::TextFormat;
+use crate::screen::{self, fit_columns};
 
 /// Writes to stdout; a reader that went away ends the program quietly with success.
 pub fn out(text: &str) {
@@ -30,15 +31,76 @@ pub fn json(value: &serde_json::Value) {
     ));
 }
 
-/// A sheet as an aligned terminal table with its title, caption and notes.
+/// The narrowest a wrapped column gets, in terminal columns (four Chinese characters), unless its
+/// content is narrower.
+const HEADER_LINE_MIN: usize = 8;
+
+/// A sheet as an aligned terminal table with its title, caption and notes, fitted to the terminal
+/// when stdout is one.
 pub fn render(sheet: &Sheet) -> String {
+    render_fitted(sheet, screen::width())
+}
+
+/// The sheet at full width when `width` is `None` or the table fits; else with its text columns
+/// wrapped; else, when even the figures alone are wider than the screen, stacked: one block of
+/// "column: value" lines per row. No figure, code or date is ever broken.
+pub fn render_fitted(sheet: &Sheet, width: Option<usize>) -> String {
+    let header = header_cells(sheet);
+    let body: Vec<Vec<String>> = sheet
+        .rows
+        .iter()
+        .map(|r| r.iter().map(Cell::display).collect())
+        .collect();
+    let Some(width) = width else {
+        return framed(sheet, &table(sheet, header, body), None);
+    };
+    let columns = header
+        .len()
+        .max(body.iter().map(Vec::len).max().unwrap_or(0));
+    let cell_width = |f: &dyn Fn(&str) -> usize, i: usize, with_header: bool| {
+        let head = header.get(i).filter(|_| with_header).map_or(0, |h| f(h));
+        body.iter()
+            .filter_map(|r| r.get(i))
+            .map(|c| f(c))
+            .fold(head, usize::max)
+    };
+    let line_width = |c: &str| c.lines().map(screen::text_width).max().unwrap_or(0);
+    let natural: Vec<usize> = (0..columns)
+        .map(|i| cell_width(&line_width, i, true))
+        .collect();
+    // A header wraps, but not to a column of single characters: up to four of them stay on a line.
+    let min: Vec<usize> = (0..columns)
+        .map(|i| {
+            let body = cell_width(&screen::unbreakable_width, i, false);
+            body.max(natural[i].min(HEADER_LINE_MIN))
+        })
+        .collect();
+    // Each column has a space either side and a border after it, and the table one border more.
+    let frame = 3 * columns + 1;
+    let Some(widths) = fit_columns(&natural, &min, width.saturating_sub(frame)) else {
+        return framed(sheet, &stacked(&header, &body, width), Some(width));
+    };
+    let wrap_row = |cells: Vec<String>| -> Vec<String> {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, &w)| screen::wrap(c, w).join("\n"))
+            .collect()
+    };
+    let header = wrap_row(header);
+    let body = body.into_iter().map(wrap_row).collect();
+    framed(sheet, &table(sheet, header, body), Some(width))
+}
+
+/// The rows as a bordered table, figures right-aligned; cells are printed as given.
+fn table(sheet: &Sheet, header: Vec<String>, body: Vec<Vec<String>>) -> String {
     let mut table = Table::new();
     table
         .load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Disabled);
-    table.set_header(header_cells(sheet));
-    for row in &sheet.rows {
-        table.add_row(row.iter().map(Cell::display));
+    table.set_header(header);
+    for row in body {
+        table.add_row(row);
     }
     for (i, column) in table.column_iter_mut().enumerate() {
         let numeric = sheet.rows.iter().any(|r| {
@@ -51,10 +113,76 @@ pub fn render(sheet: &Sheet) -> String {
             column.set_cell_alignment(CellAlignment::Right);
         }
     }
-    let mut text = format!("{}\n{}\n{table}\n", sheet.title, sheet.caption.join("    "));
+    table.to_string()
+}
+
+/// Title, caption, the table, notes; each line of text wrapped to the screen when there is one.
+fn framed(sheet: &Sheet, table: &str, width: Option<usize>) -> String {
+    let fit = |text: &str| match width {
+        Some(w) => screen::wrap(text, w).join("\n"),
+        None => text.to_string(),
+    };
+    let mut text = format!(
+        "{}\n{}\n{table}\n",
+        fit(&sheet.title),
+        fit(&sheet.caption.join("    "))
+    );
     for note in &sheet.notes {
-        text.push_str(note);
+        text.push_str(&fit(note));
         text.push('\n');
+    }
+    text
+}
+
+/// Each row as a block: its non-blank cells one a line under their column's name, a blank line
+/// between rows. For screens narrower than the figures of one row side by side.
+fn stacked(header: &[String], body: &[Vec<String>], width: usize) -> String {
+    let labels: Vec<String> = header.iter().map(|h| stacked_label(h)).collect();
+    let label_width = labels
+        .iter()
+        .map(|l| screen::text_width(l))
+        .max()
+        .unwrap_or(0);
+    let mut text = String::new();
+    for (r, row) in body.iter().enumerate() {
+        if r > 0 {
+            text.push('\n');
+        }
+        for (label, cell) in labels.iter().zip(row).filter(|(_, c)| !c.is_empty()) {
+            text.push_str(&stacked_line(label, label_width, cell, width));
+        }
+    }
+    text.trim_end().to_string()
+}
+
+/// A header cell's lines on one line, without the column numbers (栏次) that only a table needs.
+fn stacked_label(header: &str) -> String {
+    header
+        .lines()
+        .filter(|l| *l != "栏次" && !l.chars().all(|c| c.is_ascii_digit()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// "label  value", the value wrapped beside the label, or under it when the screen is too narrow.
+fn stacked_line(label: &str, label_width: usize, value: &str, width: usize) -> String {
+    let pad = label_width - screen::text_width(label);
+    let beside = width.saturating_sub(label_width + 2);
+    if beside >= screen::unbreakable_width(value).max(8) {
+        let lines = screen::wrap(value, beside);
+        let indent = " ".repeat(label_width + 2);
+        let mut text = format!("{label}{}  {}\n", " ".repeat(pad), lines[0]);
+        for line in &lines[1..] {
+            text.push_str(&format!("{indent}{line}\n"));
+        }
+        return text;
+    }
+    let mut text: String = screen::wrap(label, width)
+        .into_iter()
+        .map(|l| l + "\n")
+        .collect();
+    for line in screen::wrap(value, width.saturating_sub(2)) {
+        text.push_str(&format!("  {line}\n"));
     }
     text
 }
@@ -78,16 +206,17 @@ fn header_cells(sheet: &Sheet) -> Vec<String> {
 
 /// Prints a report in the chosen format; `json` and `text` come from the caller.
 pub fn report(
-    format: Format,
+    format: TextFormat,
     sheet: &Sheet,
     json_value: impl FnOnce() -> serde_json::Value,
     text: Option<&dyn Fn() -> String>,
 ) -> Result<(), crate::posting::Misuse> {
     match format {
-        Format::Table => out(&render(sheet)),
-        Format::Csv => out(&layout::to_csv(sheet)),
-        Format::Json => json(&json_value()),
-        Format::Text => match text {
+        TextFormat::Table => out(&render(sheet)),
+        TextFormat::Csv => out(&layout::to_csv(sheet)),
+        TextFormat::Json => json(&json_value()),
+        // Only table 7 and procurement offer `text` (cli::TextFormat), and they pass their text.
+        TextFormat::Text => match text {
             Some(text) => out(&format!("{}\n", text())),
             None => {
                 return Err(crate::posting::Misuse(

@@ -5,18 +5,18 @@ use taizhang_interchange::reports::{self as layout, SmallMicroShareOf, Unit};
 use taizhang_projection::{bond, contracts, procurement, table7, Facts};
 use taizhang_store::Ledger;
 
-use crate::cli::{Format, ShareOf};
+use crate::cli::{Format, ShareOf, TextFormat};
 use crate::output;
 use crate::posting::Misuse;
 
 pub enum ReportRequest {
     Table7 {
         year: i32,
-        format: Format,
+        format: TextFormat,
     },
     Procurement {
         year: i32,
-        format: Format,
+        format: TextFormat,
         share_of: ShareOf,
     },
     BondUse {
@@ -89,7 +89,7 @@ pub fn run(ledger: &Ledger, request: ReportRequest) -> anyhow::Result<()> {
             let quarter = Quarter::parse(&quarter).map_err(Misuse)?;
             let b = bond::bond_use(&facts, quarter);
             output::report(
-                format,
+                format.into(),
                 &layout::bond_use_sheet(&b, &unit),
                 || layout::bond_use_json(&b),
                 None,
@@ -98,7 +98,7 @@ pub fn run(ledger: &Ledger, request: ReportRequest) -> anyhow::Result<()> {
         ReportRequest::Contracts { year, format } => {
             let rows = contracts::contracts(&facts, year);
             output::report(
-                format,
+                format.into(),
                 &layout::contracts_sheet(year, &rows, &unit),
                 || layout::contracts_json(year, &rows),
                 None,
@@ -115,7 +115,7 @@ fn schedule(facts: &Facts, code: &str, format: Format) -> anyhow::Result<()> {
     };
     let coupons = bond::schedule(&terms, face);
     output::report(
-        format,
+        format.into(),
         &layout::schedule_sheet(code, &terms.name, face, &coupons),
         || layout::schedule_json(code, &coupons),
         None,
