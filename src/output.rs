@@ -77,6 +77,9 @@ pub fn render_fitted(sheet: &Sheet, width: Option<usize>) -> String {
         .collect();
     // Each column has a space either side and a border after it, and the table one border more.
     let frame = 3 * columns + 1;
+    if natural.iter().sum::<usize>() + frame <= width {
+        return framed(sheet, &table(sheet, header, body), Some(width));
+    }
     let Some(widths) = fit_columns(&natural, &min, width.saturating_sub(frame)) else {
         return framed(sheet, &stacked(&header, &body, width), Some(width));
     };
@@ -122,11 +125,13 @@ fn framed(sheet: &Sheet, table: &str, width: Option<usize>) -> String {
         Some(w) => screen::wrap(text, w).join("\n"),
         None => text.to_string(),
     };
-    let mut text = format!(
-        "{}\n{}\n{table}\n",
-        fit(&sheet.title),
-        fit(&sheet.caption.join("    "))
-    );
+    // The caption's parts ("部门：…", "单位：万元") side by side, or one a line if they do not fit.
+    let caption = sheet.caption.join("    ");
+    let caption = match width {
+        Some(w) if screen::text_width(&caption) > w => sheet.caption.join("\n"),
+        _ => caption,
+    };
+    let mut text = format!("{}\n{}\n{table}\n", fit(&sheet.title), fit(&caption));
     for note in &sheet.notes {
         text.push_str(&fit(note));
         text.push('\n');

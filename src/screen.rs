@@ -27,10 +27,13 @@ fn char_width(c: char) -> usize {
     c.width().unwrap_or(0)
 }
 
+/// Punctuation that closes what comes before it (避头点).
+const CLOSING: &str = "）】」』，。、；：！？”’)";
+
 /// A text cut into what may not be broken: runs of narrow characters (a figure "1,234.50", a code
 /// "QS-ZHXQS-1", a date), single wide characters (CJK text breaks between any two), and spaces.
 fn tokens(line: &str) -> Vec<&str> {
-    let mut tokens = Vec::new();
+    let mut tokens: Vec<&str> = Vec::new();
     let mut chars = line.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
         let narrow = |c: char| char_width(c) < 2 && !c.is_whitespace();
@@ -47,7 +50,15 @@ fn tokens(line: &str) -> Vec<&str> {
         } else {
             i + c.len_utf8()
         };
-        tokens.push(&line[i..end]);
+        // Closing punctuation does not start a line: it goes with the piece before it.
+        match tokens.last_mut() {
+            Some(last) if CLOSING.contains(c) && !last.trim().is_empty() => {
+                // Pieces are contiguous: the one before ends where this character starts.
+                let start = i - last.len();
+                *last = &line[start..end];
+            }
+            _ => tokens.push(&line[i..end]),
+        }
     }
     tokens
 }
@@ -69,15 +80,18 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     for line in text.lines() {
         let mut current = String::new();
         let mut used = 0;
+        // An indent ("  其中：货物") is kept on the line's first piece; spaces elsewhere may break.
+        let mut leading = true;
         for token in tokens(line) {
             let w = text_width(token);
             if token.trim().is_empty() {
-                if used > 0 && used + w <= width {
+                if (leading || used > 0) && used + w <= width {
                     current.push_str(token);
                     used += w;
                 }
                 continue;
             }
+            leading = false;
             if used + w > width && used > 0 {
                 lines.push(std::mem::take(&mut current).trim_end().to_string());
                 used = 0;
@@ -143,6 +157,8 @@ mod tests {
         );
         assert_eq!(wrap("年初结转和结余\n1", 8), ["年初结转", "和结余", "1"]);
         assert_eq!(wrap("", 8), [""]);
+        assert_eq!(wrap("  其中：货物", 20), ["  其中：货物"]);
+        assert_eq!(wrap("企业（占货物支出）", 16), ["企业（占货物支", "出）"]);
     }
 
     #[test]

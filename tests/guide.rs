@@ -152,11 +152,7 @@ impl Session {
                 )
             });
             let (ok, _, stderr) = self.run(&args);
-            assert!(
-                ok,
-                "guide.md:{}: `{line}` failed:\n{stderr}",
-                block.line
-            );
+            assert!(ok, "guide.md:{}: `{line}` failed:\n{stderr}", block.line);
         }
     }
 
@@ -191,16 +187,20 @@ impl Session {
                     .any(|w| l.starts_with(w))
             });
             assert_eq!(
-                ok, !refused,
+                ok,
+                !refused,
                 "guide.md:{}: `{command}` {}:\n{stdout}{stderr}",
                 block.line,
-                if refused { "should be refused" } else { "failed" }
+                if refused {
+                    "should be refused"
+                } else {
+                    "failed"
+                }
             );
             let actual: Vec<String> = stdout.lines().chain(stderr.lines()).map(normal).collect();
             let expected: Vec<String> = expected.iter().map(|l| normal(l)).collect();
             assert_eq!(
-                actual,
-                expected,
+                actual, expected,
                 "guide.md:{}: `{command}` prints otherwise than the guide shows",
                 block.line
             );
@@ -260,8 +260,12 @@ fn times_alike(line: &str) -> String {
 }
 
 fn doc(name: &str) -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs").join(name))
-        .expect("the document exists")
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("docs")
+            .join(name),
+    )
+    .expect("the document exists")
 }
 
 #[test]
@@ -301,7 +305,10 @@ fn formats_lists_exactly_the_columns_the_program_reads() {
                 let required = match *cells.get(3)? {
                     "必填" => true,
                     "可选" => false,
-                    other => panic!("formats.md {}: “{other}” is neither 必填 nor 可选", kind.key()),
+                    other => panic!(
+                        "formats.md {}: “{other}” is neither 必填 nor 可选",
+                        kind.key()
+                    ),
                 };
                 Some((key.to_string(), cells[2].to_string(), required))
             })
@@ -335,7 +342,8 @@ fn the_example_rows_of_formats_import() {
 
 #[test]
 fn the_guide_reader_reads_blocks_words_and_hashes() {
-    let markdown = "text\n<!-- guide-test: skip -->\n\n```sh\ntaizhang x\n```\n```csv a.csv\nk\n```\n";
+    let markdown =
+        "text\n<!-- guide-test: skip -->\n\n```sh\ntaizhang x\n```\n```csv a.csv\nk\n```\n";
     let found = blocks(markdown);
     assert_eq!(found.len(), 2);
     assert!(found[0].skip && !found[1].skip);
@@ -344,7 +352,10 @@ fn the_guide_reader_reads_blocks_words_and_hashes() {
         words("report  --unit '青山 区' \"\" x"),
         ["report", "--unit", "青山 区", "", "x"]
     );
-    assert_eq!(normal(&format!("链头 {}，", "ab".repeat(32))), "链头 <哈希>，");
+    assert_eq!(
+        normal(&format!("链头 {}，", "ab".repeat(32))),
+        "链头 <哈希>，"
+    );
     assert_eq!(normal("2205187 "), "2205187");
     assert_eq!(
         normal("  23  2026-12-02 14:31:07+08:00  支出"),
