@@ -56,9 +56,10 @@ pub fn help(kind: Kind) -> String {
             .trim_end()
         ));
     }
-    text.push_str(
-        "\n其他选项：--operator 操作员  --strict 声明函数据与规模不符时拒绝  --ledger 台账文件\n",
-    );
+    text.push_str(&format!(
+        "\n其他选项写在种类之后、各列之前（taizhang post {} --operator 张会计 --列名 值 …）：\n  --operator 操作员  --strict 声明函数据与规模不符时拒绝  --ledger 台账文件\n",
+        kind.key()
+    ));
     text.push_str("各种文件的列、可选值和示例行见 docs/formats.md。\n");
     text
 }
