@@ -228,3 +228,24 @@ fn a_contract_declared_under_property_management_is_posted() {
     let report = ledger.json(&["report", "contracts", "--year", "2023"]);
     assert_eq!(report["rows"].as_array().unwrap().len(), 2, "{report}");
 }
+
+/// In an import, a declaration's industry in other words is refused at its row with the sixteen.
+#[test]
+fn an_import_names_the_sixteen_for_an_industry_in_other_words() {
+    let ledger = TestLedger::new();
+    let contracts = ledger.file(
+        "c.csv",
+        "contract_no,title,sign_date,category,method,fund,supplier_name,size,share_amount,industry,people,revenue\n\
+         BJ-1,保洁服务,2023-03-01,服务,询价,一般公共预算,甲保洁公司,小型,50000.00,保洁服务,120,600\n",
+    );
+    let stderr = ledger.refused(&["import", contracts.to_str().unwrap()]);
+    assert!(
+        stderr.contains("c.csv:2") && stderr.contains("“保洁服务”"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("物业管理（property_management）")
+            && stderr.contains("其他未列明行业（other）"),
+        "{stderr}"
+    );
+}
