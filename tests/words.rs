@@ -179,3 +179,16 @@ fn the_import_summary_counts_contracts() {
         "{stderr}"
     );
 }
+
+/// The tail-difference hint on stderr names the column as the table does, not by its JSON key.
+#[test]
+fn tail_difference_hints_use_the_chinese_column_names() {
+    let stderr = common::two_year().ok_stderr(&["report", "table7", "--year", "2022"]);
+    assert!(
+        stderr.contains(
+            "提示：21208 的“年末结转和结余”列有尾数误差：本行 142.22 万元，下级合计 142.23 万元"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("closing"), "{stderr}");
+}
