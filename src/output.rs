@@ -43,8 +43,8 @@ pub fn render(sheet: &Sheet) -> String {
 
 /// The sheet at full width when `width` is `None` or the table fits; else with its text columns
 /// wrapped; else, when even the figures alone are wider than the screen, stacked: one block of
-/// "column: value" lines per row. No figure, code or date is ever broken.
-pub fn render_fitted(sheet: &Sheet, width: Option<usize>) -> String {
+/// "column value" lines per row. No figure, code or date is ever broken.
+fn render_fitted(sheet: &Sheet, width: Option<usize>) -> String {
     let header = header_cells(sheet);
     let body: Vec<Vec<String>> = sheet
         .rows
@@ -54,45 +54,48 @@ pub fn render_fitted(sheet: &Sheet, width: Option<usize>) -> String {
     let Some(width) = width else {
         return framed(sheet, &table(sheet, header, body), None);
     };
-    let columns = header
-        .len()
-        .max(body.iter().map(Vec::len).max().unwrap_or(0));
-    let cell_width = |f: &dyn Fn(&str) -> usize, i: usize, with_header: bool| {
-        let head = header.get(i).filter(|_| with_header).map_or(0, |h| f(h));
-        body.iter()
-            .filter_map(|r| r.get(i))
-            .map(|c| f(c))
-            .fold(head, usize::max)
-    };
-    let line_width = |c: &str| c.lines().map(screen::text_width).max().unwrap_or(0);
-    let natural: Vec<usize> = (0..columns)
-        .map(|i| cell_width(&line_width, i, true))
-        .collect();
-    // A header wraps, but not to a column of single characters: up to four of them stay on a line.
-    let min: Vec<usize> = (0..columns)
-        .map(|i| {
-            let body = cell_width(&screen::unbreakable_width, i, false);
-            body.max(natural[i].min(HEADER_LINE_MIN))
-        })
-        .collect();
+    let (natural, min) = column_widths(&header, &body);
     // Each column has a space either side and a border after it, and the table one border more.
-    let frame = 3 * columns + 1;
+    let frame = 3 * natural.len() + 1;
     if natural.iter().sum::<usize>() + frame <= width {
         return framed(sheet, &table(sheet, header, body), Some(width));
     }
     let Some(widths) = fit_columns(&natural, &min, width.saturating_sub(frame)) else {
         return framed(sheet, &stacked(&header, &body, width), Some(width));
     };
-    let wrap_row = |cells: Vec<String>| -> Vec<String> {
+    let wrap_row = |cells: &[String]| -> Vec<String> {
         cells
             .iter()
             .zip(&widths)
             .map(|(c, &w)| screen::wrap(c, w).join("\n"))
             .collect()
     };
-    let header = wrap_row(header);
-    let body = body.into_iter().map(wrap_row).collect();
-    framed(sheet, &table(sheet, header, body), Some(width))
+    let body = body.iter().map(|r| wrap_row(r)).collect();
+    framed(sheet, &table(sheet, wrap_row(&header), body), Some(width))
+}
+
+/// Each column's natural width (its widest line, header included) and the least it can be given:
+/// its widest unbreakable piece of body text, and for the header up to four Chinese characters a
+/// line, so that no header becomes a column of single characters.
+fn column_widths(header: &[String], body: &[Vec<String>]) -> (Vec<usize>, Vec<usize>) {
+    let columns = header
+        .len()
+        .max(body.iter().map(Vec::len).max().unwrap_or(0));
+    let widest = |i: usize, measure: &dyn Fn(&str) -> usize| {
+        body.iter()
+            .filter_map(|r| r.get(i))
+            .map(|c| measure(c))
+            .max()
+            .unwrap_or(0)
+    };
+    let line_width = |c: &str| c.lines().map(screen::text_width).max().unwrap_or(0);
+    let natural: Vec<usize> = (0..columns)
+        .map(|i| widest(i, &line_width).max(header.get(i).map_or(0, |h| line_width(h))))
+        .collect();
+    let min = (0..columns)
+        .map(|i| widest(i, &screen::unbreakable_width).max(natural[i].min(HEADER_LINE_MIN)))
+        .collect();
+    (natural, min)
 }
 
 /// The rows as a bordered table, figures right-aligned; cells are printed as given.
