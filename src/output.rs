@@ -55,12 +55,16 @@ fn render_fitted(sheet: &Sheet, width: Option<usize>) -> String {
         return framed(sheet, &table(sheet, header, body), None);
     };
     let (natural, min) = column_widths(&header, &body);
-    // Each column has a space either side and a border after it, and the table one border more.
-    let frame = 3 * natural.len() + 1;
-    if natural.iter().sum::<usize>() + frame <= width {
+    if natural.iter().sum::<usize>() + Style::Bordered.frame(natural.len()) <= width {
         return framed(sheet, &table(sheet, header, body), Some(width));
     }
-    let Some(widths) = fit_columns(&natural, &min, width.saturating_sub(frame)) else {
+    let fitted = [Style::Bordered, Style::Compact]
+        .into_iter()
+        .find_map(|style| {
+            let room = width.saturating_sub(style.frame(natural.len()));
+            fit_columns(&natural, &min, room).map(|widths| (style, widths))
+        });
+    let Some((style, widths)) = fitted else {
         return framed(sheet, &stacked(&header, &body, width), Some(width));
     };
     let wrap_row = |cells: &[String]| -> Vec<String> {
@@ -71,7 +75,32 @@ fn render_fitted(sheet: &Sheet, width: Option<usize>) -> String {
             .collect()
     };
     let body = body.iter().map(|r| wrap_row(r)).collect();
-    framed(sheet, &table(sheet, wrap_row(&header), body), Some(width))
+    let text = styled_table(sheet, wrap_row(&header), body, style);
+    framed(sheet, &text, Some(width))
+}
+
+/// How a table is drawn: with its borders, or, when they are what does not fit, with a line under
+/// the header only and two spaces between columns.
+#[derive(Clone, Copy)]
+enum Style {
+    Bordered,
+    Compact,
+}
+
+/// Only the line under the header (comfy-table's preset order: borders, header line, …).
+const COMPACT: &str = "     ═             ";
+/// Spaces after each column but the last, in the compact style.
+const COMPACT_GAP: u16 = 2;
+
+impl Style {
+    /// Columns a table of `columns` columns takes beyond its content.
+    fn frame(self, columns: usize) -> usize {
+        match self {
+            // A space either side of each column, a border after it, and one border more.
+            Style::Bordered => 3 * columns + 1,
+            Style::Compact => usize::from(COMPACT_GAP) * columns.saturating_sub(1),
+        }
+    }
 }
 
 /// Each column's natural width (its widest line, header included) and the least it can be given:
@@ -100,9 +129,21 @@ fn column_widths(header: &[String], body: &[Vec<String>]) -> (Vec<usize>, Vec<us
 
 /// The rows as a bordered table, figures right-aligned; cells are printed as given.
 fn table(sheet: &Sheet, header: Vec<String>, body: Vec<Vec<String>>) -> String {
+    styled_table(sheet, header, body, Style::Bordered)
+}
+
+fn styled_table(
+    sheet: &Sheet,
+    header: Vec<String>,
+    body: Vec<Vec<String>>,
+    style: Style,
+) -> String {
     let mut table = Table::new();
     table
-        .load_preset(UTF8_FULL_CONDENSED)
+        .load_preset(match style {
+            Style::Bordered => UTF8_FULL_CONDENSED,
+            Style::Compact => COMPACT,
+        })
         .set_content_arrangement(ContentArrangement::Disabled);
     table.set_header(header);
     for row in body {
@@ -118,6 +159,15 @@ fn table(sheet: &Sheet, header: Vec<String>, body: Vec<Vec<String>>) -> String {
         if numeric {
             column.set_cell_alignment(CellAlignment::Right);
         }
+    }
+    if let Style::Compact = style {
+        let last = table.column_count().saturating_sub(1);
+        for (i, column) in table.column_iter_mut().enumerate() {
+            column.set_padding((0, if i == last { 0 } else { COMPACT_GAP }));
+        }
+        // Without a right border, the padding of blank last cells is only trailing spaces.
+        let lines: Vec<String> = table.lines().map(|l| l.trim_end().to_string()).collect();
+        return lines.join("\n");
     }
     table.to_string()
 }

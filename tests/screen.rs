@@ -123,8 +123,9 @@ fn a_wide_report_in_a_narrow_terminal_fits_and_keeps_every_figure() {
     let example = example_ledger();
     // 236 columns wide at full width: stacked one row a block in 80.
     check_fits(&example, &["report", "bond-use", "--quarter", "2022Q4"], 80);
-    // 147 columns: name columns wrapped in 100, stacked in 60.
+    // 147 columns: name columns wrapped in 100, without borders in 80, stacked in 60.
     check_fits(&example, &["report", "table7", "--year", "2022"], 100);
+    check_fits(&example, &["report", "table7", "--year", "2022"], 80);
     check_fits(&example, &["report", "table7", "--year", "2022"], 60);
     let two_year = two_year();
     check_fits(
@@ -133,6 +134,23 @@ fn a_wide_report_in_a_narrow_terminal_fits_and_keeps_every_figure() {
         120,
     );
     check_fits(&two_year, &["report", "contracts", "--year", "2023"], 70);
+}
+
+/// In 80 columns table 7 is still a table: its borders give way, its rows stay rows.
+#[cfg(unix)]
+#[test]
+fn table7_in_80_columns_is_a_table_without_borders() {
+    let shown = in_terminal(
+        &example_ledger(),
+        &["report", "table7", "--year", "2022"],
+        80,
+    );
+    assert!(shown.contains('═') && !shown.contains('┆'), "{shown}");
+    let row = shown
+        .lines()
+        .find(|l| l.starts_with("合计"))
+        .expect("the 合计 row");
+    assert_eq!(row.matches("7,115.81").count(), 3, "{row}");
 }
 
 /// The wrapped table keeps its rows: a figure stays on the line of its code.
