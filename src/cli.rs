@@ -51,6 +51,7 @@ pub enum Command {
         after_help = "示例：taizhang import 合同.csv 支出.csv\n      taizhang import ledger-data/qingshan-2022/ --operator 张会计"
     )]
     Import {
+        /// 要导入的 CSV 文件或文件夹（文件夹里的全部文件按依赖顺序导入）；各种文件的列见 docs/formats.md
         #[arg(required = true)]
         paths: Vec<PathBuf>,
         /// 文件种类（默认由表头识别）：catalog bond contract amendment opening receipt payment
@@ -64,28 +65,36 @@ pub enum Command {
     },
     /// 逐笔记账：一行导入文件的内容写成选项
     #[command(
-        after_help = "示例：taizhang post payment --voucher-no 记-2023-015 --date 2023-03-15 --fund 政府性基金预算 \\\n        --function-code 2290402 --expense-type 项目支出 --amount 120000 --payee 某公司"
+        disable_help_flag = true,
+        after_help = "各种类的列：taizhang post 种类 --help（如 taizhang post payment --help）\n示例：taizhang post payment --voucher-no 记-2023-015 --date 2023-03-15 --fund 政府性基金预算 \\\n        --function-code 2290402 --expense-type 项目支出 --amount 120000 --payee 某公司"
     )]
     Post {
         /// 种类：receipt payment contract amendment bond opening catalog
-        kind: String,
-        /// 各列，形如 --voucher-no 值
+        kind: Option<String>,
+        /// 各列，形如 --voucher-no 值（列名的下划线换成短横）
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         fields: Vec<String>,
         #[command(flatten)]
         who: Who,
+        /// 中小企业声明函数据与声明规模不符时拒绝（默认仅警告）
         #[arg(long)]
         strict: bool,
+        /// 打印帮助；写在种类之后则列出该种类的各列（中文列名、是否必填、可选值）
+        #[arg(short, long)]
+        help: bool,
     },
     /// 红字冲销一笔已记账的收入或支出
     #[command(
         after_help = "示例：taizhang reverse --voucher 记-2022-101 --date 2023-01-10 --reason 金额录入错误"
     )]
     Reverse {
+        /// 要冲销的收入或支出的凭证号
         #[arg(long)]
         voucher: String,
+        /// 冲销日期（记在此日所在的期间），如 2023-01-05
         #[arg(long)]
         date: String,
+        /// 冲销原因
         #[arg(long)]
         reason: String,
         #[command(flatten)]
@@ -94,6 +103,7 @@ pub enum Command {
     /// 结账：此日（含）以前不能再记账
     #[command(after_help = "示例：taizhang close --through 2022-12-31")]
     Close {
+        /// 结账日（含），如 2022-12-31
         #[arg(long)]
         through: String,
         #[command(flatten)]
@@ -102,8 +112,10 @@ pub enum Command {
     /// 列出记录
     #[command(after_help = "示例：taizhang log --from 100 --format json > 记录.jsonl")]
     Log {
+        /// 从第几条记录开始列出
         #[arg(long, default_value_t = 1)]
         from: u64,
+        /// 输出格式：table（表格，北京时间）或 json（JSON Lines，UTC，供脚本使用）
         #[arg(long, value_enum, default_value = "table")]
         format: LogFormat,
     },
@@ -112,6 +124,7 @@ pub enum Command {
         after_help = "示例：taizhang verify --expect-head 3f2a…（导出清单 manifest.json 中记录的链头）"
     )]
     Verify {
+        /// 期望的链头哈希（如导出清单 manifest.json 中记下的），不符则校验不通过
         #[arg(long)]
         expect_head: Option<String>,
     },
@@ -126,8 +139,10 @@ pub enum Command {
         after_help = "示例：taizhang classify --industry 软件和信息技术服务业 --people 120 --revenue 3000"
     )]
     Classify {
+        /// 行业：工信部联企业〔2011〕300号所列十六个行业之一（如 物业管理、软件和信息技术服务业）
         #[arg(long)]
         industry: String,
+        /// 从业人员（人）
         #[arg(long)]
         people: Option<u64>,
         /// 营业收入（万元）
@@ -140,6 +155,7 @@ pub enum Command {
     /// 导出年终全部报表（CSV 与 xlsx）及清单 manifest.json
     #[command(after_help = "示例：taizhang export --year 2022 --out 决算2022")]
     Export {
+        /// 年度，如 2022
         #[arg(long)]
         year: i32,
         /// 导出到的文件夹（新建；已存在则拒绝，除非加 --force）
@@ -180,7 +196,10 @@ pub enum Command {
     },
     /// 生成命令补全脚本
     #[command(after_help = "示例：taizhang completions bash > /etc/bash_completion.d/taizhang")]
-    Completions { shell: clap_complete::Shell },
+    Completions {
+        /// 命令行外壳：bash、zsh、fish、elvish 或 powershell
+        shell: clap_complete::Shell,
+    },
     /// 用随附示例（青山区大数据中心 2022 年）演示全部流程，无需准备
     #[command(after_help = "示例：taizhang demo")]
     Demo,
@@ -198,20 +217,24 @@ pub enum Report {
     /// 政府性基金预算财政拨款收入支出决算表（表7）
     #[command(after_help = "示例：taizhang report table7 --year 2022 --format text")]
     Table7 {
+        /// 年度，如 2022
         #[arg(long)]
         year: i32,
+        /// 输出格式：table（表格，万元）、csv（万元）、json（元，精确到分）或 text（文字说明）
         #[arg(long, value_enum, default_value = "table")]
-        format: Format,
+        format: TextFormat,
     },
     /// 政府采购支出情况
     #[command(
         after_help = "示例：taizhang report procurement --year 2022 --format text --small-micro-share-of total"
     )]
     Procurement {
+        /// 年度，如 2022
         #[arg(long)]
         year: i32,
+        /// 输出格式：table（表格，万元）、csv（万元）、json（元，精确到分）或 text（文字说明）
         #[arg(long, value_enum, default_value = "table")]
-        format: Format,
+        format: TextFormat,
         /// 小微企业金额的占比口径：sme（占中小企业，默认）或 total（占总额）
         #[arg(long, value_enum, default_value = "sme")]
         small_micro_share_of: ShareOf,
@@ -219,16 +242,20 @@ pub enum Report {
     /// 专项债券资金使用情况（季度）
     #[command(after_help = "示例：taizhang report bond-use --quarter 2023Q2")]
     BondUse {
+        /// 季度，如 2023Q2
         #[arg(long)]
         quarter: String,
+        /// 输出格式：table（表格，元）、csv（元）或 json（元）
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
     /// 合同执行情况：合同金额（含补充协议）、累计支付、未付
     #[command(after_help = "示例：taizhang report contracts --year 2023 --format csv > 合同.csv")]
     Contracts {
+        /// 年度（截至该年年末），如 2023
         #[arg(long)]
         year: i32,
+        /// 输出格式：table（表格，元）、csv（元）或 json（元）
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
@@ -239,18 +266,36 @@ pub enum BondCommand {
     /// 还本付息计划（本单位全部分配额）
     #[command(after_help = "示例：taizhang bond schedule 2205187")]
     Schedule {
+        /// 债券编码
         code: String,
+        /// 输出格式：table（表格，元）、csv（元）或 json（元）
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
 }
 
+/// The forms of a report without running text (bond use, contracts, schedules): `text` is not
+/// offered where it does not exist.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// 表格
     Table,
+    /// JSON（金额为元，精确到分）
     Json,
+    /// CSV（与表格相同的单元格）
     Csv,
-    /// 文字说明（表7与政府采购）
+}
+
+/// The forms of table 7 and the procurement figures, which also have their paragraph.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextFormat {
+    /// 表格
+    Table,
+    /// JSON（金额为元，精确到分）
+    Json,
+    /// CSV（与表格相同的单元格）
+    Csv,
+    /// 部门决算的文字说明
     Text,
 }
 
@@ -265,14 +310,95 @@ pub enum CsvEncoding {
     Utf8,
 }
 
+impl From<Format> for TextFormat {
+    fn from(format: Format) -> TextFormat {
+        match format {
+            Format::Table => TextFormat::Table,
+            Format::Json => TextFormat::Json,
+            Format::Csv => TextFormat::Csv,
+        }
+    }
+}
+
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogFormat {
+    /// 表格（记录时间为北京时间）
     Table,
+    /// JSON Lines，每条记录一行（时间为 UTC）
     Json,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ShareOf {
+    /// 占授予中小企业合同金额
     Sme,
+    /// 占政府采购支出总额
     Total,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// Every option and argument of every command says what it is for, and every command too.
+    #[test]
+    fn every_option_of_every_command_has_a_description() {
+        let mut missing = Vec::new();
+        let mut command = Cli::command();
+        command.build();
+        walk(&command, &mut missing);
+        assert!(missing.is_empty(), "without a description: {missing:?}");
+    }
+
+    fn walk(command: &clap::Command, missing: &mut Vec<String>) {
+        let name = command.get_bin_name().unwrap_or(command.get_name());
+        if command.get_about().is_none() {
+            missing.push(name.to_string());
+        }
+        for arg in command.get_arguments() {
+            let described = arg
+                .get_help()
+                .is_some_and(|h| !h.to_string().trim().is_empty());
+            if !described {
+                missing.push(format!("{name} {}", arg.get_id()));
+            }
+        }
+        for sub in command.get_subcommands() {
+            walk(sub, missing);
+        }
+    }
+
+    /// `text` is offered where a report has running text, and only there.
+    #[test]
+    fn text_is_offered_only_by_table7_and_procurement() {
+        let mut command = Cli::command();
+        command.build();
+        let report = command.find_subcommand("report").unwrap();
+        for sub in report.get_subcommands().filter(|s| s.get_name() != "help") {
+            let format = sub
+                .get_arguments()
+                .find(|a| a.get_id() == "format")
+                .unwrap();
+            let offers_text = format
+                .get_possible_values()
+                .iter()
+                .any(|v| v.get_name() == "text");
+            let has_text = matches!(sub.get_name(), "table7" | "procurement");
+            assert_eq!(offers_text, has_text, "report {}", sub.get_name());
+        }
+        let schedule = command
+            .find_subcommand("bond")
+            .and_then(|b| b.find_subcommand("schedule"))
+            .unwrap();
+        let format = schedule
+            .get_arguments()
+            .find(|a| a.get_id() == "format")
+            .unwrap();
+        assert!(format
+            .get_possible_values()
+            .iter()
+            .all(|v| v.get_name() != "text"));
+    }
 }

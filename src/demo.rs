@@ -2,7 +2,7 @@
 
 use taizhang_store::{HashAlgo, Ledger, UnitNames};
 
-use crate::cli::{Format, ShareOf};
+use crate::cli::{Format, ShareOf, TextFormat};
 use crate::output::out;
 use crate::posting;
 use crate::reports::{self, ReportRequest};
@@ -60,7 +60,7 @@ pub fn run() -> anyhow::Result<bool> {
         "3. 表7 政府性基金预算财政拨款收入支出决算表",
         ReportRequest::Table7 {
             year: 2022,
-            format: Format::Table,
+            format: TextFormat::Table,
         },
     )?;
     show(
@@ -68,7 +68,7 @@ pub fn run() -> anyhow::Result<bool> {
         "4. 第三部分 七 的文字说明",
         ReportRequest::Table7 {
             year: 2022,
-            format: Format::Text,
+            format: TextFormat::Text,
         },
     )?;
     show(
@@ -76,7 +76,7 @@ pub fn run() -> anyhow::Result<bool> {
         "5. 政府采购支出情况",
         ReportRequest::Procurement {
             year: 2022,
-            format: Format::Text,
+            format: TextFormat::Text,
             share_of: ShareOf::Sme,
         },
     )?;

@@ -4,19 +4,22 @@ mod cli;
 mod copies;
 mod demo;
 mod export;
+mod fields;
+mod log;
 mod outfile;
 mod output;
 mod posting;
 mod reports;
+mod screen;
 
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 use taizhang_core::classify::{classify, Figures};
 use taizhang_core::{Industry, Kind};
-use taizhang_store::{EntryLine, HashAlgo, Ledger, UnitNames};
+use taizhang_store::{HashAlgo, Ledger, UnitNames};
 
-use cli::{BondCommand, Cli, Command, LogFormat, Report};
+use cli::{BondCommand, Cli, Command, Report};
 use posting::Misuse;
 use reports::ReportRequest;
 
@@ -83,7 +86,14 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             fields,
             who,
             strict,
+            help,
         } => {
+            if help || fields::wants_help(&fields) {
+                return post_help(kind.as_deref());
+            }
+            let kind = kind.ok_or_else(|| {
+                Misuse("请写出种类（receipt payment contract amendment bond opening catalog），各种类的列见 taizhang post 种类 --help".into())
+            })?;
             let kind = parse_kind(&kind)?;
             let ledger = open(path)?;
             let (committed, tally) =
@@ -118,7 +128,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             )?;
             Ok(tally.report(committed, quiet))
         }
-        Command::Log { from, format } => log(&open(path)?, from, format),
+        Command::Log { from, format } => log::run(&open(path)?, from, format),
         Command::Verify { expect_head } => verify(&open(path)?, expect_head.as_deref()),
         Command::Report(report) => {
             let request = match report {
@@ -190,40 +200,29 @@ fn parse_kind(word: &str) -> Result<Kind, Misuse> {
         .ok_or_else(|| Misuse(format!("未知的种类“{word}”（可选：catalog bond contract amendment opening receipt payment）")))
 }
 
+/// `post --help` is clap's; `post KIND --help` lists that kind's columns.
+fn post_help(kind: Option<&str>) -> anyhow::Result<bool> {
+    let text = match kind {
+        Some(kind) => fields::help(parse_kind(kind)?),
+        None => {
+            let mut command = Cli::command();
+            command.build();
+            command
+                .find_subcommand_mut("post")
+                .map(|post| post.render_help().to_string())
+                .unwrap_or_default()
+        }
+    };
+    output::out(&text);
+    Ok(true)
+}
+
 /// The operator: as given, else the OS user.
 fn operator(given: Option<String>) -> String {
     given
         .or_else(|| std::env::var("USER").ok())
         .or_else(|| std::env::var("USERNAME").ok())
         .unwrap_or_else(|| "未知".to_string())
-}
-
-fn log(ledger: &Ledger, from: u64, format: LogFormat) -> anyhow::Result<bool> {
-    let mut text = String::new();
-    ledger.for_each_entry(from, |posted| {
-        let line = EntryLine::of(&posted);
-        match format {
-            LogFormat::Json => {
-                text.push_str(&serde_json::to_string(&line).expect("entries serialize"))
-            }
-            LogFormat::Table => text.push_str(&format!(
-                "{:>6}  {}  {:<8} {}  {}  {}",
-                line.seq,
-                line.recorded_at,
-                posted.body.kind().label(),
-                posted.body.key().describe(),
-                line.operator,
-                line.source
-            )),
-        }
-        text.push('\n');
-        if text.len() > 1 << 16 {
-            output::out(&std::mem::take(&mut text));
-        }
-        true
-    })?;
-    output::out(&text);
-    Ok(true)
 }
 
 /// Prints the verification; false when anything is wrong.

@@ -9,7 +9,7 @@ use std::sync::mpsc::SyncSender;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use taizhang_core::rules::{FieldError, Refusal};
-use taizhang_core::{Body, Kind};
+use taizhang_core::{Body, EntryKey, Kind};
 use taizhang_interchange::{columns, parse, Cells, ImportFile, Problem};
 use taizhang_store::{FoldedSums, Ledger, Offered, Prepared, Preparer, Writer};
 
@@ -28,6 +28,8 @@ pub struct Tally {
     /// Posted entries by kind, for the summary.
     pub posted_by_kind: std::collections::BTreeMap<Kind, u64>,
     pub already: u64,
+    /// The contracts whose parts were posted: a contract of three suppliers is one contract.
+    pub contracts: std::collections::BTreeSet<String>,
     pub problems: Vec<Problem>,
     pub warnings: Vec<Problem>,
 }
@@ -36,6 +38,7 @@ impl Tally {
     /// Records one offer's outcome; problems go to the list, named by `name`.
     fn record(
         &mut self,
+        key: &EntryKey,
         kind: Kind,
         outcome: Result<Offered, Refusal>,
         name: impl Fn(&FieldError) -> Problem,
@@ -44,6 +47,9 @@ impl Tally {
             Ok(Offered::Posted(_)) => {
                 self.posted += 1;
                 *self.posted_by_kind.entry(kind).or_default() += 1;
+                if let EntryKey::ContractPart { contract_no, .. } = key {
+                    self.contracts.insert(contract_no.clone());
+                }
             }
             Ok(Offered::AlreadyPosted) => self.already += 1,
             Err(Refusal::Invalid(errors)) => self.problems.extend(errors.iter().map(name)),
@@ -75,7 +81,12 @@ impl Tally {
                 let parts: Vec<String> = self
                     .posted_by_kind
                     .iter()
-                    .map(|(k, n)| format!("{} {n} 条", k.label()))
+                    .map(|(k, n)| match k {
+                        Kind::Contract => {
+                            format!("合同 {} 个（供应商 {n} 条）", self.contracts.len())
+                        }
+                        _ => format!("{} {n} 条", k.label()),
+                    })
                     .collect();
                 eprintln!("其中：{}。", parts.join("、"));
             }
@@ -260,7 +271,12 @@ fn offer_row(
         tally.warnings.extend(warnings);
     }
     let kind = prepared.kind();
-    tally.record(kind, writer.offer_prepared(prepared), name);
+    // Only a contract part's key is kept, so the cost of the other rows stays what it was.
+    let key = match prepared.key() {
+        key @ EntryKey::ContractPart { .. } => key.clone(),
+        _ => EntryKey::Voucher(String::new()),
+    };
+    tally.record(&key, kind, writer.offer_prepared(prepared), name);
 }
 
 fn progress_bar(quiet: bool) -> ProgressBar {
@@ -416,8 +432,9 @@ fn post_cells(
     let body: Body = parsed.body;
     let committed = ledger.write_batch(operator, |writer| {
         let kind = body.kind();
+        let key = body.key();
         let outcome = writer.offer("命令行", body);
-        tally.record(kind, outcome, name);
+        tally.record(&key, kind, outcome, name);
         tally.problems.is_empty()
     })?;
     Ok((committed, tally))

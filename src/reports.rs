@@ -5,18 +5,18 @@ use taizhang_interchange::reports::{self as layout, SmallMicroShareOf, Unit};
 use taizhang_projection::{bond, contracts, procurement, table7, Facts};
 use taizhang_store::Ledger;
 
-use crate::cli::{Format, ShareOf};
+use crate::cli::{Format, ShareOf, TextFormat};
 use crate::output;
 use crate::posting::Misuse;
 
 pub enum ReportRequest {
     Table7 {
         year: i32,
-        format: Format,
+        format: TextFormat,
     },
     Procurement {
         year: i32,
-        format: Format,
+        format: TextFormat,
         share_of: ShareOf,
     },
     BondUse {
@@ -63,8 +63,11 @@ pub fn run(ledger: &Ledger, request: ReportRequest) -> anyhow::Result<()> {
             )?;
             for tail in &t.tail_differences {
                 eprintln!(
-                    "提示：{} 的 {} 列有尾数误差：本行 {} 万元，下级合计 {} 万元",
-                    tail.code, tail.column, tail.parent, tail.sum_of_children
+                    "提示：{} 的“{}”列有尾数误差：本行 {} 万元，下级合计 {} 万元",
+                    tail.code,
+                    layout::column_label(tail.column),
+                    tail.parent,
+                    tail.sum_of_children
                 );
             }
             if !t.broken_identities.is_empty() {
@@ -89,7 +92,7 @@ pub fn run(ledger: &Ledger, request: ReportRequest) -> anyhow::Result<()> {
             let quarter = Quarter::parse(&quarter).map_err(Misuse)?;
             let b = bond::bond_use(&facts, quarter);
             output::report(
-                format,
+                format.into(),
                 &layout::bond_use_sheet(&b, &unit),
                 || layout::bond_use_json(&b),
                 None,
@@ -98,7 +101,7 @@ pub fn run(ledger: &Ledger, request: ReportRequest) -> anyhow::Result<()> {
         ReportRequest::Contracts { year, format } => {
             let rows = contracts::contracts(&facts, year);
             output::report(
-                format,
+                format.into(),
                 &layout::contracts_sheet(year, &rows, &unit),
                 || layout::contracts_json(year, &rows),
                 None,
@@ -115,7 +118,7 @@ fn schedule(facts: &Facts, code: &str, format: Format) -> anyhow::Result<()> {
     };
     let coupons = bond::schedule(&terms, face);
     output::report(
-        format,
+        format.into(),
         &layout::schedule_sheet(code, &terms.name, face, &coupons),
         || layout::schedule_json(code, &coupons),
         None,

@@ -1,6 +1,7 @@
 //! Enterprise size (中小企业划型) from a supplier's declared figures, 工信部联企业〔2011〕300号.
 //!
-//! Only the industries listed in domain.md; the standard's others are left out until a source is named.
+//! All sixteen industries of the standard's 第四条 (domain.md "Enterprise size"; the text of the
+//! standard, items 一 to 十六, is the source of every threshold, 其他未列明行业 included).
 
 use rust_decimal::Decimal;
 
@@ -75,12 +76,54 @@ fn rule(industry: Industry) -> Rule {
             medium: [(People, 100), (Assets, 8000)],
             small: [(People, 10), (Assets, 100)],
         },
-        // One measure only: the second condition repeats the first.
-        Industry::Other => Rule {
-            large: [(People, 300), (People, 300)],
-            medium: [(People, 100), (People, 100)],
-            small: [(People, 10), (People, 10)],
+        Industry::Agriculture => one(Revenue, [20000, 500, 50]),
+        Industry::Transport => Rule {
+            large: [(People, 1000), (Revenue, 30000)],
+            medium: [(People, 300), (Revenue, 3000)],
+            small: [(People, 20), (Revenue, 200)],
         },
+        Industry::Warehousing => Rule {
+            large: [(People, 200), (Revenue, 30000)],
+            medium: [(People, 100), (Revenue, 1000)],
+            small: [(People, 20), (Revenue, 100)],
+        },
+        Industry::Postal => Rule {
+            large: [(People, 1000), (Revenue, 30000)],
+            medium: [(People, 300), (Revenue, 2000)],
+            small: [(People, 20), (Revenue, 100)],
+        },
+        // 住宿业 and 餐饮业 share their lines in the standard.
+        Industry::Accommodation | Industry::Catering => Rule {
+            large: [(People, 300), (Revenue, 10000)],
+            medium: [(People, 100), (Revenue, 2000)],
+            small: [(People, 10), (Revenue, 100)],
+        },
+        Industry::InfoTransmission => Rule {
+            large: [(People, 2000), (Revenue, 100000)],
+            medium: [(People, 100), (Revenue, 1000)],
+            small: [(People, 10), (Revenue, 100)],
+        },
+        Industry::RealEstate => Rule {
+            large: [(Revenue, 200000), (Assets, 10000)],
+            medium: [(Revenue, 1000), (Assets, 5000)],
+            small: [(Revenue, 100), (Assets, 2000)],
+        },
+        Industry::PropertyManagement => Rule {
+            large: [(People, 1000), (Revenue, 5000)],
+            medium: [(People, 300), (Revenue, 1000)],
+            small: [(People, 100), (Revenue, 500)],
+        },
+        // 第四条（十六）: 从业人员300人以下为中小微型；100人及以上中型，10人及以上小型，10人以下微型.
+        Industry::Other => one(People, [300, 100, 10]),
+    }
+}
+
+/// An industry measured by one figure only: the second condition of each line repeats the first.
+fn one(measure: Measure, [large, medium, small]: [i64; 3]) -> Rule {
+    Rule {
+        large: [(measure, large), (measure, large)],
+        medium: [(measure, medium), (measure, medium)],
+        small: [(measure, small), (measure, small)],
     }
 }
 

@@ -122,18 +122,121 @@ vocabulary!(
     }
 );
 
-vocabulary!(
-    /// 行业 for enterprise size classification (工信部联企业〔2011〕300号), the ones domain.md lists.
-    Industry, "行业" {
-        Industrial = ("工业", "industrial"),
-        Construction = ("建筑业", "construction"),
-        Wholesale = ("批发业", "wholesale"),
-        Retail = ("零售业", "retail"),
-        Software = ("软件和信息技术服务业", "software"),
-        Leasing = ("租赁和商务服务业", "leasing"),
-        Other = ("其他未列明行业", "other"),
+/// 行业 for enterprise size classification: the sixteen of 工信部联企业〔2011〕300号 (第四条), in the
+/// standard's order. Not declared with `vocabulary!` because it also accepts the standard's spelling
+/// without the 顿号 (农林牧渔业) and its refusal lists the sixteen one per item, so that a declaration
+/// naming an industry in other words (保洁服务) is answered with the words to pick from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Industry {
+    Agriculture,
+    Industrial,
+    Construction,
+    Wholesale,
+    Retail,
+    Transport,
+    Warehousing,
+    Postal,
+    Accommodation,
+    Catering,
+    InfoTransmission,
+    Software,
+    RealEstate,
+    PropertyManagement,
+    Leasing,
+    Other,
+}
+
+impl Industry {
+    pub const ALL: &'static [Industry] = &[
+        Industry::Agriculture,
+        Industry::Industrial,
+        Industry::Construction,
+        Industry::Wholesale,
+        Industry::Retail,
+        Industry::Transport,
+        Industry::Warehousing,
+        Industry::Postal,
+        Industry::Accommodation,
+        Industry::Catering,
+        Industry::InfoTransmission,
+        Industry::Software,
+        Industry::RealEstate,
+        Industry::PropertyManagement,
+        Industry::Leasing,
+        Industry::Other,
+    ];
+
+    /// The Chinese word, as the standard writes it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Industry::Agriculture => "农、林、牧、渔业",
+            Industry::Industrial => "工业",
+            Industry::Construction => "建筑业",
+            Industry::Wholesale => "批发业",
+            Industry::Retail => "零售业",
+            Industry::Transport => "交通运输业",
+            Industry::Warehousing => "仓储业",
+            Industry::Postal => "邮政业",
+            Industry::Accommodation => "住宿业",
+            Industry::Catering => "餐饮业",
+            Industry::InfoTransmission => "信息传输业",
+            Industry::Software => "软件和信息技术服务业",
+            Industry::RealEstate => "房地产开发经营",
+            Industry::PropertyManagement => "物业管理",
+            Industry::Leasing => "租赁和商务服务业",
+            Industry::Other => "其他未列明行业",
+        }
     }
-);
+
+    /// The English key, as JSON and the import files' English spelling use it.
+    pub fn key(self) -> &'static str {
+        match self {
+            Industry::Agriculture => "agriculture",
+            Industry::Industrial => "industrial",
+            Industry::Construction => "construction",
+            Industry::Wholesale => "wholesale",
+            Industry::Retail => "retail",
+            Industry::Transport => "transport",
+            Industry::Warehousing => "warehousing",
+            Industry::Postal => "postal",
+            Industry::Accommodation => "accommodation",
+            Industry::Catering => "catering",
+            Industry::InfoTransmission => "info_transmission",
+            Industry::Software => "software",
+            Industry::RealEstate => "real_estate",
+            Industry::PropertyManagement => "property_management",
+            Industry::Leasing => "leasing",
+            Industry::Other => "other",
+        }
+    }
+
+    /// Parses the Chinese word (with or without the 顿号 the standard puts in 农、林、牧、渔业) or the
+    /// English key; anything else is refused with the sixteen to choose from.
+    pub fn parse(word: &str) -> Result<Industry, String> {
+        let word = word.trim();
+        let bare = |s: &str| s.replace('、', "");
+        Industry::ALL
+            .iter()
+            .copied()
+            .find(|v| bare(v.label()) == bare(word) || v.key().eq_ignore_ascii_case(word))
+            .ok_or_else(|| {
+                let choices: Vec<String> = Industry::ALL
+                    .iter()
+                    .map(|v| format!("{}（{}）", v.label(), v.key()))
+                    .collect();
+                format!(
+                    "“{word}”不是工信部联企业〔2011〕300号所列的行业，请从以下十六个中选一个（如保洁服务归物业管理）：{}",
+                    choices.join("；")
+                )
+            })
+    }
+}
+
+impl std::fmt::Display for Industry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
 
 impl Frequency {
     /// Coupons a year.
@@ -182,6 +285,20 @@ mod tests {
         assert_eq!(Fund::parse("gov_fund"), Ok(Fund::GovFund));
         assert_eq!(Purpose::parse("发行费"), Ok(Purpose::IssueFee));
         assert!(Method::parse("公开竞价").unwrap_err().contains("公开招标"));
+    }
+
+    #[test]
+    fn sixteen_industries_parse_and_an_unknown_one_lists_them() {
+        assert_eq!(Industry::ALL.len(), 16);
+        for &industry in Industry::ALL {
+            assert_eq!(Industry::parse(industry.label()), Ok(industry));
+            assert_eq!(Industry::parse(industry.key()), Ok(industry));
+        }
+        assert_eq!(Industry::parse("农林牧渔业"), Ok(Industry::Agriculture));
+        let refusal = Industry::parse("保洁服务").unwrap_err();
+        for &industry in Industry::ALL {
+            assert!(refusal.contains(industry.label()), "{refusal}");
+        }
     }
 
     #[test]

@@ -28,6 +28,14 @@ const COLUMN_LABELS: [&str; 6] = [
     "年末结转和结余",
 ];
 
+/// The Chinese name of a table-7 column key ("closing" → 年末结转和结余), as people read it.
+pub fn column_label(key: &str) -> &'static str {
+    COLUMN_KEYS
+        .iter()
+        .position(|k| *k == key)
+        .map_or("", |i| COLUMN_LABELS[i])
+}
+
 pub fn table7_sheet(t: &Table7, unit: &Unit) -> Sheet {
     let money = |c: &Columns| c.values().into_iter().map(Cell::Wan).collect::<Vec<_>>();
     let mut rows = vec![[vec![Cell::text("合计"), Cell::text("")], money(&t.total)].concat()];
@@ -44,7 +52,7 @@ pub fn table7_sheet(t: &Table7, unit: &Unit) -> Sheet {
         TAIL_NOTE.to_string(),
     ];
     notes.extend(t.tail_differences.iter().map(|d| {
-        let column = COLUMN_LABELS[COLUMN_KEYS.iter().position(|k| *k == d.column).unwrap_or(0)];
+        let column = column_label(d.column);
         format!(
             "尾差：{} {}：本行 {} 万元，下级合计 {} 万元",
             d.code, column, d.parent, d.sum_of_children
@@ -137,6 +145,9 @@ pub fn table7_text(
         text_wan(c.expense),
         text_wan(c.closing)
     );
+    if c.expense < Amount::ZERO {
+        text.push_str(NEGATIVE_TOTAL);
+    }
     let spent: Vec<_> = t
         .rows
         .iter()
@@ -152,6 +163,7 @@ pub fn table7_text(
             .into_iter()
             .flatten()
             .map(use_phrase)
+            .filter(|phrase| !phrase.is_empty())
             .collect();
         text.push_str(&format!(
             "\n（{}）{}。支出决算为{}万元",
@@ -159,7 +171,9 @@ pub fn table7_text(
             row.name,
             text_wan(row.columns.expense)
         ));
-        if !uses.is_empty() {
+        if row.columns.expense < Amount::ZERO {
+            text.push_str(NEGATIVE_ROW);
+        } else if !uses.is_empty() {
             text.push_str(&format!("，主要用于{}", uses.join("，")));
         }
         text.push('。');
@@ -167,9 +181,24 @@ pub fn table7_text(
     text
 }
 
-/// "智慧新青山（一期）城市运行管理平台专项债券利息及专项债券发行相关费用".
+/// Why a year's expense can be below zero: a 红字冲销 dated this year of a payment of an earlier year
+/// subtracts in this year (cash basis), and may outweigh what was paid this year.
+const NEGATIVE_TOTAL: &str =
+    "本年支出为负数，是因为本年红字冲销了以前年度已列的支出，冲减额大于本年的支出。";
+const NEGATIVE_ROW: &str = "，为负数：本年红字冲销了以前年度已列的支出，冲减额大于本年的支出";
+
+/// "智慧新青山（一期）城市运行管理平台专项债券利息及专项债券发行相关费用". A purpose whose amount
+/// is below zero this year (reversals of earlier years' payments) is not something money was used for.
 fn use_phrase(u: &Use) -> String {
-    let purposes: Vec<&str> = u.purposes.iter().map(|(p, _)| purpose_phrase(*p)).collect();
+    let purposes: Vec<&str> = u
+        .purposes
+        .iter()
+        .filter(|(_, amount)| *amount > Amount::ZERO)
+        .map(|(p, _)| purpose_phrase(*p))
+        .collect();
+    if purposes.is_empty() {
+        return String::new();
+    }
     let project = u.project.as_deref().unwrap_or("");
     let purposes = join_with_ji(&purposes);
     // "一号项目" + "项目建设" reads "一号项目建设", not "一号项目项目建设".

@@ -515,6 +515,11 @@ impl Prepared {
     pub fn kind(&self) -> taizhang_core::Kind {
         self.body.kind()
     }
+
+    /// What identifies the entry (a summary counts contracts, not their supplier parts, by it).
+    pub fn key(&self) -> &EntryKey {
+        &self.key
+    }
 }
 
 impl Preparer {

@@ -124,7 +124,7 @@ stable_codes! {
     SupplierSize { Large = 0, Medium = 1, Small = 2, Micro = 3 }
     Special { Prison = 0, DisabledWelfare = 1 }
     Frequency { Annual = 0, SemiAnnual = 1 }
-    Industry { Industrial = 0, Construction = 1, Wholesale = 2, Retail = 3, Software = 4, Leasing = 5, Other = 6 }
+    Industry { Industrial = 0, Construction = 1, Wholesale = 2, Retail = 3, Software = 4, Leasing = 5, Other = 6, Agriculture = 7, Transport = 8, Warehousing = 9, Postal = 10, Accommodation = 11, Catering = 12, InfoTransmission = 13, RealEstate = 14, PropertyManagement = 15 }
 }
 
 impl<T: Stable> Serialize for Word<T> {
