@@ -58,9 +58,12 @@ pub enum Command {
         kind: Option<String>,
         #[command(flatten)]
         who: Who,
-        /// 中小企业声明函数据与声明规模不符时拒绝（默认仅警告）
+        /// 有警告（超付、债券资金超分配或超到位、早于起息日、声明规模不符）时拒绝整批（默认仅警告）
         #[arg(long)]
         strict: bool,
+        /// 只检查、不记账：做全部检查，报告将记账的条数或全部问题，台账不作改动
+        #[arg(long)]
+        check: bool,
     },
     /// 逐笔记账：一行导入文件的内容写成选项
     #[command(
@@ -98,6 +101,13 @@ pub enum Command {
         through: String,
         #[command(flatten)]
         who: Who,
+    },
+    /// 列出台账中需要注意的情况：超付、债券资金超分配或超到位、早于起息日的债券支付、声明规模不符
+    #[command(after_help = "示例：taizhang check\n      taizhang check --format json")]
+    Check {
+        /// 输出格式：table（默认）或 json
+        #[arg(long, value_enum, default_value = "table")]
+        format: LogFormat,
     },
     /// 列出记录
     #[command(after_help = "示例：taizhang log --from 100 --format json > 记录.jsonl")]

@@ -1,11 +1,13 @@
 //! taizhang: the command-line program. Parses, wires the crates together, prints. No business rules.
 
+mod check;
 mod cli;
 mod demo;
 mod export;
 mod output;
 mod posting;
 mod reports;
+mod warnings;
 
 use std::fs::File;
 use std::io::BufReader;
@@ -65,6 +67,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             kind,
             who,
             strict,
+            check,
         } => {
             let kind = kind.map(|k| parse_kind(&k)).transpose()?;
             let ledger = open(path)?;
@@ -73,8 +76,11 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                 &paths,
                 kind,
                 &operator(who.operator),
-                strict,
-                quiet,
+                posting::ImportOptions {
+                    strict,
+                    dry_run: check,
+                    quiet,
+                },
             )?;
             Ok(tally.report(committed, quiet))
         }
@@ -118,6 +124,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             )?;
             Ok(tally.report(committed, quiet))
         }
+        Command::Check { format } => check::run(&open(path)?, format),
         Command::Log { from, format } => log(&open(path)?, from, format),
         Command::Verify { expect_head } => verify(&open(path)?, expect_head.as_deref()),
         Command::Report(report) => {

@@ -10,6 +10,7 @@ pub mod contracts;
 pub mod procurement;
 pub mod sums;
 pub mod table7;
+pub mod warnings;
 
 use std::collections::BTreeMap;
 

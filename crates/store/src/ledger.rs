@@ -515,6 +515,11 @@ impl Prepared {
     pub fn kind(&self) -> taizhang_core::Kind {
         self.body.kind()
     }
+
+    /// The entry as parsed (before the ledger fills in any default).
+    pub fn body(&self) -> &Body {
+        &self.body
+    }
 }
 
 impl Preparer {
@@ -784,6 +789,12 @@ impl<'t> Writer<'t> {
     /// Adds a chunk's folded sum changes ([`Preparer::finish_chunk`]), once its entries are offered.
     pub fn add_folded_sums(&mut self, folded: FoldedSums) {
         self.pending.add(folded.0);
+    }
+
+    /// The batch's changes to the running sums so far, for comparing the ledger before and after
+    /// it (warnings). Complete once every chunk's folded sums are added.
+    pub fn pending_changes(&self) -> impl Iterator<Item = (&SumKey, &Amount)> {
+        self.pending.0.iter()
     }
 
     /// Abandons the batch for a reason the caller found (restore: a broken archive).
