@@ -38,6 +38,9 @@ fn every_warning(ledger: &Ledger) -> anyhow::Result<Vec<Warning>> {
             .iter()
             .filter_map(warnings::declared_size_warning),
     );
+    for o in &facts.openings {
+        found.extend(warnings::entry_warnings(&Body::Opening(o.clone()), &facts));
+    }
     let mut per_entry = Vec::new();
     let mut reversed = BTreeSet::new();
     ledger.for_each_entry(1, |posted| {
@@ -77,6 +80,7 @@ fn rule_label(rule: &str) -> &'static str {
         "bond_over_received" => "债券资金超到位",
         "before_value_date" => "早于起息日",
         "declared_size" => "声明规模不符",
+        "opening_restated" => "年初数调整未说明原因",
         _ => "其他",
     }
 }

@@ -216,6 +216,16 @@ pub enum Report {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
+    /// 年初结转和结余调整情况表：填报的年初数与上年结转数不同之处及调整原因
+    #[command(
+        after_help = "示例：taizhang report opening-adjustments --year 2023 --format csv > 调整.csv"
+    )]
+    OpeningAdjustments {
+        #[arg(long)]
+        year: i32,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
     /// 合同执行情况：合同金额（含补充协议）、累计支付、未付
     #[command(after_help = "示例：taizhang report contracts --year 2023 --format csv > 合同.csv")]
     Contracts {

@@ -141,6 +141,9 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                 },
                 Report::BondUse { quarter, format } => ReportRequest::BondUse { quarter, format },
                 Report::Contracts { year, format } => ReportRequest::Contracts { year, format },
+                Report::OpeningAdjustments { year, format } => {
+                    ReportRequest::OpeningAdjustments { year, format }
+                }
             };
             reports::run(&open(path)?, request)?;
             Ok(true)

@@ -60,6 +60,7 @@ impl Watch {
             }
             Body::Amendment(a) => touch(&mut self.contracts, &a.contract_no, place),
             Body::Bond(b) => self.new_bonds.push(b.clone()),
+            Body::Opening(_) => return warnings::entry_warnings(body, &self.before),
             _ => {}
         }
         Vec::new()

@@ -11,7 +11,8 @@ use crate::classify::Figures;
 use crate::code::{ClassCode, FunctionCode};
 use crate::uscc::Uscc;
 use crate::vocab::{
-    Category, ExpenseType, Frequency, Fund, Industry, Method, Purpose, Special, SupplierSize,
+    AdjustReason, Category, ExpenseType, Frequency, Fund, Industry, Method, Purpose, Special,
+    SupplierSize,
 };
 
 /// A repayment of part of a bond's face before maturity (提前还本).
@@ -133,6 +134,8 @@ pub struct Opening {
     pub code: FunctionCode,
     pub code_name: Option<String>,
     pub amount: Amount,
+    /// Why the given amount differs from the closing balance the ledger carries, if it does.
+    pub adjust_reason: Option<AdjustReason>,
 }
 
 /// A name for a classification code the shipped catalogue lacks.

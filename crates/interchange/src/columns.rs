@@ -100,6 +100,7 @@ const OPENING: &[Column] = &[
     req("function_code", "功能分类科目编码"),
     opt("function_name", "功能分类科目名称"),
     req("amount", "金额"),
+    opt("adjust_reason", "调整原因"),
 ];
 
 const CATALOG: &[Column] = &[req("code", "科目编码"), req("name", "科目名称")];

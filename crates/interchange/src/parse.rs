@@ -397,12 +397,14 @@ fn opening(r: &mut Reader<impl Cells>) -> Option<Body> {
     let code = r.required("function_code", FunctionCode::parse);
     let code_name = r.optional_text("function_name");
     let amount = r.required("amount", Amount::parse_non_negative);
+    let adjust_reason = r.field("adjust_reason", AdjustReason::parse);
     Some(Body::Opening(Opening {
         year: year?,
         fund: fund?,
         code: code?,
         code_name,
         amount: amount?,
+        adjust_reason,
     }))
 }
 

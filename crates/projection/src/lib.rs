@@ -7,6 +7,7 @@
 
 pub mod bond;
 pub mod contracts;
+pub mod opening;
 pub mod procurement;
 pub mod sums;
 pub mod table7;
@@ -14,7 +15,7 @@ pub mod warnings;
 
 use std::collections::BTreeMap;
 
-use taizhang_core::{BondAllocation, ClassCode, ContractPart};
+use taizhang_core::{BondAllocation, ClassCode, ContractPart, Opening};
 
 pub use sums::{changes, SumKey, Sums};
 
@@ -28,6 +29,8 @@ pub struct Facts {
     pub bonds: Vec<BondAllocation>,
     /// Every contract part, by contract number and supplier name.
     pub contracts: Vec<ContractPart>,
+    /// Every opening balance given, by year, fund and code (with the reason of a restated one).
+    pub openings: Vec<Opening>,
 }
 
 impl Facts {

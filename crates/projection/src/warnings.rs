@@ -11,7 +11,9 @@
 use std::collections::BTreeMap;
 
 use taizhang_core::classify::classify;
-use taizhang_core::{Amount, Body, ContractPart, Purpose};
+use taizhang_core::{Amount, Body, ContractPart, Opening, Purpose};
+
+use crate::opening::carried_into;
 
 use crate::sums::SumKey;
 use crate::Facts;
@@ -54,10 +56,13 @@ pub fn new_state_warnings(before: &Facts, after: &Facts) -> Vec<Warning> {
         .collect()
 }
 
-/// The warnings that belong to one entry: a bond payment before the bond's value date.
+/// The warnings that belong to one entry: a bond payment before the bond's value date, an opening
+/// balance that restates the carried one without a reason.
 pub fn entry_warnings(body: &Body, facts: &Facts) -> Vec<Warning> {
-    let Body::Payment(p) = body else {
-        return Vec::new();
+    let p = match body {
+        Body::Payment(p) => p,
+        Body::Opening(o) => return restated_opening(o, facts).into_iter().collect(),
+        _ => return Vec::new(),
     };
     let Some(bond_code) = &p.bond_code else {
         return Vec::new();
@@ -78,6 +83,27 @@ pub fn entry_warnings(body: &Body, facts: &Facts) -> Vec<Warning> {
         }],
         _ => Vec::new(),
     }
+}
+
+/// An opening given for a year, fund and code that differs from the closing balance the ledger
+/// carries into it, with no reason (domain.md: the adjustment needs one).
+fn restated_opening(o: &Opening, facts: &Facts) -> Option<Warning> {
+    if o.adjust_reason.is_some() {
+        return None;
+    }
+    let carried = carried_into(&facts.sums, o.fund, &o.code, o.year)?;
+    (carried != o.amount).then(|| Warning {
+        rule: "opening_restated",
+        subject: format!("{}/{}/{}", o.year, o.fund.key(), o.code),
+        message: format!(
+            "{} 年{} {} 年初结转和结余填报 {} 元，与上年结转的 {carried} 元不同（调整 {} 元），未填调整原因",
+            o.year,
+            o.fund,
+            o.code,
+            o.amount,
+            o.amount - carried
+        ),
+    })
 }
 
 /// A contract part whose declared figures put the supplier in another size than it declared.

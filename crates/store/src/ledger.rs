@@ -326,6 +326,11 @@ impl Ledger {
                 facts.contracts.push(c);
             }
         }
+        for body in bodies_in(&keys, at, &["O"])? {
+            if let Body::Opening(o) = body {
+                facts.openings.push(o);
+            }
+        }
         Ok(facts)
     }
 

@@ -19,7 +19,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use taizhang_core as core;
 use taizhang_core::classify::Figures;
 use taizhang_core::{
-    Category, ExpenseType, Frequency, Fund, Industry, Method, Purpose, Special, SupplierSize,
+    AdjustReason, Category, ExpenseType, Frequency, Fund, Industry, Method, Purpose, Special,
+    SupplierSize,
 };
 
 use crate::hash::{HashAlgo, Hasher};
@@ -124,6 +125,7 @@ stable_codes! {
     SupplierSize { Large = 0, Medium = 1, Small = 2, Micro = 3 }
     Special { Prison = 0, DisabledWelfare = 1 }
     Frequency { Annual = 0, SemiAnnual = 1 }
+    AdjustReason { Correction = 0, Recovery = 1, TransferIn = 2, TransferOut = 3, Remit = 4, Internal = 5, Other = 6 }
     Industry { Industrial = 0, Construction = 1, Wholesale = 2, Retail = 3, Software = 4, Leasing = 5, Other = 6 }
 }
 
@@ -381,6 +383,16 @@ pub enum BodyV1<'a> {
     Close {
         through: Day,
     },
+    /// An opening balance given with the reason it differs from the carried one; one without a
+    /// reason stays `Opening`, so that its stored bytes (and hash) are as before.
+    OpeningAdjusted {
+        year: i32,
+        fund: Word<Fund>,
+        function_code: Text<'a>,
+        function_name: Option<Text<'a>>,
+        amount: Fen,
+        adjust_reason: Word<AdjustReason>,
+    },
 }
 
 mod hex_hash {
@@ -569,12 +581,22 @@ impl<'a> From<&'a core::Body> for BodyV1<'a> {
                 payee: Cow::Borrowed(&p.payee),
                 memo: Cow::Borrowed(&p.memo),
             },
-            Body::Opening(o) => BodyV1::Opening {
-                year: o.year,
-                fund: Word(o.fund),
-                function_code: Cow::Borrowed(o.code.as_str()),
-                function_name: opt_str(&o.code_name),
-                amount: Fen(o.amount.fen()),
+            Body::Opening(o) => match o.adjust_reason {
+                None => BodyV1::Opening {
+                    year: o.year,
+                    fund: Word(o.fund),
+                    function_code: Cow::Borrowed(o.code.as_str()),
+                    function_name: opt_str(&o.code_name),
+                    amount: Fen(o.amount.fen()),
+                },
+                Some(reason) => BodyV1::OpeningAdjusted {
+                    year: o.year,
+                    fund: Word(o.fund),
+                    function_code: Cow::Borrowed(o.code.as_str()),
+                    function_name: opt_str(&o.code_name),
+                    amount: Fen(o.amount.fen()),
+                    adjust_reason: Word(reason),
+                },
             },
             Body::Catalog(c) => BodyV1::Catalog {
                 code: Cow::Borrowed(c.code.as_str()),
@@ -774,6 +796,22 @@ impl TryFrom<&BodyV1<'_>> for core::Body {
                 code: FunctionCode::parse(function_code).map_err(corrupt)?,
                 code_name: owned(function_name),
                 amount: amount(a),
+                adjust_reason: None,
+            }),
+            BodyV1::OpeningAdjusted {
+                year,
+                fund,
+                function_code,
+                function_name,
+                amount: a,
+                adjust_reason,
+            } => Body::Opening(Opening {
+                year: *year,
+                fund: fund.0,
+                code: FunctionCode::parse(function_code).map_err(corrupt)?,
+                code_name: owned(function_name),
+                amount: amount(a),
+                adjust_reason: Some(adjust_reason.0),
             }),
             BodyV1::Catalog { code, name } => Body::Catalog(CatalogName {
                 code: ClassCode::parse(code).map_err(corrupt)?,
@@ -860,6 +898,31 @@ mod tests {
             );
         }
         assert_eq!(payload_hash(HashAlgo::Sha256, 2, &[0; 10], 1), None);
+    }
+
+    #[test]
+    fn an_opening_without_a_reason_keeps_its_old_bytes_and_one_with_a_reason_round_trips() {
+        let opening = |adjust_reason| {
+            core::Body::Opening(core::Opening {
+                year: 2023,
+                fund: Fund::GovFund,
+                code: core::FunctionCode::parse("2290402").unwrap(),
+                code_name: None,
+                amount: core::Amount::from_fen(5),
+                adjust_reason,
+            })
+        };
+        let plain = opening(None);
+        assert!(matches!(BodyV1::from(&plain), BodyV1::Opening { .. }));
+        let adjusted = opening(Some(AdjustReason::Remit));
+        let stored = BodyV1::from(&adjusted);
+        assert!(matches!(stored, BodyV1::OpeningAdjusted { .. }));
+        let mut value = encode_prefix(&stored, "会计", "年初.csv:2", Micros(0));
+        append_suffix(&mut value, 7, &[9; HASH_BYTES]);
+        let decoded = decode_payload(&value[HEADER_BYTES..]).unwrap();
+        assert_eq!(core::Body::try_from(&decoded.body).unwrap(), adjusted);
+        let json = serde_json::to_string(&decoded).unwrap();
+        assert!(json.contains("\"adjust_reason\":\"remit\""), "{json}");
     }
 
     #[test]
