@@ -79,7 +79,7 @@ pub fn adjustments(facts: &Facts, year: i32) -> Vec<AdjustmentRow> {
             })
         })
         .collect();
-    rows.sort_by(|a, b| (a.fund, a.code).cmp(&(b.fund, b.code)));
+    rows.sort_by_key(|r| (r.fund, r.code));
     rows
 }
 
