@@ -62,8 +62,10 @@ const AMENDMENTS: &[Column] = &[
     req("contract_no", "合同编号"),
     req("date", "日期"),
     req("supplier_name", "供应商名称"),
-    req("delta", "变更金额"),
+    opt("delta", "变更金额"),
     req("reason", "原因"),
+    opt("size", "企业规模"),
+    opt("special", "特殊主体"),
 ];
 
 const RECEIPTS: &[Column] = &[

@@ -393,6 +393,49 @@ pub enum BodyV1<'a> {
         amount: Fen,
         adjust_reason: Word<AdjustReason>,
     },
+    /// An amendment that corrects the part's size or special status, or changes a part once
+    /// corrected (with the part as it was then); a plain one stays `Amendment`, its bytes as before.
+    AmendmentCorrected {
+        contract_no: Text<'a>,
+        date: Day,
+        supplier_name: Text<'a>,
+        delta: Fen,
+        reason: Text<'a>,
+        /// The corrected size, if the correction gives one.
+        size: Option<Word<SupplierSize>>,
+        /// The corrected special status, if given; `clear_special`: the correction removes it.
+        special: Option<Word<Special>>,
+        clear_special: bool,
+        before: Option<PartStateV1>,
+    },
+}
+
+/// A supplier part's class and amount at a moment ([`core::PartState`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartStateV1 {
+    pub size: Word<SupplierSize>,
+    pub special: Option<Word<Special>>,
+    pub amount: Fen,
+}
+
+impl From<&core::PartState> for PartStateV1 {
+    fn from(s: &core::PartState) -> PartStateV1 {
+        PartStateV1 {
+            size: Word(s.size),
+            special: s.special.map(Word),
+            amount: Fen(s.amount.fen()),
+        }
+    }
+}
+
+impl From<&PartStateV1> for core::PartState {
+    fn from(s: &PartStateV1) -> core::PartState {
+        core::PartState {
+            size: s.size.0,
+            special: s.special.map(|w| w.0),
+            amount: core::Amount::from_fen(s.amount.0),
+        }
+    }
 }
 
 mod hex_hash {
@@ -501,6 +544,27 @@ fn owned(value: &Option<Text<'_>>) -> Option<String> {
     value.as_deref().map(str::to_string)
 }
 
+/// The correction an `AmendmentCorrected` record stores: none when it gives neither a size nor a
+/// special status (an amendment of a part corrected before).
+fn stored_correction(
+    size: Option<Word<SupplierSize>>,
+    special: Option<Word<Special>>,
+    clear_special: bool,
+) -> Result<Option<core::ClassCorrection>, DecodeError> {
+    let special = match (special, clear_special) {
+        (Some(_), true) => {
+            return Err(DecodeError::Corrupt(
+                "补充协议既更正为特殊主体又取消特殊主体".into(),
+            ))
+        }
+        (Some(word), false) => Some(Some(word.0)),
+        (None, true) => Some(None),
+        (None, false) => None,
+    };
+    let size = size.map(|w| w.0);
+    Ok((size.is_some() || special.is_some()).then_some(core::ClassCorrection { size, special }))
+}
+
 fn dec_str(value: Option<Decimal>) -> Option<Text<'static>> {
     value.map(|d| Cow::Owned(d.to_string()))
 }
@@ -548,13 +612,32 @@ impl<'a> From<&'a core::Body> for BodyV1<'a> {
                     assets: dec_str(declaration.and_then(|d| d.figures.assets)),
                 }
             }
-            Body::Amendment(a) => BodyV1::Amendment {
-                contract_no: Cow::Borrowed(&a.contract_no),
-                date: Day(a.date),
-                supplier_name: Cow::Borrowed(&a.supplier_name),
-                delta: Fen(a.delta.fen()),
-                reason: Cow::Borrowed(&a.reason),
-            },
+            Body::Amendment(a) if a.correction.is_none() && a.before.is_none() => {
+                BodyV1::Amendment {
+                    contract_no: Cow::Borrowed(&a.contract_no),
+                    date: Day(a.date),
+                    supplier_name: Cow::Borrowed(&a.supplier_name),
+                    delta: Fen(a.delta.fen()),
+                    reason: Cow::Borrowed(&a.reason),
+                }
+            }
+            Body::Amendment(a) => {
+                let correction = a.correction.unwrap_or(core::ClassCorrection {
+                    size: None,
+                    special: None,
+                });
+                BodyV1::AmendmentCorrected {
+                    contract_no: Cow::Borrowed(&a.contract_no),
+                    date: Day(a.date),
+                    supplier_name: Cow::Borrowed(&a.supplier_name),
+                    delta: Fen(a.delta.fen()),
+                    reason: Cow::Borrowed(&a.reason),
+                    size: correction.size.map(Word),
+                    special: correction.special.flatten().map(Word),
+                    clear_special: correction.special == Some(None),
+                    before: a.before.as_ref().map(PartStateV1::from),
+                }
+            }
             Body::Receipt(r) => BodyV1::Receipt {
                 voucher_no: Cow::Borrowed(&r.voucher_no),
                 date: Day(r.date),
@@ -733,6 +816,27 @@ impl TryFrom<&BodyV1<'_>> for core::Body {
                 supplier_name: supplier_name.to_string(),
                 delta: amount(delta),
                 reason: reason.to_string(),
+                correction: None,
+                before: None,
+            }),
+            BodyV1::AmendmentCorrected {
+                contract_no,
+                date,
+                supplier_name,
+                delta,
+                reason,
+                size,
+                special,
+                clear_special,
+                before,
+            } => Body::Amendment(Amendment {
+                contract_no: contract_no.to_string(),
+                date: date.0,
+                supplier_name: supplier_name.to_string(),
+                delta: amount(delta),
+                reason: reason.to_string(),
+                correction: stored_correction(*size, *special, *clear_special)?,
+                before: before.as_ref().map(core::PartState::from),
             }),
             BodyV1::Receipt {
                 voucher_no,
