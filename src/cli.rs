@@ -109,6 +109,17 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: LogFormat,
     },
+    /// 查看一张凭证（含冲销）或一份合同（含各供应商分配、补充协议、支付）的全部内容、来源与哈希
+    #[command(
+        after_help = "示例：taizhang show 付-2022-003\n      taizhang show QS-2022-001 --format json"
+    )]
+    Show {
+        /// 凭证号或合同编号
+        name: String,
+        /// 输出格式：table（默认）或 json
+        #[arg(long, value_enum, default_value = "table")]
+        format: LogFormat,
+    },
     /// 列出记录
     #[command(after_help = "示例：taizhang log --from 100 --format json > 记录.jsonl")]
     Log {

@@ -7,6 +7,7 @@ mod export;
 mod output;
 mod posting;
 mod reports;
+mod show;
 mod warnings;
 
 use std::fs::File;
@@ -125,6 +126,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             Ok(tally.report(committed, quiet))
         }
         Command::Check { format } => check::run(&open(path)?, format),
+        Command::Show { name, format } => show::run(&open(path)?, &name, format),
         Command::Log { from, format } => log(&open(path)?, from, format),
         Command::Verify { expect_head } => verify(&open(path)?, expect_head.as_deref()),
         Command::Report(report) => {
