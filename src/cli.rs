@@ -59,9 +59,12 @@ pub enum Command {
         kind: Option<String>,
         #[command(flatten)]
         who: Who,
-        /// 中小企业声明函数据与声明规模不符时拒绝（默认仅警告）
+        /// 有警告（超付、债券资金超分配或超到位、早于起息日、声明规模不符）时拒绝整批（默认仅警告）
         #[arg(long)]
         strict: bool,
+        /// 只检查、不记账：做全部检查，报告将记账的条数或全部问题，台账不作改动
+        #[arg(long)]
+        check: bool,
     },
     /// 逐笔记账：一行导入文件的内容写成选项
     #[command(
@@ -108,6 +111,24 @@ pub enum Command {
         through: String,
         #[command(flatten)]
         who: Who,
+    },
+    /// 列出台账中需要注意的情况：超付、债券资金超分配或超到位、早于起息日的债券支付、声明规模不符
+    #[command(after_help = "示例：taizhang check\n      taizhang check --format json")]
+    Check {
+        /// 输出格式：table（默认）或 json
+        #[arg(long, value_enum, default_value = "table")]
+        format: LogFormat,
+    },
+    /// 查看一张凭证（含冲销）或一份合同（含各供应商分配、补充协议、支付）的全部内容、来源与哈希
+    #[command(
+        after_help = "示例：taizhang show 付-2022-003\n      taizhang show QS-2022-001 --format json"
+    )]
+    Show {
+        /// 凭证号或合同编号
+        name: String,
+        /// 输出格式：table（默认）或 json
+        #[arg(long, value_enum, default_value = "table")]
+        format: LogFormat,
     },
     /// 列出记录
     #[command(after_help = "示例：taizhang log --from 100 --format json > 记录.jsonl")]
@@ -246,6 +267,18 @@ pub enum Report {
         #[arg(long)]
         quarter: String,
         /// 输出格式：table（表格，元）、csv（元）或 json（元）
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// 年初结转和结余调整情况表：填报的年初数与上年结转数不同之处及调整原因
+    #[command(
+        after_help = "示例：taizhang report opening-adjustments --year 2023 --format csv > 调整.csv"
+    )]
+    OpeningAdjustments {
+        /// 年度，如 2023
+        #[arg(long)]
+        year: i32,
+        /// 输出格式：table（表格，万元）、csv（万元）或 json（元，精确到分）
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },

@@ -41,19 +41,14 @@ pub fn run() -> anyhow::Result<bool> {
     };
     let ledger = Ledger::init(&ledger_path, unit, HashAlgo::Sm3)?;
     section("1. 导入随附示例（ledger-data/qingshan-2022）");
-    let (committed, tally) = posting::import(
-        &ledger,
-        std::slice::from_ref(&data),
-        None,
-        "demo",
-        false,
-        false,
-    )?;
+    let options = posting::ImportOptions::default();
+    let (committed, tally) =
+        posting::import(&ledger, std::slice::from_ref(&data), None, "demo", options)?;
     if !tally.report(committed, false) {
         return Ok(false);
     }
     section("2. 再导入一次：已记账的行跳过，不重复记账");
-    let (committed, tally) = posting::import(&ledger, &[data], None, "demo", false, false)?;
+    let (committed, tally) = posting::import(&ledger, &[data], None, "demo", options)?;
     tally.report(committed, false);
     show(
         &ledger,

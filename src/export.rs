@@ -16,7 +16,7 @@ use taizhang_core::Quarter;
 use taizhang_interchange::layout::{to_csv, Sheet};
 use taizhang_interchange::reports as layout;
 use taizhang_interchange::xlsx;
-use taizhang_projection::{bond, contracts, procurement, table7, Facts};
+use taizhang_projection::{bond, contracts, opening, procurement, table7, Facts};
 use taizhang_store::{hash::hex, Ledger};
 
 use crate::cli::CsvEncoding;
@@ -190,6 +190,11 @@ fn sheets(
             layout::bond_use_sheet(&bond::bond_use(facts, q), unit),
         ));
     }
+    sheets.push((
+        "年初结转和结余调整".into(),
+        format!("{year}-opening-adjustments.csv"),
+        layout::opening_adjustments_sheet(year, &opening::adjustments(facts, year), unit),
+    ));
     let rows = contracts::contracts(facts, year);
     sheets.push((
         "合同执行".into(),

@@ -1,5 +1,6 @@
 //! taizhang: the command-line program. Parses, wires the crates together, prints. No business rules.
 
+mod check;
 mod cli;
 mod copies;
 mod demo;
@@ -11,6 +12,8 @@ mod output;
 mod posting;
 mod reports;
 mod screen;
+mod show;
+mod warnings;
 
 use std::process::ExitCode;
 
@@ -68,6 +71,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             kind,
             who,
             strict,
+            check,
         } => {
             let kind = kind.map(|k| parse_kind(&k)).transpose()?;
             let ledger = open(path)?;
@@ -76,8 +80,11 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                 &paths,
                 kind,
                 &operator(who.operator),
-                strict,
-                quiet,
+                posting::ImportOptions {
+                    strict,
+                    dry_run: check,
+                    quiet,
+                },
             )?;
             Ok(tally.report(committed, quiet))
         }
@@ -128,6 +135,8 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             )?;
             Ok(tally.report(committed, quiet))
         }
+        Command::Check { format } => check::run(&open(path)?, format),
+        Command::Show { name, format } => show::run(&open(path)?, &name, format),
         Command::Log { from, format } => log::run(&open(path)?, from, format),
         Command::Verify { expect_head } => verify(&open(path)?, expect_head.as_deref()),
         Command::Report(report) => {
@@ -144,6 +153,9 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                 },
                 Report::BondUse { quarter, format } => ReportRequest::BondUse { quarter, format },
                 Report::Contracts { year, format } => ReportRequest::Contracts { year, format },
+                Report::OpeningAdjustments { year, format } => {
+                    ReportRequest::OpeningAdjustments { year, format }
+                }
             };
             reports::run(&open(path)?, request)?;
             Ok(true)

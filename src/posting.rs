@@ -13,6 +13,8 @@ use taizhang_core::{Body, EntryKey, Kind};
 use taizhang_interchange::{columns, parse, Cells, ImportFile, Problem};
 use taizhang_store::{FoldedSums, Ledger, Offered, Prepared, Preparer, Writer};
 
+use crate::warnings::{self, RowPlace, Watch};
+
 /// Rows between progress updates; a bar appears only on a terminal and only for large imports.
 const PROGRESS_EVERY_ROWS: u64 = 4096;
 /// Rows the parsing thread hands over at a time, and chunks that may wait in the channel. Few: what
@@ -32,6 +34,10 @@ pub struct Tally {
     pub contracts: std::collections::BTreeSet<String>,
     pub problems: Vec<Problem>,
     pub warnings: Vec<Problem>,
+    /// `import --check`: everything checked, nothing written.
+    pub dry_run: bool,
+    /// How many of the problems are warnings refused under `--strict`.
+    strict_warnings: usize,
 }
 
 impl Tally {
@@ -59,13 +65,42 @@ impl Tally {
         }
     }
 
+    /// Adds warnings; under `--strict` they are problems that refuse the batch.
+    fn warn(&mut self, warnings: impl IntoIterator<Item = Problem>, strict: bool) {
+        if strict {
+            let before = self.problems.len();
+            self.problems.extend(warnings.into_iter().map(|mut w| {
+                w.message = format!("（--strict 下拒绝的警告）{}", w.message);
+                w
+            }));
+            self.strict_warnings += self.problems.len() - before;
+        } else {
+            self.warnings.extend(warnings);
+        }
+    }
+
+    /// Whether a problem other than a warning refused under `--strict` was found.
+    fn has_errors(&self) -> bool {
+        self.problems.len() > self.strict_warnings
+    }
+
     /// Prints the outcome to stderr; returns whether the batch was committed.
     pub fn report(&self, committed: bool, quiet: bool) -> bool {
         for w in &self.warnings {
-            eprintln!("警告：{w}");
+            match w.line {
+                0 => eprintln!("警告：{}", w.message),
+                _ => eprintln!("警告：{w}"),
+            }
         }
         for p in &self.problems {
             eprintln!("{p}");
+        }
+        if self.dry_run && self.problems.is_empty() {
+            eprintln!(
+                "检查通过（--check，未写入台账）：将新记账 {} 条，已存在 {} 条。",
+                self.posted, self.already
+            );
+            return true;
         }
         if !committed {
             eprintln!(
@@ -95,15 +130,30 @@ impl Tally {
     }
 }
 
+/// How an import runs: the switches of `taizhang import`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ImportOptions {
+    /// Refuse the batch on any warning.
+    pub strict: bool,
+    /// `--check`: every check, nothing written.
+    pub dry_run: bool,
+    /// No progress bar.
+    pub quiet: bool,
+}
+
 /// Imports files and folders as one batch.
 pub fn import(
     ledger: &Ledger,
     paths: &[PathBuf],
     kind: Option<Kind>,
     operator: &str,
-    strict: bool,
-    quiet: bool,
+    options: ImportOptions,
 ) -> anyhow::Result<(bool, Tally)> {
+    let ImportOptions {
+        strict,
+        dry_run,
+        quiet,
+    } = options;
     let files = match taizhang_interchange::collect(paths, kind) {
         Ok(files) => files,
         Err(problems) => {
@@ -117,11 +167,21 @@ pub fn import(
         }
     };
     let progress = progress_bar(quiet);
-    let mut tally = Tally::default();
+    let mut tally = Tally {
+        dry_run,
+        ..Tally::default()
+    };
+    let mut watch = Watch::new(ledger)?;
+    let names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
     let committed = ledger.write_batch(operator, |writer| {
         writer.expect_entries(files.iter().map(ImportFile::estimated_rows).sum());
-        import_files(writer, &files, strict, &mut tally, &progress);
-        tally.problems.is_empty()
+        import_files(writer, &files, strict, &mut tally, &progress, &mut watch);
+        let fallback = RowPlace {
+            file: String::new(),
+            line: 0,
+        };
+        settle_warnings(writer, watch, &names, &fallback, strict, &mut tally);
+        tally.problems.is_empty() && !dry_run
     })?;
     progress.finish_and_clear();
     Ok((committed, tally))
@@ -163,6 +223,7 @@ fn import_files(
     strict: bool,
     tally: &mut Tally,
     progress: &ProgressBar,
+    watch: &mut Watch,
 ) {
     let mut preparer = match writer.preparer_looking_ahead() {
         Ok(preparer) => preparer,
@@ -174,8 +235,8 @@ fn import_files(
         scope.spawn(move || parse_files(files, &mut preparer, &send));
         let mut seen = 0u64;
         for parcel in receive {
-            let (file, rows, folded) = match parcel {
-                Parcel::Rows { file, rows, folded } => (&files[file], rows, folded),
+            let (index, rows, folded) = match parcel {
+                Parcel::Rows { file, rows, folded } => (file, rows, folded),
                 Parcel::Problem(problem) => {
                     tally.problems.push(problem);
                     continue;
@@ -186,7 +247,7 @@ fn import_files(
                 if seen % PROGRESS_EVERY_ROWS == 0 {
                     progress.set_position(seen);
                 }
-                offer_row(writer, file, row, strict, tally);
+                offer_row(writer, (index, &files[index]), row, strict, tally, watch);
             }
             writer.add_folded_sums(folded);
         }
@@ -254,10 +315,11 @@ fn header_only(file: &ImportFile) -> Problem {
 
 fn offer_row(
     writer: &mut Writer<'_>,
-    file: &ImportFile,
+    (index, file): (usize, &ImportFile),
     row: Ready,
     strict: bool,
     tally: &mut Tally,
+    watch: &mut Watch,
 ) {
     let name = |e: &FieldError| file.problem(row.line, e);
     let (prepared, warnings) = match row.entry {
@@ -270,13 +332,42 @@ fn offer_row(
     } else {
         tally.warnings.extend(warnings);
     }
+    let own_warnings = watch.see(prepared.body(), index, row.line);
     let kind = prepared.kind();
     // Only a contract part's key is kept, so the cost of the other rows stays what it was.
     let key = match prepared.key() {
         key @ EntryKey::ContractPart { .. } => key.clone(),
         _ => EntryKey::Voucher(String::new()),
     };
-    tally.record(&key, kind, writer.offer_prepared(prepared), name);
+    let outcome = writer.offer_prepared(prepared);
+    if matches!(outcome, Ok(Offered::Posted(_))) {
+        let place = RowPlace {
+            file: file.name.clone(),
+            line: row.line,
+        };
+        tally.warn(
+            own_warnings.iter().map(|w| warnings::problem(w, &place)),
+            strict,
+        );
+    }
+    tally.record(&key, kind, outcome, name);
+}
+
+/// The warnings of the ledger's state that the batch brings (unless an error refuses it anyway: then
+/// its sums are partial and say nothing).
+fn settle_warnings(
+    writer: &Writer<'_>,
+    watch: Watch,
+    files: &[String],
+    fallback: &RowPlace,
+    strict: bool,
+    tally: &mut Tally,
+) {
+    if tally.has_errors() {
+        return;
+    }
+    let found = watch.finish(writer, files, fallback);
+    tally.warn(found.iter().map(|(w, p)| warnings::problem(w, p)), strict);
 }
 
 fn progress_bar(quiet: bool) -> ProgressBar {
@@ -430,11 +521,31 @@ fn post_cells(
         tally.warnings.extend(warnings);
     }
     let body: Body = parsed.body;
+    let mut watch = Watch::new(ledger)?;
+    let place = RowPlace {
+        file: "命令行".into(),
+        line: 1,
+    };
     let committed = ledger.write_batch(operator, |writer| {
         let kind = body.kind();
         let key = body.key();
+        let own_warnings = watch.see(&body, 0, 1);
         let outcome = writer.offer("命令行", body);
+        if matches!(outcome, Ok(Offered::Posted(_))) {
+            tally.warn(
+                own_warnings.iter().map(|w| warnings::problem(w, &place)),
+                strict,
+            );
+        }
         tally.record(&key, kind, outcome, name);
+        settle_warnings(
+            writer,
+            watch,
+            std::slice::from_ref(&place.file),
+            &place,
+            strict,
+            &mut tally,
+        );
         tally.problems.is_empty()
     })?;
     Ok((committed, tally))

@@ -2,7 +2,7 @@
 
 use taizhang_core::Quarter;
 use taizhang_interchange::reports::{self as layout, SmallMicroShareOf, Unit};
-use taizhang_projection::{bond, contracts, procurement, table7, Facts};
+use taizhang_projection::{bond, contracts, opening, procurement, table7, Facts};
 use taizhang_store::Ledger;
 
 use crate::cli::{Format, ShareOf, TextFormat};
@@ -24,6 +24,10 @@ pub enum ReportRequest {
         format: Format,
     },
     Contracts {
+        year: i32,
+        format: Format,
+    },
+    OpeningAdjustments {
         year: i32,
         format: Format,
     },
@@ -104,6 +108,15 @@ pub fn run(ledger: &Ledger, request: ReportRequest) -> anyhow::Result<()> {
                 format.into(),
                 &layout::contracts_sheet(year, &rows, &unit),
                 || layout::contracts_json(year, &rows),
+                None,
+            )?;
+        }
+        ReportRequest::OpeningAdjustments { year, format } => {
+            let rows = opening::adjustments(&facts, year);
+            output::report(
+                format.into(),
+                &layout::opening_adjustments_sheet(year, &rows, &unit),
+                || layout::opening_adjustments_json(year, &rows),
                 None,
             )?;
         }

@@ -11,7 +11,8 @@ use crate::classify::Figures;
 use crate::code::{ClassCode, FunctionCode};
 use crate::uscc::Uscc;
 use crate::vocab::{
-    Category, ExpenseType, Frequency, Fund, Industry, Method, Purpose, Special, SupplierSize,
+    AdjustReason, Category, ExpenseType, Frequency, Fund, Industry, Method, Purpose, Special,
+    SupplierSize,
 };
 
 /// A repayment of part of a bond's face before maturity (提前还本).
@@ -82,15 +83,59 @@ pub struct ContractPart {
     pub part: SupplierPart,
 }
 
-/// A 补充协议 changing one supplier's part.
+/// A 补充协议 changing one supplier's part: its amount, or (a correction of a wrong declaration) its
+/// size or special status, or both (domain.md "Corrections that are not reversals").
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Amendment {
     pub contract_no: String,
     pub date: NaiveDate,
     pub supplier_name: String,
-    /// Non-zero; may be negative.
+    /// May be negative; zero only in a correction of the class.
     pub delta: Amount,
     pub reason: String,
+    pub correction: Option<ClassCorrection>,
+    /// The part as the ledger held it when this amendment was posted (filled in by the ledger, not
+    /// given): what a correction moves, and the class a later amendment's change counts in. `None`
+    /// for an amendment of a part never corrected (the part's own class then holds).
+    pub before: Option<PartState>,
+}
+
+/// A part's corrected class: the new size, the new special status (`Some(None)`: none), or both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ClassCorrection {
+    pub size: Option<SupplierSize>,
+    pub special: Option<Option<Special>>,
+}
+
+/// A supplier part's class and amount at a moment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PartState {
+    pub size: SupplierSize,
+    pub special: Option<Special>,
+    pub amount: Amount,
+}
+
+impl Amendment {
+    /// The part's class after this amendment, given its state before.
+    pub fn class_after(&self, before: &PartState) -> (SupplierSize, Option<Special>) {
+        match self.correction {
+            Some(c) => (
+                c.size.unwrap_or(before.size),
+                c.special.unwrap_or(before.special),
+            ),
+            None => (before.size, before.special),
+        }
+    }
+
+    /// The part's state after this amendment, given its state before.
+    pub fn state_after(&self, before: &PartState) -> PartState {
+        let (size, special) = self.class_after(before);
+        PartState {
+            size,
+            special,
+            amount: before.amount + self.delta,
+        }
+    }
 }
 
 /// Funds received (本年收入).
@@ -133,6 +178,8 @@ pub struct Opening {
     pub code: FunctionCode,
     pub code_name: Option<String>,
     pub amount: Amount,
+    /// Why the given amount differs from the closing balance the ledger carries, if it does.
+    pub adjust_reason: Option<AdjustReason>,
 }
 
 /// A name for a classification code the shipped catalogue lacks.

@@ -65,12 +65,8 @@ pub trait Known {
     /// The terms of a contract, if any part of it is posted.
     fn contract_terms(&self, contract_no: &str)
         -> Result<Option<Arc<ContractTerms>>, LookupFailed>;
-    /// A supplier part's amount after every amendment posted so far.
-    fn part_amount(
-        &self,
-        contract_no: &str,
-        supplier: &str,
-    ) -> Result<Option<Amount>, LookupFailed>;
+    /// A supplier part as every amendment posted so far left it, if the part is posted.
+    fn part_now(&self, contract_no: &str, supplier: &str) -> Result<Option<PartNow>, LookupFailed>;
     /// Whether `code`, given without a name, already passed the catalogue check: names are only ever
     /// added, never changed or removed, so it passes again. A memo for long batches; by default none.
     fn code_named(&self, _code: &FunctionCode) -> bool {
@@ -78,6 +74,14 @@ pub trait Known {
     }
     /// Remembers that `code`, given without a name, passed the catalogue check.
     fn remember_code_named(&self, _code: &FunctionCode) {}
+}
+
+/// A supplier part now: its class and amount after every amendment, and whether a correction ever
+/// changed its class from the one it was posted with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PartNow {
+    pub state: PartState,
+    pub corrected: bool,
 }
 
 /// What to do with an entry that passed.
@@ -101,12 +105,12 @@ pub fn check(body: &mut Body, known: &impl Known) -> Result<Verdict, Refusal> {
                 body.key_column(),
                 format!("{}在同一批导入中重复出现", key.describe()),
             ))
-        } else if existing == *body {
+        } else if same_content(&existing, body) {
             Ok(Verdict::AlreadyPosted)
         } else {
             Err(invalid(
                 body.key_column(),
-                conflict_message(&existing, body),
+                conflict_message(&existing, body, known)?,
             ))
         };
     }
@@ -120,8 +124,31 @@ pub fn check(body: &mut Body, known: &impl Known) -> Result<Verdict, Refusal> {
     }
 }
 
-fn conflict_message(existing: &Body, new: &Body) -> String {
+/// Whether a row offered again is the entry posted: what the ledger fills in (an amendment's part as
+/// it was then) is not part of what the user gave.
+fn same_content(existing: &Body, new: &Body) -> bool {
     match (existing, new) {
+        (Body::Amendment(old), Body::Amendment(new)) => {
+            Amendment {
+                before: None,
+                ..old.clone()
+            } == Amendment {
+                before: None,
+                ..new.clone()
+            }
+        }
+        _ => existing == new,
+    }
+}
+
+/// A conflict, with the correction that fits the kind of entry (domain.md).
+fn conflict_message(
+    existing: &Body,
+    new: &Body,
+    known: &impl Known,
+) -> Result<String, LookupFailed> {
+    let described = new.key().describe();
+    Ok(match (existing, new) {
         (Body::Catalog(old), Body::Catalog(new)) => format!(
             "科目 {} 已名为“{}”，不能改为“{}”",
             old.code, old.name, new.name
@@ -129,11 +156,28 @@ fn conflict_message(existing: &Body, new: &Body) -> String {
         (Body::Reversal(_), Body::Reversal(r)) => {
             format!("凭证号 {} 已冲销过，不能再次冲销", r.voucher_no)
         }
-        _ => format!(
-            "{}已记账且内容不同（冲突）；如需更正请先冲销",
-            new.key().describe()
+        (_, Body::Receipt(Receipt { voucher_no: voucher, .. }))
+        | (_, Body::Payment(Payment { voucher_no: voucher, .. })) => {
+            if known.posted(&EntryKey::Reversal(voucher.clone()))?.is_some() {
+                format!("凭证号 {voucher} 已记账并已冲销，不能再用：重新记账请使用新的凭证号")
+            } else {
+                format!("{described}已记账且内容不同（冲突）；如需更正，请先冲销（taizhang reverse --voucher {voucher}），再以新的凭证号记账")
+            }
+        }
+        (Body::Contract(_), Body::Contract(_)) => format!(
+            "{described}已记账且内容不同（冲突）；合同不能冲销：金额变化请记补充协议（amendments 文件的 delta 变更金额），企业规模或特殊主体填错请记补充协议更正（size 企业规模、special 特殊主体）"
         ),
-    }
+        (Body::Amendment(_), _) => format!(
+            "{described}已记账且内容不同（冲突）；补充协议不能修改：请以另一日期再记一份补充协议更正"
+        ),
+        (Body::Opening(_), _) => format!(
+            "{described}已记账且内容不同（冲突）；年初结转和结余记账后不能修改：差额请在下一年度的年初数中调整并填写调整原因"
+        ),
+        (Body::Bond(_), _) => format!(
+            "{described}已记账且内容不同（冲突）；债券分配记账后不能修改（台账只增不改）"
+        ),
+        _ => format!("{described}已记账且内容不同（冲突）"),
+    })
 }
 
 fn invalid(column: &'static str, message: String) -> Refusal {
@@ -146,6 +190,7 @@ pub fn may_fill_defaults(body: &Body) -> bool {
     match body {
         Body::Receipt(r) => r.bond_code.is_some() && r.project_code.is_none(),
         Body::Payment(p) => p.bond_code.is_some() && p.project_code.is_none(),
+        Body::Amendment(_) => true,
         _ => false,
     }
 }
@@ -163,8 +208,22 @@ fn resolve_defaults(body: &mut Body, known: &impl Known) -> Result<(), Refusal> 
     match body {
         Body::Receipt(r) => fill(&r.bond_code, &mut r.project_code),
         Body::Payment(p) => fill(&p.bond_code, &mut p.project_code),
+        Body::Amendment(a) => {
+            a.before = part_before(a, known)?;
+            Ok(())
+        }
         _ => Ok(()),
     }
+}
+
+/// The part an amendment changes, as the ledger holds it, where the amendment's sums need it: a
+/// correction moves the part's amount between classes, and any amendment of a corrected part counts
+/// in the corrected class.
+fn part_before(a: &Amendment, known: &impl Known) -> Result<Option<PartState>, LookupFailed> {
+    let now = known.part_now(&a.contract_no, &a.supplier_name)?;
+    Ok(now
+        .filter(|now| now.corrected || a.correction.is_some())
+        .map(|now| now.state))
 }
 
 fn check_period(
@@ -268,19 +327,35 @@ fn check_amendment(
             ),
         ));
     }
-    match known.part_amount(&a.contract_no, &a.supplier_name)? {
-        None => errors.push(FieldError::new(
+    let Some(now) = known.part_now(&a.contract_no, &a.supplier_name)? else {
+        errors.push(FieldError::new(
             "supplier_name",
             format!("合同 {} 没有供应商“{}”", a.contract_no, a.supplier_name),
-        )),
-        Some(now) if now + a.delta < Amount::ZERO => errors.push(FieldError::new(
+        ));
+        return Ok(());
+    };
+    let amount = now.state.amount;
+    if amount + a.delta < Amount::ZERO {
+        errors.push(FieldError::new(
             "delta",
             format!(
-                "变更后该供应商分配金额为 {}，不得为负（现为 {now}）",
-                now + a.delta
+                "变更后该供应商分配金额为 {}，不得为负（现为 {amount}）",
+                amount + a.delta
             ),
-        )),
-        Some(_) => {}
+        ));
+    }
+    if a.correction.is_some() && a.class_after(&now.state) == (now.state.size, now.state.special) {
+        let special = now
+            .state
+            .special
+            .map_or("无".to_string(), |s| s.to_string());
+        errors.push(FieldError::new(
+            "size",
+            format!(
+                "更正后的企业规模和特殊主体与现有的相同（{}、特殊主体{special}），没有可更正的",
+                now.state.size
+            ),
+        ));
     }
     Ok(())
 }
@@ -401,10 +476,7 @@ fn check_reversal(
         Some(Body::Receipt(x)) => x.date,
         Some(Body::Payment(x)) => x.date,
         _ => {
-            errors.push(FieldError::new(
-                "voucher_no",
-                format!("凭证号 {} 没有已记账的收入或支出，无从冲销", r.voucher_no),
-            ));
+            errors.push(FieldError::new("voucher_no", nothing_to_reverse(r, known)?));
             return Ok(());
         }
     };
@@ -415,6 +487,18 @@ fn check_reversal(
         ));
     }
     Ok(())
+}
+
+/// Why a reversal finds nothing: a contract is corrected by an amendment, not reversed.
+fn nothing_to_reverse(r: &Reversal, known: &impl Known) -> Result<String, LookupFailed> {
+    Ok(if known.contract_terms(&r.voucher_no)?.is_some() {
+        format!(
+            "{} 是合同编号，合同不能冲销：金额变化请记补充协议（delta 变更金额），企业规模或特殊主体填错请记补充协议更正（size 企业规模、special 特殊主体）",
+            r.voucher_no
+        )
+    } else {
+        format!("凭证号 {} 没有已记账的收入或支出，无从冲销", r.voucher_no)
+    })
 }
 
 /// Checks bond terms that a single row can get wrong: ranges and the amortization plan.

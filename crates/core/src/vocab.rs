@@ -238,6 +238,19 @@ impl std::fmt::Display for Industry {
     }
 }
 
+vocabulary!(
+    /// 调整原因 of a restated opening balance (年初结转和结余调整, domain.md "Table 7").
+    AdjustReason, "调整原因" {
+        Correction = ("会计差错更正", "correction"),
+        Recovery = ("收回以前年度支出", "recovery"),
+        TransferIn = ("归集调入", "transfer_in"),
+        TransferOut = ("归集调出", "transfer_out"),
+        Remit = ("归集上缴", "remit"),
+        Internal = ("单位内部调剂", "internal"),
+        Other = ("其他", "other"),
+    }
+);
+
 impl Frequency {
     /// Coupons a year.
     pub fn per_year(self) -> u32 {

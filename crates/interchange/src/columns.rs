@@ -62,8 +62,10 @@ const AMENDMENTS: &[Column] = &[
     req("contract_no", "合同编号"),
     req("date", "日期"),
     req("supplier_name", "供应商名称"),
-    req("delta", "变更金额"),
+    opt("delta", "变更金额"),
     req("reason", "原因"),
+    opt("size", "企业规模"),
+    opt("special", "特殊主体"),
 ];
 
 const RECEIPTS: &[Column] = &[
@@ -100,6 +102,7 @@ const OPENING: &[Column] = &[
     req("function_code", "功能分类科目编码"),
     opt("function_name", "功能分类科目名称"),
     req("amount", "金额"),
+    opt("adjust_reason", "调整原因"),
 ];
 
 const CATALOG: &[Column] = &[req("code", "科目编码"), req("name", "科目名称")];

@@ -312,15 +312,23 @@ fn amendment(r: &mut Reader<impl Cells>) -> Option<Body> {
     let contract_no = r.text("contract_no");
     let date = r.required("date", parse_date);
     let supplier_name = r.text("supplier_name");
-    let delta = r.required("delta", |s| {
-        Amount::parse(s).and_then(|a| {
-            if a.is_zero() {
-                Err("变更金额不得为零".to_string())
-            } else {
-                Ok(a)
-            }
-        })
-    });
+    let size = r.field("size", SupplierSize::parse);
+    let special = r.field("special", special_setting);
+    let correction =
+        (size.is_some() || special.is_some()).then_some(ClassCorrection { size, special });
+    // A correction of the class may leave the amount as it is; a plain amendment must change it.
+    let delta = match correction {
+        Some(_) => r.field("delta", Amount::parse).or(Some(Amount::ZERO)),
+        None => r.required("delta", |s| {
+            Amount::parse(s).and_then(|a| {
+                if a.is_zero() {
+                    Err("变更金额不得为零（更正企业规模或特殊主体时填 size 企业规模、special 特殊主体）".to_string())
+                } else {
+                    Ok(a)
+                }
+            })
+        }),
+    };
     let reason = r.text("reason");
     Some(Body::Amendment(Amendment {
         contract_no: contract_no?,
@@ -328,7 +336,19 @@ fn amendment(r: &mut Reader<impl Cells>) -> Option<Body> {
         supplier_name: supplier_name?,
         delta: delta?,
         reason: reason?,
+        correction,
+        before: None,
     }))
+}
+
+/// A corrected special status: one of the two, or 无 (none) to remove a wrongly declared one.
+fn special_setting(text: &str) -> Result<Option<Special>, String> {
+    match text.trim() {
+        "无" | "none" | "NONE" | "None" => Ok(None),
+        word => Special::parse(word)
+            .map(Some)
+            .map_err(|e| format!("{e}；取消特殊主体填“无”")),
+    }
 }
 
 fn receipt(r: &mut Reader<impl Cells>) -> Option<Body> {
@@ -397,12 +417,14 @@ fn opening(r: &mut Reader<impl Cells>) -> Option<Body> {
     let code = r.required("function_code", FunctionCode::parse);
     let code_name = r.optional_text("function_name");
     let amount = r.required("amount", Amount::parse_non_negative);
+    let adjust_reason = r.field("adjust_reason", AdjustReason::parse);
     Some(Body::Opening(Opening {
         year: year?,
         fund: fund?,
         code: code?,
         code_name,
         amount: amount?,
+        adjust_reason,
     }))
 }
 

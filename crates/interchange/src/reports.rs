@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 use taizhang_core::{Amount, Category, Level, Purpose};
 use taizhang_projection::bond::{BondUse, Coupon};
 use taizhang_projection::contracts::ContractRow;
+use taizhang_projection::opening::AdjustmentRow;
 use taizhang_projection::procurement::Procurement;
 use taizhang_projection::table7::{Columns, Table7, Use, COLUMN_KEYS};
 
@@ -516,5 +517,60 @@ pub fn contracts_sheet(year: i32, rows: &[ContractRow], unit: &Unit) -> Sheet {
         .to_vec()],
         rows,
         notes: vec!["合同金额含截至年末的补充协议变更。".to_string()],
+    }
+}
+
+/// The 年初结转和结余调整情况表 as interchange.md's JSON: exact 元, the reason's English key (null when
+/// none was given).
+pub fn opening_adjustments_json(year: i32, rows: &[AdjustmentRow]) -> Value {
+    let rows: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            json!({
+                "fund": r.fund.key(), "code": r.code.as_str(), "name": r.name,
+                "carried": yuan(r.carried), "given": yuan(r.given), "adjustment": yuan(r.adjustment),
+                "reason": r.reason.map(|reason| reason.key()),
+            })
+        })
+        .collect();
+    json!({"year": year, "rows": rows})
+}
+
+/// The 年初结转和结余调整情况表 in 万元, as the final accounts publish it.
+pub fn opening_adjustments_sheet(year: i32, rows: &[AdjustmentRow], unit: &Unit) -> Sheet {
+    let body = rows
+        .iter()
+        .map(|r| {
+            vec![
+                Cell::text(r.fund.label()),
+                Cell::text(r.code.as_str()),
+                Cell::text(&r.name),
+                Cell::Wan(r.carried),
+                Cell::Wan(r.given),
+                Cell::Wan(r.adjustment),
+                Cell::text(r.reason.map_or("（未填）", |reason| reason.label())),
+            ]
+        })
+        .collect();
+    let mut notes = vec![TAIL_NOTE.to_string()];
+    if rows.is_empty() {
+        notes.insert(0, format!("{year} 年度没有年初结转和结余调整。"));
+    }
+    Sheet {
+        title: format!("{year} 年度年初结转和结余调整情况表"),
+        caption: vec![format!("部门：{}", unit.full), "单位：万元".to_string()],
+        header: vec![[
+            "资金性质",
+            "科目编码",
+            "科目名称",
+            "上年结转",
+            "本年填报",
+            "调整金额",
+            "调整原因",
+        ]
+        .map(String::from)
+        .to_vec()],
+        rows: body,
+        notes,
     }
 }

@@ -7,13 +7,15 @@
 
 pub mod bond;
 pub mod contracts;
+pub mod opening;
 pub mod procurement;
 pub mod sums;
 pub mod table7;
+pub mod warnings;
 
 use std::collections::BTreeMap;
 
-use taizhang_core::{BondAllocation, ClassCode, ContractPart};
+use taizhang_core::{BondAllocation, ClassCode, ContractPart, Opening};
 
 pub use sums::{changes, SumKey, Sums};
 
@@ -27,6 +29,8 @@ pub struct Facts {
     pub bonds: Vec<BondAllocation>,
     /// Every contract part, by contract number and supplier name.
     pub contracts: Vec<ContractPart>,
+    /// Every opening balance given, by year, fund and code (with the reason of a restated one).
+    pub openings: Vec<Opening>,
 }
 
 impl Facts {

@@ -218,19 +218,41 @@ fn money_changes(body: &Body, date: NaiveDate) -> Vec<(SumKey, Amount)> {
     out
 }
 
+/// An amendment's change in its own year. A correction of the class moves the part's amount at
+/// that moment from its old class to its new one (the total unchanged); the change of amount counts
+/// in the class the part has after the amendment. The part's state before (filled in by the ledger)
+/// is in the amendment; without it, the part was never corrected and its own class holds.
 fn amendment_changes(amendment: &Amendment, part: &ContractPart) -> Vec<(SumKey, Amount)> {
     let year = amendment.date.year();
     let no = &amendment.contract_no;
-    let class = SmeClass::of(part.part.size, part.part.special);
-    vec![
-        (
-            SumKey::Procurement {
-                year,
-                category: part.terms.category,
-                class,
-            },
-            amendment.delta,
-        ),
+    let procurement = |class| SumKey::Procurement {
+        year,
+        category: part.terms.category,
+        class,
+    };
+    let (old_class, class) = match &amendment.before {
+        Some(before) => {
+            let (size, special) = amendment.class_after(before);
+            (
+                SmeClass::of(before.size, before.special),
+                SmeClass::of(size, special),
+            )
+        }
+        None => {
+            let own = SmeClass::of(part.part.size, part.part.special);
+            (own, own)
+        }
+    };
+    let mut changes = Vec::new();
+    if let Some(before) = amendment.before.filter(|_| old_class != class) {
+        changes.push((procurement(old_class), -before.amount));
+        changes.push((procurement(class), before.amount));
+    }
+    if amendment.delta.is_zero() {
+        return changes;
+    }
+    changes.extend([
+        (procurement(class), amendment.delta),
         (
             SumKey::ContractAmount {
                 contract_no: no.clone(),
@@ -245,5 +267,6 @@ fn amendment_changes(amendment: &Amendment, part: &ContractPart) -> Vec<(SumKey,
             },
             amendment.delta,
         ),
-    ]
+    ]);
+    changes
 }

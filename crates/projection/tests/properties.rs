@@ -132,6 +132,7 @@ fn entries(ops: &[Op]) -> Vec<(Body, Option<Body>)> {
                     code: FunctionCode::parse(CODES[*code]).unwrap(),
                     code_name: None,
                     amount: Amount::from_fen(*fen),
+                    adjust_reason: None,
                 })
             }
             Op::Reverse { n, later } => {

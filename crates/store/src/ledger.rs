@@ -12,9 +12,9 @@ use redb::{
 };
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
-use taizhang_core::rules::{self, Known, LookupFailed, Refusal, Verdict};
+use taizhang_core::rules::{self, Known, LookupFailed, PartNow, Refusal, Verdict};
 use taizhang_core::{
-    Amount, Body, BondAllocation, ClassCode, ContractTerms, EntryKey, FunctionCode,
+    Amount, Body, BondAllocation, ClassCode, ContractTerms, EntryKey, FunctionCode, PartState,
 };
 use taizhang_projection::{changes, Facts, SumKey, Sums};
 
@@ -326,6 +326,11 @@ impl Ledger {
                 facts.contracts.push(c);
             }
         }
+        for body in bodies_in(&keys, at, &["O"])? {
+            if let Body::Opening(o) = body {
+                facts.openings.push(o);
+            }
+        }
         Ok(facts)
     }
 
@@ -519,6 +524,11 @@ impl Prepared {
     /// What identifies the entry (a summary counts contracts, not their supplier parts, by it).
     pub fn key(&self) -> &EntryKey {
         &self.key
+    }
+
+    /// The entry as parsed (before the ledger fills in any default).
+    pub fn body(&self) -> &Body {
+        &self.body
     }
 }
 
@@ -791,6 +801,12 @@ impl<'t> Writer<'t> {
         self.pending.add(folded.0);
     }
 
+    /// The batch's changes to the running sums so far, for comparing the ledger before and after
+    /// it (warnings). Complete once every chunk's folded sums are added.
+    pub fn pending_changes(&self) -> impl Iterator<Item = (&SumKey, &Amount)> {
+        self.pending.0.iter()
+    }
+
     /// Abandons the batch for a reason the caller found (restore: a broken archive).
     pub fn fail(&mut self, error: StoreError) {
         self.failure.get_or_insert(error);
@@ -1003,6 +1019,49 @@ impl Writer<'_> {
     }
 }
 
+impl Writer<'_> {
+    /// A supplier part now: its amount after every amendment (the running sum), its class after the
+    /// last correction, found among the contract's amendments (a contract has few).
+    fn part_now_or_failure(
+        &self,
+        contract_no: &str,
+        supplier: &str,
+    ) -> Result<Option<PartNow>, StoreError> {
+        let key = EntryKey::ContractPart {
+            contract_no: contract_no.into(),
+            supplier: supplier.into(),
+        };
+        let Some(Body::Contract(part)) = self.lookup(&key)? else {
+            return Ok(None);
+        };
+        let amount = self.stored_sum(&SumKey::PartAmount {
+            contract_no: contract_no.into(),
+            supplier: supplier.into(),
+        })?;
+        let mut amendments = self.txn.tables()?.keys.under(&["A", contract_no])?;
+        amendments.sort_by_key(|&(_, seq)| seq);
+        let mut class = (part.part.size, part.part.special);
+        let mut corrected = false;
+        for (_, seq) in amendments {
+            if let Body::Amendment(a) = self.body_at(seq)? {
+                if let Some(before) = a.before.filter(|_| a.supplier_name == supplier) {
+                    class = a.class_after(&before);
+                    corrected = true;
+                }
+            }
+        }
+        let (size, special) = class;
+        Ok(Some(PartNow {
+            state: PartState {
+                size,
+                special,
+                amount,
+            },
+            corrected: corrected && class != (part.part.size, part.part.special),
+        }))
+    }
+}
+
 impl Known for Writer<'_> {
     fn posted(&self, key: &EntryKey) -> Result<Option<Body>, LookupFailed> {
         match &self.checking {
@@ -1079,23 +1138,9 @@ impl Known for Writer<'_> {
         Ok(terms)
     }
 
-    fn part_amount(
-        &self,
-        contract_no: &str,
-        supplier: &str,
-    ) -> Result<Option<Amount>, LookupFailed> {
-        let key = EntryKey::ContractPart {
-            contract_no: contract_no.into(),
-            supplier: supplier.into(),
-        };
-        if self.lookup(&key).map_err(lookup_failed)?.is_none() {
-            return Ok(None);
-        }
-        let sum = SumKey::PartAmount {
-            contract_no: contract_no.into(),
-            supplier: supplier.into(),
-        };
-        self.stored_sum(&sum).map(Some).map_err(lookup_failed)
+    fn part_now(&self, contract_no: &str, supplier: &str) -> Result<Option<PartNow>, LookupFailed> {
+        self.part_now_or_failure(contract_no, supplier)
+            .map_err(lookup_failed)
     }
 }
 

@@ -15,6 +15,7 @@ pub mod hash;
 mod index;
 mod keys;
 mod ledger;
+mod lookup;
 pub mod record;
 mod seen;
 mod sm3_lanes;
@@ -25,6 +26,7 @@ pub use hash::HashAlgo;
 pub use ledger::{
     FoldedSums, Head, Header, Ledger, Offered, Posted, Prepared, Preparer, UnitNames, Writer,
 };
+pub use lookup::ContractEntries;
 pub use verify::Verification;
 
 /// Why the store failed. Messages are Chinese: they reach the accountant.

@@ -19,7 +19,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use taizhang_core as core;
 use taizhang_core::classify::Figures;
 use taizhang_core::{
-    Category, ExpenseType, Frequency, Fund, Industry, Method, Purpose, Special, SupplierSize,
+    AdjustReason, Category, ExpenseType, Frequency, Fund, Industry, Method, Purpose, Special,
+    SupplierSize,
 };
 
 use crate::hash::{HashAlgo, Hasher};
@@ -124,6 +125,7 @@ stable_codes! {
     SupplierSize { Large = 0, Medium = 1, Small = 2, Micro = 3 }
     Special { Prison = 0, DisabledWelfare = 1 }
     Frequency { Annual = 0, SemiAnnual = 1 }
+    AdjustReason { Correction = 0, Recovery = 1, TransferIn = 2, TransferOut = 3, Remit = 4, Internal = 5, Other = 6 }
     Industry { Industrial = 0, Construction = 1, Wholesale = 2, Retail = 3, Software = 4, Leasing = 5, Other = 6, Agriculture = 7, Transport = 8, Warehousing = 9, Postal = 10, Accommodation = 11, Catering = 12, InfoTransmission = 13, RealEstate = 14, PropertyManagement = 15 }
 }
 
@@ -381,6 +383,59 @@ pub enum BodyV1<'a> {
     Close {
         through: Day,
     },
+    /// An opening balance given with the reason it differs from the carried one; one without a
+    /// reason stays `Opening`, so that its stored bytes (and hash) are as before.
+    OpeningAdjusted {
+        year: i32,
+        fund: Word<Fund>,
+        function_code: Text<'a>,
+        function_name: Option<Text<'a>>,
+        amount: Fen,
+        adjust_reason: Word<AdjustReason>,
+    },
+    /// An amendment that corrects the part's size or special status, or changes a part once
+    /// corrected (with the part as it was then); a plain one stays `Amendment`, its bytes as before.
+    AmendmentCorrected {
+        contract_no: Text<'a>,
+        date: Day,
+        supplier_name: Text<'a>,
+        delta: Fen,
+        reason: Text<'a>,
+        /// The corrected size, if the correction gives one.
+        size: Option<Word<SupplierSize>>,
+        /// The corrected special status, if given; `clear_special`: the correction removes it.
+        special: Option<Word<Special>>,
+        clear_special: bool,
+        before: Option<PartStateV1>,
+    },
+}
+
+/// A supplier part's class and amount at a moment ([`core::PartState`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartStateV1 {
+    pub size: Word<SupplierSize>,
+    pub special: Option<Word<Special>>,
+    pub amount: Fen,
+}
+
+impl From<&core::PartState> for PartStateV1 {
+    fn from(s: &core::PartState) -> PartStateV1 {
+        PartStateV1 {
+            size: Word(s.size),
+            special: s.special.map(Word),
+            amount: Fen(s.amount.fen()),
+        }
+    }
+}
+
+impl From<&PartStateV1> for core::PartState {
+    fn from(s: &PartStateV1) -> core::PartState {
+        core::PartState {
+            size: s.size.0,
+            special: s.special.map(|w| w.0),
+            amount: core::Amount::from_fen(s.amount.0),
+        }
+    }
 }
 
 mod hex_hash {
@@ -489,6 +544,27 @@ fn owned(value: &Option<Text<'_>>) -> Option<String> {
     value.as_deref().map(str::to_string)
 }
 
+/// The correction an `AmendmentCorrected` record stores: none when it gives neither a size nor a
+/// special status (an amendment of a part corrected before).
+fn stored_correction(
+    size: Option<Word<SupplierSize>>,
+    special: Option<Word<Special>>,
+    clear_special: bool,
+) -> Result<Option<core::ClassCorrection>, DecodeError> {
+    let special = match (special, clear_special) {
+        (Some(_), true) => {
+            return Err(DecodeError::Corrupt(
+                "补充协议既更正为特殊主体又取消特殊主体".into(),
+            ))
+        }
+        (Some(word), false) => Some(Some(word.0)),
+        (None, true) => Some(None),
+        (None, false) => None,
+    };
+    let size = size.map(|w| w.0);
+    Ok((size.is_some() || special.is_some()).then_some(core::ClassCorrection { size, special }))
+}
+
 fn dec_str(value: Option<Decimal>) -> Option<Text<'static>> {
     value.map(|d| Cow::Owned(d.to_string()))
 }
@@ -536,13 +612,32 @@ impl<'a> From<&'a core::Body> for BodyV1<'a> {
                     assets: dec_str(declaration.and_then(|d| d.figures.assets)),
                 }
             }
-            Body::Amendment(a) => BodyV1::Amendment {
-                contract_no: Cow::Borrowed(&a.contract_no),
-                date: Day(a.date),
-                supplier_name: Cow::Borrowed(&a.supplier_name),
-                delta: Fen(a.delta.fen()),
-                reason: Cow::Borrowed(&a.reason),
-            },
+            Body::Amendment(a) if a.correction.is_none() && a.before.is_none() => {
+                BodyV1::Amendment {
+                    contract_no: Cow::Borrowed(&a.contract_no),
+                    date: Day(a.date),
+                    supplier_name: Cow::Borrowed(&a.supplier_name),
+                    delta: Fen(a.delta.fen()),
+                    reason: Cow::Borrowed(&a.reason),
+                }
+            }
+            Body::Amendment(a) => {
+                let correction = a.correction.unwrap_or(core::ClassCorrection {
+                    size: None,
+                    special: None,
+                });
+                BodyV1::AmendmentCorrected {
+                    contract_no: Cow::Borrowed(&a.contract_no),
+                    date: Day(a.date),
+                    supplier_name: Cow::Borrowed(&a.supplier_name),
+                    delta: Fen(a.delta.fen()),
+                    reason: Cow::Borrowed(&a.reason),
+                    size: correction.size.map(Word),
+                    special: correction.special.flatten().map(Word),
+                    clear_special: correction.special == Some(None),
+                    before: a.before.as_ref().map(PartStateV1::from),
+                }
+            }
             Body::Receipt(r) => BodyV1::Receipt {
                 voucher_no: Cow::Borrowed(&r.voucher_no),
                 date: Day(r.date),
@@ -569,12 +664,22 @@ impl<'a> From<&'a core::Body> for BodyV1<'a> {
                 payee: Cow::Borrowed(&p.payee),
                 memo: Cow::Borrowed(&p.memo),
             },
-            Body::Opening(o) => BodyV1::Opening {
-                year: o.year,
-                fund: Word(o.fund),
-                function_code: Cow::Borrowed(o.code.as_str()),
-                function_name: opt_str(&o.code_name),
-                amount: Fen(o.amount.fen()),
+            Body::Opening(o) => match o.adjust_reason {
+                None => BodyV1::Opening {
+                    year: o.year,
+                    fund: Word(o.fund),
+                    function_code: Cow::Borrowed(o.code.as_str()),
+                    function_name: opt_str(&o.code_name),
+                    amount: Fen(o.amount.fen()),
+                },
+                Some(reason) => BodyV1::OpeningAdjusted {
+                    year: o.year,
+                    fund: Word(o.fund),
+                    function_code: Cow::Borrowed(o.code.as_str()),
+                    function_name: opt_str(&o.code_name),
+                    amount: Fen(o.amount.fen()),
+                    adjust_reason: Word(reason),
+                },
             },
             Body::Catalog(c) => BodyV1::Catalog {
                 code: Cow::Borrowed(c.code.as_str()),
@@ -711,6 +816,27 @@ impl TryFrom<&BodyV1<'_>> for core::Body {
                 supplier_name: supplier_name.to_string(),
                 delta: amount(delta),
                 reason: reason.to_string(),
+                correction: None,
+                before: None,
+            }),
+            BodyV1::AmendmentCorrected {
+                contract_no,
+                date,
+                supplier_name,
+                delta,
+                reason,
+                size,
+                special,
+                clear_special,
+                before,
+            } => Body::Amendment(Amendment {
+                contract_no: contract_no.to_string(),
+                date: date.0,
+                supplier_name: supplier_name.to_string(),
+                delta: amount(delta),
+                reason: reason.to_string(),
+                correction: stored_correction(*size, *special, *clear_special)?,
+                before: before.as_ref().map(core::PartState::from),
             }),
             BodyV1::Receipt {
                 voucher_no,
@@ -774,6 +900,22 @@ impl TryFrom<&BodyV1<'_>> for core::Body {
                 code: FunctionCode::parse(function_code).map_err(corrupt)?,
                 code_name: owned(function_name),
                 amount: amount(a),
+                adjust_reason: None,
+            }),
+            BodyV1::OpeningAdjusted {
+                year,
+                fund,
+                function_code,
+                function_name,
+                amount: a,
+                adjust_reason,
+            } => Body::Opening(Opening {
+                year: *year,
+                fund: fund.0,
+                code: FunctionCode::parse(function_code).map_err(corrupt)?,
+                code_name: owned(function_name),
+                amount: amount(a),
+                adjust_reason: Some(adjust_reason.0),
             }),
             BodyV1::Catalog { code, name } => Body::Catalog(CatalogName {
                 code: ClassCode::parse(code).map_err(corrupt)?,
@@ -860,6 +1002,31 @@ mod tests {
             );
         }
         assert_eq!(payload_hash(HashAlgo::Sha256, 2, &[0; 10], 1), None);
+    }
+
+    #[test]
+    fn an_opening_without_a_reason_keeps_its_old_bytes_and_one_with_a_reason_round_trips() {
+        let opening = |adjust_reason| {
+            core::Body::Opening(core::Opening {
+                year: 2023,
+                fund: Fund::GovFund,
+                code: core::FunctionCode::parse("2290402").unwrap(),
+                code_name: None,
+                amount: core::Amount::from_fen(5),
+                adjust_reason,
+            })
+        };
+        let plain = opening(None);
+        assert!(matches!(BodyV1::from(&plain), BodyV1::Opening { .. }));
+        let adjusted = opening(Some(AdjustReason::Remit));
+        let stored = BodyV1::from(&adjusted);
+        assert!(matches!(stored, BodyV1::OpeningAdjusted { .. }));
+        let mut value = encode_prefix(&stored, "会计", "年初.csv:2", Micros(0));
+        append_suffix(&mut value, 7, &[9; HASH_BYTES]);
+        let decoded = decode_payload(&value[HEADER_BYTES..]).unwrap();
+        assert_eq!(core::Body::try_from(&decoded.body).unwrap(), adjusted);
+        let json = serde_json::to_string(&decoded).unwrap();
+        assert!(json.contains("\"adjust_reason\":\"remit\""), "{json}");
     }
 
     #[test]

@@ -1,0 +1,196 @@
+//! `taizhang show VOUCHER_OR_CONTRACT`: one entry in detail — every field, where it came from, who
+//! posted it, its hash and the hash before it, and its reversal — or a contract with its parts,
+//! amendments, payments and their reversals. The auditor's question "what is behind this voucher".
+
+use chrono::FixedOffset;
+use serde_json::{json, Value};
+use taizhang_core::{EntryKey, Kind};
+use taizhang_interchange::columns;
+use taizhang_store::{ContractEntries, EntryLine, Ledger, Posted};
+
+use crate::cli::LogFormat;
+use crate::output;
+
+/// Shows what `name` names; false (after saying so) when it names nothing.
+pub fn run(ledger: &Ledger, name: &str, format: LogFormat) -> anyhow::Result<bool> {
+    let name = name.trim();
+    if let Some(entry) = ledger.entry_by_key(&EntryKey::Voucher(name.to_string()))? {
+        let reversal = ledger.entry_by_key(&EntryKey::Reversal(name.to_string()))?;
+        show_voucher(&entry, reversal.as_ref(), format);
+        return Ok(true);
+    }
+    let contract = ledger.contract_entries(name)?;
+    if !contract.parts.is_empty() {
+        show_contract(name, &contract, format);
+        return Ok(true);
+    }
+    eprintln!("台账中没有凭证号或合同编号为“{name}”的记录");
+    Ok(false)
+}
+
+fn show_voucher(entry: &Posted, reversal: Option<&Posted>, format: LogFormat) {
+    match format {
+        LogFormat::Json => output::json(&json!({
+            "entry": line_json(entry),
+            "reversed_by": reversal.map(line_json),
+        })),
+        LogFormat::Table => {
+            let mut text = described(entry);
+            if let Some(r) = reversal {
+                text.push_str(&format!("\n已被冲销，冲销记录如下：\n{}", described(r)));
+            }
+            output::out(&text);
+        }
+    }
+}
+
+fn show_contract(no: &str, c: &ContractEntries, format: LogFormat) {
+    let groups = [
+        ("供应商分配（合同行）", &c.parts),
+        ("补充协议", &c.amendments),
+        ("支付", &c.payments),
+        ("支付的冲销", &c.reversals),
+    ];
+    match format {
+        LogFormat::Json => output::json(&json!({
+            "contract_no": no,
+            "parts": c.parts.iter().map(line_json).collect::<Vec<_>>(),
+            "amendments": c.amendments.iter().map(line_json).collect::<Vec<_>>(),
+            "payments": c.payments.iter().map(line_json).collect::<Vec<_>>(),
+            "reversals": c.reversals.iter().map(line_json).collect::<Vec<_>>(),
+        })),
+        LogFormat::Table => {
+            let mut text = format!("合同 {no}\n");
+            for (title, entries) in groups {
+                text.push_str(&format!("\n【{title}】{} 条\n", entries.len()));
+                for entry in entries.iter() {
+                    text.push_str(&described(entry));
+                    text.push('\n');
+                }
+            }
+            output::out(&text);
+        }
+    }
+}
+
+fn line_json(entry: &Posted) -> Value {
+    serde_json::to_value(EntryLine::of(entry)).unwrap_or(Value::Null)
+}
+
+/// An entry as lines for people: what it is, each field by its column's Chinese name, then where it
+/// came from and its place in the chain.
+fn described(entry: &Posted) -> String {
+    let line = EntryLine::of(entry);
+    let kind = entry.body.kind();
+    let mut text = format!(
+        "第 {} 条  {}  {}\n",
+        line.seq,
+        kind.label(),
+        entry.body.key().describe()
+    );
+    if let Some(fields) = body_fields(&line) {
+        for (key, value) in fields {
+            let value = shown(&key, &value);
+            text.push_str(&format!("  {}：{value}\n", field_label(kind, &key)));
+        }
+    }
+    text.push_str(&format!("  来源：{}\n", line.source));
+    text.push_str(&format!("  操作员：{}\n", line.operator));
+    text.push_str(&format!("  记账时间：{}\n", beijing_time(&line)));
+    text.push_str(&format!("  哈希：{}\n", line.hash));
+    text.push_str(&format!("  前一哈希：{}\n", line.prev_hash));
+    text
+}
+
+/// The body's fields in stored order (the JSON of `log --format json`).
+fn body_fields(line: &EntryLine) -> Option<Vec<(String, Value)>> {
+    match serde_json::to_value(&line.body).ok()? {
+        Value::Object(outer) => match outer.into_iter().next()?.1 {
+            Value::Object(fields) => Some(fields.into_iter().collect()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A field's name for people: the Chinese column name of its kind, else the stored key.
+fn field_label(kind: Kind, key: &str) -> String {
+    let chinese = columns::chinese(kind, key);
+    let chinese = if chinese.is_empty() {
+        extra_label(key)
+    } else {
+        chinese
+    };
+    if chinese.is_empty() {
+        key.to_string()
+    } else {
+        format!("{chinese}（{key}）")
+    }
+}
+
+/// Fields that are not columns of an import file.
+fn extra_label(key: &str) -> &'static str {
+    match key {
+        "through" => "结账至",
+        "voucher_no" => "凭证号",
+        "date" => "日期",
+        "reason" => "原因",
+        "before" => "更正前的供应商分配",
+        "clear_special" => "取消特殊主体",
+        _ => "",
+    }
+}
+
+/// A field's value for people: vocabulary words in Chinese, amounts with thousands separators.
+fn shown(key: &str, value: &Value) -> String {
+    match value {
+        Value::Null => "（无）".into(),
+        Value::String(s) if s.is_empty() => "（空）".into(),
+        Value::String(s) => word_label(key, s)
+            .map(str::to_string)
+            .or_else(|| amount_text(key, s))
+            .unwrap_or_else(|| s.clone()),
+        other => other.to_string(),
+    }
+}
+
+/// The Chinese word of a vocabulary field's English key.
+fn word_label(key: &str, word: &str) -> Option<&'static str> {
+    use taizhang_core::*;
+    match key {
+        "fund" => Fund::parse(word).ok().map(Fund::label),
+        "expense_type" => ExpenseType::parse(word).ok().map(ExpenseType::label),
+        "purpose" => Purpose::parse(word).ok().map(Purpose::label),
+        "category" => Category::parse(word).ok().map(Category::label),
+        "method" => Method::parse(word).ok().map(Method::label),
+        "size" => SupplierSize::parse(word).ok().map(SupplierSize::label),
+        "special" => Special::parse(word).ok().map(Special::label),
+        "frequency" => Frequency::parse(word).ok().map(Frequency::label),
+        "industry" => Industry::parse(word).ok().map(Industry::label),
+        "adjust_reason" => AdjustReason::parse(word).ok().map(AdjustReason::label),
+        _ => None,
+    }
+}
+
+fn amount_text(key: &str, text: &str) -> Option<String> {
+    let is_amount = matches!(key, "amount" | "share_amount" | "delta");
+    let amount = taizhang_core::Amount::parse(text)
+        .ok()
+        .filter(|_| is_amount)?;
+    Some(format!(
+        "{} 元",
+        taizhang_interchange::layout::grouped(amount.decimal())
+    ))
+}
+
+/// The recorded time in Beijing time (UTC+8), as people read it; JSON keeps UTC.
+fn beijing_time(line: &EntryLine) -> String {
+    let beijing = FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
+    match chrono::DateTime::from_timestamp_micros(line.recorded_at.0) {
+        Some(t) => t
+            .with_timezone(&beijing)
+            .format("%Y-%m-%d %H:%M:%S%:z")
+            .to_string(),
+        None => line.recorded_at.to_string(),
+    }
+}
