@@ -181,6 +181,37 @@ where
     }
 }
 
+impl ReadIndex {
+    /// Index entries that cannot be right whatever the records say: a short key that is not the
+    /// packed form of its text (so no lookup finds it), a sequence number outside `1..=count`.
+    pub(crate) fn malformed(&self, count: u64) -> Result<Vec<String>, StoreError> {
+        let mut problems = Vec::new();
+        let out_of_range = |key: &str, seq: u64| {
+            (seq == 0 || seq > count).then(|| {
+                format!(
+                    "索引项“{}”指向不存在的第 {seq} 条",
+                    key.replace(keys::SEP, "/")
+                )
+            })
+        };
+        if let Some(short) = &self.short {
+            for item in short.iter()? {
+                let (key, seq) = item?;
+                let key = key.value();
+                match key.text().filter(|t| ShortKey::pack(t) == Some(key)) {
+                    Some(text) => problems.extend(out_of_range(&text, seq.value())),
+                    None => problems.push("索引中有一项的键已损坏".into()),
+                }
+            }
+        }
+        for item in self.long.iter()? {
+            let (key, seq) = item?;
+            problems.extend(out_of_range(key.value(), seq.value()));
+        }
+        Ok(problems)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

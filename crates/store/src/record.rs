@@ -381,6 +381,21 @@ pub enum BodyV1<'a> {
     Close {
         through: Day,
     },
+    /// Added with ledger format 4, after every older variant, so that their encodings stay as
+    /// they were (postcard numbers variants by position).
+    Unit {
+        number: u32,
+        full_name: Text<'a>,
+        short_name: Text<'a>,
+        origin: Option<OriginV1<'a>>,
+    },
+}
+
+/// The chained part of a ledger's header, carried by its first unit entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OriginV1<'a> {
+    pub hash: Text<'a>,
+    pub created_at: Text<'a>,
 }
 
 mod hex_hash {
@@ -588,6 +603,15 @@ impl<'a> From<&'a core::Body> for BodyV1<'a> {
             Body::Close(c) => BodyV1::Close {
                 through: Day(c.through),
             },
+            Body::Unit(u) => BodyV1::Unit {
+                number: u.number,
+                full_name: Cow::Borrowed(&u.full),
+                short_name: Cow::Borrowed(&u.short),
+                origin: u.origin.as_ref().map(|o| OriginV1 {
+                    hash: Cow::Borrowed(&o.hash),
+                    created_at: Cow::Borrowed(&o.created_at),
+                }),
+            },
         }
     }
 }
@@ -789,6 +813,20 @@ impl TryFrom<&BodyV1<'_>> for core::Body {
                 reason: reason.to_string(),
             }),
             BodyV1::Close { through } => Body::Close(PeriodClose { through: through.0 }),
+            BodyV1::Unit {
+                number,
+                full_name,
+                short_name,
+                origin,
+            } => Body::Unit(UnitNaming {
+                number: *number,
+                full: full_name.to_string(),
+                short: short_name.to_string(),
+                origin: origin.as_ref().map(|o| LedgerOrigin {
+                    hash: o.hash.to_string(),
+                    created_at: o.created_at.to_string(),
+                }),
+            }),
         })
     }
 }
