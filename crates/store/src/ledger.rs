@@ -1570,3 +1570,28 @@ pub(crate) fn read_head(
         .ok_or_else(|| StoreError::Corrupt("缺少链头".into()))?;
     Head::decode(raw.value())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Tests may run as root, where modes do not bind: the mapping is checked on the errors the
+    /// operating system gives a user without the right.
+    #[test]
+    fn no_permission_and_a_read_only_file_system_are_not_damage() {
+        let path = Path::new("/mnt/ro/t.ledger");
+        let io =
+            |kind: std::io::ErrorKind| DatabaseError::Storage(redb::StorageError::Io(kind.into()));
+        let denied = open_error(path, io(std::io::ErrorKind::PermissionDenied)).to_string();
+        assert_eq!(denied, "没有读写台账文件 /mnt/ro/t.ledger 的权限");
+        let read_only = open_error(path, io(std::io::ErrorKind::ReadOnlyFilesystem)).to_string();
+        assert!(
+            read_only.contains("只读") && !read_only.contains("损坏"),
+            "{read_only}"
+        );
+        let not_a_ledger = open_error(path, io(std::io::ErrorKind::InvalidData)).to_string();
+        assert!(not_a_ledger.contains("已损坏"), "{not_a_ledger}");
+        let busy = open_error(path, DatabaseError::DatabaseAlreadyOpen);
+        assert!(matches!(busy, StoreError::Busy(_)));
+    }
+}

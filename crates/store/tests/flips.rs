@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use taizhang_core::*;
-use taizhang_store::{EntryLine, HashAlgo, Ledger, Offered, UnitNames};
+use taizhang_store::{EntryLine, HashAlgo, Ledger, Offered, StoreError, UnitNames};
 
 /// Small, deterministic, good enough to spread positions (SplitMix64).
 struct Rng(u64);
@@ -52,7 +52,7 @@ fn catalog(code: &str, name: &str) -> Body {
     })
 }
 
-fn post(ledger: &Ledger, bodies: Vec<Body>) -> Result<bool, taizhang_store::StoreError> {
+fn post(ledger: &Ledger, bodies: Vec<Body>) -> Result<bool, StoreError> {
     ledger.write_batch("t", |w| {
         bodies
             .into_iter()
@@ -96,7 +96,7 @@ struct Outputs {
     unit: UnitNames,
 }
 
-fn outputs(ledger: &Ledger) -> Result<Outputs, taizhang_store::StoreError> {
+fn outputs(ledger: &Ledger) -> Result<Outputs, StoreError> {
     let mut log = Vec::new();
     ledger.for_each_entry(1, |p| {
         log.push(serde_json::to_string(&EntryLine::of(&p)).unwrap());
@@ -125,6 +125,16 @@ struct Tally {
     unchanged: u64,
     writes_refused_after_found: u64,
     writes_taken_after_found: u64,
+    /// Damage on which the storage engine panicked: contained, and reported as a damaged file.
+    engine_panics_contained: u64,
+    /// Flips in redb's header page, of the trials.
+    in_header_page: u64,
+    in_header_page_found: u64,
+}
+
+/// Whether an error is a panic of the engine, contained at the store's boundary.
+fn contained(error: &StoreError) -> bool {
+    error.to_string().contains("存储引擎停在")
 }
 
 enum Outcome {
@@ -135,10 +145,19 @@ enum Outcome {
 /// Opens the damaged copy, verifies, compares what it shows, writes to it. Panics (the test fails)
 /// only if a promise is broken; a panic inside the store would fail it too.
 fn judge(path: &Path, original: &Outputs, tally: &mut Tally) -> Outcome {
+    let mut panicked = false;
     let found = match Ledger::open_read_only(path) {
-        Err(_) => true,
+        Err(e) => {
+            panicked |= contained(&e);
+            true
+        }
         Ok(ledger) => {
-            let sound = ledger.verify().is_ok_and(|v| v.is_sound());
+            let verified = ledger.verify();
+            panicked |= match &verified {
+                Ok(v) => v.problems.iter().any(|p| p.contains("存储引擎停在")),
+                Err(e) => contained(e),
+            };
+            let sound = verified.is_ok_and(|v| v.is_sound());
             if sound {
                 let shown = outputs(&ledger).expect("a ledger that verifies can be read");
                 assert_eq!(&shown, original, "a flip verify passed changed an output");
@@ -150,6 +169,10 @@ fn judge(path: &Path, original: &Outputs, tally: &mut Tally) -> Outcome {
         }
     };
     let written = Ledger::open(path).and_then(|ledger| post(&ledger, later_batch()));
+    if let Err(e) = &written {
+        panicked |= contained(e);
+    }
+    tally.engine_panics_contained += u64::from(panicked);
     match (found, written) {
         (true, Ok(true)) => tally.writes_taken_after_found += 1,
         (true, _) => tally.writes_refused_after_found += 1,
@@ -203,13 +226,19 @@ fn single_byte_flips_are_found_or_change_nothing_and_never_panic() {
         } else {
             rng.below(bytes.len() as u64)
         } as usize;
+        let in_header = at < 4096;
         let mut damaged = bytes.clone();
         damaged[at] ^= 1 + rng.below(255) as u8;
         let path = copy_of(&original, dir.path());
         std::fs::write(&path, &damaged).unwrap();
         tally.trials += 1;
-        match judge(&path, &shown, &mut tally) {
-            Outcome::Found => tally.found += 1,
+        let outcome = judge(&path, &shown, &mut tally);
+        tally.in_header_page += u64::from(in_header);
+        match outcome {
+            Outcome::Found => {
+                tally.found += 1;
+                tally.in_header_page_found += u64::from(in_header);
+            }
             Outcome::Unchanged => tally.unchanged += 1,
         }
     }
