@@ -196,13 +196,13 @@ impl Ledger {
     /// Creates an empty ledger file with this header (restore fills it from an archive).
     pub(crate) fn create(path: &Path, header: Header) -> Result<Ledger, StoreError> {
         guard::contain(path, "新建台账", || {
+            let algo = HashAlgo::parse(&header.hash)
+                .ok_or_else(|| StoreError::Corrupt(format!("未知的哈希算法 {}", header.hash)))?;
             create_private_file(path)?;
             let db = Database::builder()
                 .set_cache_size(CACHE_BYTES)
                 .create(path)
                 .map_err(|e| open_error(path, e))?;
-            let algo = HashAlgo::parse(&header.hash)
-                .ok_or_else(|| StoreError::Corrupt(format!("未知的哈希算法 {}", header.hash)))?;
             let txn = db.begin_write()?;
             {
                 let mut meta = txn.open_table(META)?;
