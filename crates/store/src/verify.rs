@@ -42,10 +42,20 @@ struct FromLog {
     closed_through: Option<NaiveDate>,
     first_unit: Option<UnitNaming>,
     newest_unit: Option<UnitNaming>,
+    /// Each sound record's sequence number and the fingerprint of its key, in sequence order, to
+    /// hold every index entry to.
+    keys: Vec<(u64, u64)>,
 }
 
 impl FromLog {
-    fn add(&mut self, body: &Body) {
+    fn key_of(&self, seq: u64) -> Option<u64> {
+        let at = self.keys.binary_search_by_key(&seq, |&(s, _)| s).ok()?;
+        Some(self.keys[at].1)
+    }
+
+    fn add(&mut self, seq: u64, body: &Body) {
+        let key = keys::entry_key(&body.key());
+        self.keys.push((seq, index::fingerprint(&key)));
         let builtin = |code: &str| taizhang_core::catalog::builtin().get(code).is_some();
         let mut name = |code: &str, name: Option<&str>| {
             if let Some(name) = name.filter(|_| !builtin(code)) {
@@ -130,7 +140,7 @@ impl Ledger {
                 match checked {
                     Ok((hash, body)) => {
                         prev = hash;
-                        from_log.add(&body);
+                        from_log.add(seq, &body);
                     }
                     Err((problem, hash)) => {
                         v.bad(Some(seq), format!("第 {seq} 条：{problem}"));
@@ -154,13 +164,14 @@ impl Ledger {
             );
         }
         v.head_hash = hex(&prev);
-        // Every record's key points at it (checked above), keys are distinct, so with as many
-        // index entries as records there is none extra or dangling; each entry is also read.
+        // Every record's key points at it (checked above), and every index entry at a record whose
+        // key it is: no extra or dangling entries. The count says so again, in one line.
         let indexed = keys_table.count()?;
         if indexed != v.count {
             v.bad(None, format!("索引有 {indexed} 项，记录有 {} 条", v.count));
         }
-        for problem in keys_table.malformed(v.count)? {
+        from_log.keys.sort_unstable();
+        for problem in keys_table.entries_not_matching(v.count, |seq| from_log.key_of(seq))? {
             v.bad(None, problem);
         }
         check_meta(self, &meta, &from_log, v)?;

@@ -144,6 +144,8 @@ fn an_extra_or_dangling_index_entry_is_found() {
         let mut keys = txn.open_table(LONG_KEYS).unwrap();
         keys.insert("V\u{1f}GHOST-VOUCHER-NOT-POSTED-EVER", 400)
             .unwrap();
+        keys.insert("V\u{1f}ANOTHER-GHOST-ON-A-REAL-ENTRY", 5)
+            .unwrap();
     });
     let found = problems(&path);
     assert!(
@@ -151,7 +153,13 @@ fn an_extra_or_dangling_index_entry_is_found() {
         "{found:?}"
     );
     assert!(
-        found.iter().any(|p| p.contains("索引有 10 项")),
+        found
+            .iter()
+            .any(|p| p.contains("ANOTHER-GHOST-ON-A-REAL-ENTRY”指向的第 5 条不是它的记录")),
+        "{found:?}"
+    );
+    assert!(
+        found.iter().any(|p| p.contains("索引有 11 项")),
         "{found:?}"
     );
 }
