@@ -228,7 +228,8 @@ fn unit_command(
         return Err(Misuse("单位名称不能为空".into()).into());
     }
     let ledger = open(path)?;
-    let short = short.unwrap_or_else(|| full.clone());
+    let full = full.trim().to_string();
+    let short = short.map_or_else(|| full.clone(), |s| s.trim().to_string());
     let names = UnitNames { full, short };
     match ledger.rename_unit(names.clone(), operator)? {
         Some(seq) if !quiet => eprintln!(
