@@ -46,6 +46,20 @@ pub enum Command {
         #[arg(long, default_value = "sm3")]
         hash: String,
     },
+    /// 记录单位名称（记入哈希链，此后的报表用新名称）
+    #[command(
+        after_help = "示例：taizhang unit --name 武汉市青山区大数据中心 --short-name 青山区大数据中心"
+    )]
+    Unit {
+        /// 单位全称（表格用）
+        #[arg(long)]
+        name: String,
+        /// 单位简称（文字说明用，默认同全称）
+        #[arg(long)]
+        short_name: Option<String>,
+        #[command(flatten)]
+        who: Who,
+    },
     /// 导入 CSV 文件或文件夹：一次导入为一个整体，任何一行有错则全部不记账
     #[command(
         after_help = "示例：taizhang import 合同.csv 支出.csv\n      taizhang import ledger-data/qingshan-2022/ --operator 张会计"

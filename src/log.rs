@@ -132,7 +132,7 @@ fn date_and_amount(body: &Body) -> (String, String) {
         Body::Opening(o) => (format!("{}年初", o.year), money(&o.amount)),
         Body::Reversal(r) => (r.date.to_string(), String::new()),
         Body::Close(c) => (c.through.to_string(), String::new()),
-        Body::Catalog(_) => (String::new(), String::new()),
+        Body::Catalog(_) | Body::Unit(_) => (String::new(), String::new()),
     }
 }
 
@@ -153,5 +153,6 @@ fn key_text(key: &EntryKey) -> String {
         EntryKey::Opening { fund, code, .. } => format!("{fund} {code}"),
         EntryKey::Catalog(code) => code.to_string(),
         EntryKey::Close(_) => String::new(),
+        EntryKey::Unit(n) => format!("第 {n} 次"),
     }
 }

@@ -135,10 +135,15 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             )?;
             Ok(tally.report(committed, quiet))
         }
-        Command::Check { format } => check::run(&open(path)?, format),
-        Command::Show { name, format } => show::run(&open(path)?, &name, format),
-        Command::Log { from, format } => log::run(&open(path)?, from, format),
-        Command::Verify { expect_head } => verify(&open(path)?, expect_head.as_deref()),
+        Command::Unit {
+            name,
+            short_name,
+            who,
+        } => unit_command(path, name, short_name, &operator(who.operator), quiet),
+        Command::Check { format } => check::run(&open_read(path)?, format),
+        Command::Show { name, format } => show::run(&open_read(path)?, &name, format),
+        Command::Log { from, format } => log::run(&open_read(path)?, from, format),
+        Command::Verify { expect_head } => verify(&open_read(path)?, expect_head.as_deref()),
         Command::Report(report) => {
             let request = match report {
                 Report::Table7 { year, format } => ReportRequest::Table7 { year, format },
@@ -157,11 +162,11 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                     ReportRequest::OpeningAdjustments { year, format }
                 }
             };
-            reports::run(&open(path)?, request)?;
+            reports::run(&open_read(path)?, request)?;
             Ok(true)
         }
         Command::Bond(BondCommand::Schedule { code, format }) => {
-            reports::run(&open(path)?, ReportRequest::Schedule { code, format })?;
+            reports::run(&open_read(path)?, ReportRequest::Schedule { code, format })?;
             Ok(true)
         }
         Command::Classify {
@@ -182,10 +187,10 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                 force,
                 csv_encoding,
             };
-            export::run(&open(path)?, &options, quiet)
+            export::run(&open_read(path)?, &options, quiet)
         }
-        Command::Backup { out, force } => copies::backup(&open(path)?, &out, force, quiet),
-        Command::Archive { out, force } => copies::archive(&open(path)?, &out, force, quiet),
+        Command::Backup { out, force } => copies::backup(&open_read(path)?, &out, force, quiet),
+        Command::Archive { out, force } => copies::archive(&open_read(path)?, &out, force, quiet),
         Command::Restore { file } => copies::restore(path, &file, quiet),
         Command::Completions { shell } => {
             let mut out = Vec::new();
@@ -197,13 +202,53 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
     }
 }
 
-/// Opens the ledger; a problem found by the check on open is shown before anything else.
+/// Opens the ledger to write to it; a problem found by the check on open is shown before anything
+/// else.
 fn open(path: &std::path::Path) -> anyhow::Result<Ledger> {
-    let ledger = Ledger::open(path)?;
+    warn_on_open(Ledger::open(path)?)
+}
+
+/// Opens the ledger for a command that only reads: the file is left byte for byte as it was, works
+/// on a read-only file or mount, and beside other readers.
+fn open_read(path: &std::path::Path) -> anyhow::Result<Ledger> {
+    warn_on_open(Ledger::open_read_only(path)?)
+}
+
+fn warn_on_open(ledger: Ledger) -> anyhow::Result<Ledger> {
     if let Some(problem) = ledger.head_problem() {
         eprintln!("警告：{problem}。台账可能被改动：不能再记账，报表不可信。请运行 taizhang verify 查明。");
     }
     Ok(ledger)
+}
+
+/// `taizhang unit`: the unit's names as a new entry of the chain; nothing is posted when they are
+/// already the chain's.
+fn unit_command(
+    path: &std::path::Path,
+    full: String,
+    short: Option<String>,
+    operator: &str,
+    quiet: bool,
+) -> anyhow::Result<bool> {
+    if full.trim().is_empty() || short.as_ref().is_some_and(|s| s.trim().is_empty()) {
+        return Err(Misuse("单位名称不能为空".into()).into());
+    }
+    let ledger = open(path)?;
+    let full = full.trim().to_string();
+    let short = short.map_or_else(|| full.clone(), |s| s.trim().to_string());
+    let names = UnitNames { full, short };
+    match ledger.rename_unit(names.clone(), operator)? {
+        Some(seq) if !quiet => eprintln!(
+            "已记录单位名称：{}（简称 {}），第 {seq} 条",
+            names.full, names.short
+        ),
+        None if !quiet => eprintln!(
+            "单位名称已是“{}”（简称 {}），未记账",
+            names.full, names.short
+        ),
+        _ => {}
+    }
+    Ok(true)
 }
 
 fn parse_kind(word: &str) -> Result<Kind, Misuse> {
@@ -249,6 +294,9 @@ pub fn verify(ledger: &Ledger, expect_head: Option<&str>) -> anyhow::Result<bool
     let mut sound = v.is_sound();
     for problem in &v.problems {
         eprintln!("问题：{problem}");
+    }
+    for note in &v.notes {
+        eprintln!("说明：{note}");
     }
     if let Some(seq) = v.first_bad_seq {
         eprintln!("第一个有问题的记录：第 {seq} 条");

@@ -38,7 +38,7 @@ pub enum ReportRequest {
 }
 
 pub fn unit(ledger: &Ledger) -> Unit {
-    let names = &ledger.header().unit;
+    let names = ledger.unit();
     Unit {
         full: names.full.clone(),
         short: names.short.clone(),

@@ -92,7 +92,7 @@ fn one_bad_file_among_good_ones_posts_nothing() {
         bad.to_str().unwrap(),
     ]);
     assert!(err.contains("three_decimals.csv:2: amount"), "{err}");
-    assert_eq!(ledger.head().0, 0);
+    assert_eq!(ledger.head().0, common::INIT_ENTRIES);
 }
 
 #[test]

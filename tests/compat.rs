@@ -73,3 +73,37 @@ fn a_format_1_ledger_takes_new_batches_and_still_verifies() {
     assert_eq!(restored.head(), ledger.head());
     restored.ok(&["verify"]);
 }
+
+/// An older ledger has no unit entry: its names come from the header, `verify` passes and says that
+/// they are not covered by the chain; `taizhang unit` puts them under it from then on.
+#[test]
+fn an_older_ledgers_unit_name_is_noted_and_put_under_the_chain_by_the_unit_command() {
+    let ledger = sample(3);
+    let said = ledger.ok_stderr(&["verify"]);
+    assert!(said.contains("校验通过"), "{said}");
+    // The sample was made with the default name.
+    assert!(
+        said.contains("说明：单位名称“本单位”只记在台账头，不在哈希链中"),
+        "{said}"
+    );
+    let t = ledger.json(&["report", "table7", "--year", "2022"]);
+    assert_eq!(t["unit"], "本单位");
+    ledger.ok(&[
+        "unit",
+        "--name",
+        "武汉市青山区大数据中心",
+        "--short-name",
+        "青山区大数据中心",
+    ]);
+    let said = ledger.ok_stderr(&["verify"]);
+    assert!(!said.contains("不在哈希链中"), "{said}");
+    assert_eq!(ledger.head().0, 24);
+    let log = ledger.ok(&["log", "--from", "24", "--format", "json"]);
+    let entry: serde_json::Value = serde_json::from_str(log.trim()).unwrap();
+    assert_eq!(entry["kind"], "unit");
+    assert_eq!(entry["body"]["unit"]["number"], 1);
+    assert_eq!(entry["body"]["unit"]["origin"]["hash"], "sm3");
+    let t = ledger.json(&["report", "table7", "--year", "2022"]);
+    assert_eq!(t["unit"], "武汉市青山区大数据中心");
+    assert_eq!(t["total"]["expense"], "71158112.36");
+}

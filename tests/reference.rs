@@ -122,7 +122,8 @@ fn demo_runs_the_whole_job_on_the_example() {
         out.contains("69.41%"),
         "bond-use progress of the example: {out}"
     );
-    assert!(out.contains("记录数：22"));
+    // The unit's names (entry 1) and the example's 22 rows.
+    assert!(out.contains("记录数：23"));
 }
 
 #[test]

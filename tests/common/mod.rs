@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use tempfile::TempDir;
 
+/// Entries a new ledger holds before anything is posted: `init` chains the unit's names as entry 1.
+pub const INIT_ENTRIES: u64 = 1;
+
 pub struct TestLedger {
     pub dir: TempDir,
     pub path: PathBuf,

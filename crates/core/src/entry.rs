@@ -203,6 +203,28 @@ pub struct PeriodClose {
     pub through: NaiveDate,
 }
 
+/// The unit's names as an entry of the chain: the first entry of every ledger, and each
+/// `taizhang unit`. Reports name the unit by the newest one.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct UnitNaming {
+    /// 1 for the first naming of the ledger, then 2, 3 …: the entry's key, so that two namings
+    /// never collide (the same names may be given again later).
+    pub number: u32,
+    pub full: String,
+    pub short: String,
+    /// What the ledger's header says of its making, chained with the first naming.
+    pub origin: Option<LedgerOrigin>,
+}
+
+/// The ledger's header, as far as it is chained: how its entries are hashed and when it was made.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct LedgerOrigin {
+    /// "sm3" or "sha256".
+    pub hash: String,
+    /// RFC 3339, as the header writes it.
+    pub created_at: String,
+}
+
 /// Any entry the ledger holds.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Body {
@@ -215,6 +237,7 @@ pub enum Body {
     Catalog(CatalogName),
     Reversal(Reversal),
     Close(PeriodClose),
+    Unit(UnitNaming),
 }
 
 /// The kinds of entry, in the order a batch posts them so that references resolve.
@@ -229,10 +252,11 @@ pub enum Kind {
     Payment,
     Reversal,
     Close,
+    Unit,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::Catalog,
         Kind::Bond,
         Kind::Contract,
@@ -242,6 +266,7 @@ impl Kind {
         Kind::Payment,
         Kind::Reversal,
         Kind::Close,
+        Kind::Unit,
     ];
 
     /// The English key: file kinds, `--kind`, `post KIND` and the log's JSON use it.
@@ -256,6 +281,7 @@ impl Kind {
             Kind::Payment => "payment",
             Kind::Reversal => "reversal",
             Kind::Close => "close",
+            Kind::Unit => "unit",
         }
     }
 
@@ -270,6 +296,7 @@ impl Kind {
             Kind::Payment => "支出",
             Kind::Reversal => "冲销",
             Kind::Close => "结账",
+            Kind::Unit => "单位名称",
         }
     }
 
@@ -307,6 +334,8 @@ pub enum EntryKey {
     Catalog(ClassCode),
     Reversal(String),
     Close(NaiveDate),
+    /// The `number`th naming of the unit.
+    Unit(u32),
 }
 
 impl Body {
@@ -321,6 +350,7 @@ impl Body {
             Body::Catalog(_) => Kind::Catalog,
             Body::Reversal(_) => Kind::Reversal,
             Body::Close(_) => Kind::Close,
+            Body::Unit(_) => Kind::Unit,
         }
     }
 
@@ -349,10 +379,12 @@ impl Body {
             Body::Catalog(c) => EntryKey::Catalog(c.code),
             Body::Reversal(r) => EntryKey::Reversal(r.voucher_no.clone()),
             Body::Close(c) => EntryKey::Close(c.through),
+            Body::Unit(u) => EntryKey::Unit(u.number),
         }
     }
 
-    /// The date that counts for period locks; `None` for undated entries (catalogue names).
+    /// The date that counts for period locks; `None` for undated entries (catalogue names, the
+    /// unit's names).
     pub fn period_date(&self) -> Option<NaiveDate> {
         match self {
             Body::Bond(b) => Some(b.terms.issue_date),
@@ -362,7 +394,7 @@ impl Body {
             Body::Payment(p) => Some(p.date),
             Body::Opening(o) => NaiveDate::from_ymd_opt(o.year, 1, 1),
             Body::Reversal(r) => Some(r.date),
-            Body::Catalog(_) | Body::Close(_) => None,
+            Body::Catalog(_) | Body::Close(_) | Body::Unit(_) => None,
         }
     }
 
@@ -388,6 +420,7 @@ impl Body {
             Body::Opening(_) => "function_code",
             Body::Catalog(_) => "code",
             Body::Close(_) => "through",
+            Body::Unit(_) => "name",
         }
     }
 }
@@ -413,6 +446,7 @@ impl EntryKey {
             EntryKey::Catalog(code) => format!("科目 {code}"),
             EntryKey::Reversal(v) => format!("凭证号 {v} 的冲销"),
             EntryKey::Close(d) => format!("结账至 {d}"),
+            EntryKey::Unit(n) => format!("第 {n} 次单位名称"),
         }
     }
 }

@@ -270,7 +270,7 @@ fn check_kind(
         Body::Opening(o) => check_code_name(&o.code, o.code_name.as_deref(), known, errors),
         Body::Catalog(c) => check_catalog(c, known, errors),
         Body::Reversal(r) => check_reversal(r, known, errors),
-        Body::Close(_) => Ok(()),
+        Body::Close(_) | Body::Unit(_) => Ok(()),
     }
 }
 

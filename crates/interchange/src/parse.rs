@@ -185,6 +185,12 @@ pub fn parse(kind: Kind, cells: &impl Cells) -> Result<Parsed, Vec<FieldError>> 
         Kind::Close => r
             .required("through", parse_date)
             .map(|through| Body::Close(PeriodClose { through })),
+        // Not a row of any file: `taizhang unit` builds it (the ledger numbers it).
+        Kind::Unit => {
+            r.errors
+                .push(FieldError::new("name", "单位名称请用 taizhang unit 记录"));
+            None
+        }
     };
     match body {
         Some(body) if r.errors.is_empty() => Ok(Parsed { body, warnings }),

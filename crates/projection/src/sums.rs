@@ -213,7 +213,8 @@ fn money_changes(body: &Body, date: NaiveDate) -> Vec<(SumKey, Amount)> {
         | Body::Bond(_)
         | Body::Catalog(_)
         | Body::Reversal(_)
-        | Body::Close(_) => {}
+        | Body::Close(_)
+        | Body::Unit(_) => {}
     }
     out
 }

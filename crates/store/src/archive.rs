@@ -11,7 +11,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::hash::{hex, unhex, HashAlgo};
-use crate::ledger::{Header, Ledger, Posted};
+use crate::ledger::{Header, Ledger, Posted, UnitNames, LEDGER_FORMAT};
 use crate::record::{BodyV1, EntryV1, Micros, HASH_BYTES};
 use crate::StoreError;
 
@@ -71,13 +71,70 @@ impl EntryLine {
     }
 }
 
+/// The unit entries of an archive, to hold its first line to: the header is not under the chain,
+/// the entries are.
+#[derive(Default)]
+struct Namings {
+    /// The first unit entry's origin: hash algorithm and creation time.
+    origin: Option<(String, String)>,
+    newest: Option<UnitNames>,
+}
+
+impl Namings {
+    fn add(&mut self, body: &BodyV1<'_>) {
+        if let BodyV1::Unit {
+            full_name,
+            short_name,
+            origin,
+            ..
+        } = body
+        {
+            if self.newest.is_none() {
+                self.origin = origin
+                    .as_ref()
+                    .map(|o| (o.hash.to_string(), o.created_at.to_string()));
+            }
+            self.newest = Some(UnitNames {
+                full: full_name.to_string(),
+                short: short_name.to_string(),
+            });
+        }
+    }
+
+    /// What the header says that the entries do not, if anything. An archive of an older ledger,
+    /// without unit entries, has nothing to hold its header to.
+    fn disagree_with(&self, header: &Header) -> Option<String> {
+        if let Some(newest) = self.newest.as_ref().filter(|n| **n != header.unit) {
+            return Some(format!(
+                "首行的单位名称“{}”与归档中的单位名称记录“{}”不符",
+                header.unit.full, newest.full
+            ));
+        }
+        match &self.origin {
+            Some((hash, _)) if *hash != header.hash => Some(format!(
+                "首行的哈希算法 {} 与第一条单位名称记录（{hash}）不符",
+                header.hash
+            )),
+            Some((_, created_at)) if *created_at != header.created_at => Some(format!(
+                "首行的建立时间 {} 与第一条单位名称记录（{created_at}）不符",
+                header.created_at
+            )),
+            _ => None,
+        }
+    }
+}
+
 impl Ledger {
     /// Writes the archive; returns the number of entries.
     pub fn archive(&self, out: &mut impl Write) -> Result<u64, StoreError> {
         let head = self.head()?;
+        // The header's names are the chain's (or the check on open said otherwise).
         let first = ArchiveHead {
             taizhang_archive: ARCHIVE_VERSION,
-            header: self.header().clone(),
+            header: Header {
+                unit: self.unit().clone(),
+                ..self.header().clone()
+            },
             count: head.count,
             head_hash: hex(&head.hash),
         };
@@ -116,18 +173,24 @@ impl Ledger {
         if head.taizhang_archive > ARCHIVE_VERSION {
             return Err(StoreError::NewerFormat(head.taizhang_archive));
         }
-        let algo = HashAlgo::parse(&head.header.hash)
+        HashAlgo::parse(&head.header.hash)
             .ok_or_else(|| bad(0, format!("未知的哈希算法 {}", head.header.hash)))?;
-        let ledger = Ledger::init(path, head.header.unit.clone(), algo)?;
+        let header = Header {
+            format: LEDGER_FORMAT,
+            ..head.header.clone()
+        };
+        let ledger = Ledger::create(path, header)?;
+        let mut namings = Namings::default();
         let result = ledger.write_batch("restore", |writer| {
             for (number, line) in lines.by_ref() {
                 let parsed = line
                     .map_err(|e| StoreError::Io(e.to_string()))
                     .and_then(|l| {
                         serde_json::from_str::<EntryLine>(&l)
-                            .map_err(|e| bad(number, e.to_string()))
+                            .map_err(|_| bad(number, "不是一条记录（JSON 无法解析）".into()))
                     })
                     .and_then(|entry| entry.into_record().map_err(|m| bad(number, m)))
+                    .inspect(|(record, _)| namings.add(&record.body))
                     .and_then(|(record, hash)| {
                         writer
                             .restore(record, hash)
@@ -145,8 +208,13 @@ impl Ledger {
                     "归档首行记载 {} 条、链头 {}，与内容不符（归档被截断？）",
                     head.count, head.head_hash
                 )));
+                return false;
             }
-            complete
+            if let Some(problem) = namings.disagree_with(&head.header) {
+                writer.fail(bad(0, format!("{problem}：归档已被改动")));
+                return false;
+            }
+            true
         });
         match result.and_then(|committed| {
             if committed {

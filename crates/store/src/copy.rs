@@ -4,8 +4,6 @@
 
 use std::path::Path;
 
-use redb::ReadableDatabase;
-
 use crate::ledger::Ledger;
 use crate::StoreError;
 
@@ -14,7 +12,7 @@ impl Ledger {
     /// redb writes new pages beside the committed ones, and this process holds the lock, so no
     /// commit can interleave with the copy.
     pub fn hold_still<T>(&self, copy: impl FnOnce(&Path) -> T) -> Result<T, StoreError> {
-        let _view = self.db().begin_read()?;
+        let _view = self.guarded("读取", || Ok(self.db().begin_read()?))?;
         Ok(copy(self.path()))
     }
 }

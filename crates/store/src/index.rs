@@ -181,6 +181,50 @@ where
     }
 }
 
+/// What `verify` knows of a record to hold an index entry to: a fingerprint of its stored key.
+pub(crate) fn fingerprint(key_text: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(key_text)
+}
+
+impl ReadIndex {
+    /// Every index entry, held to the record it points at: `key_of(seq)` is the fingerprint of that
+    /// record's key ([`fingerprint`]), `None` if there is no sound record `seq` (`count` records in
+    /// all). Also a short key must be the packed form of its text, or no lookup finds it.
+    pub(crate) fn entries_not_matching(
+        &self,
+        count: u64,
+        key_of: impl Fn(u64) -> Option<u64>,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut problems = Vec::new();
+        let mismatch = |key: &str, seq: u64| {
+            let shown = key.replace(keys::SEP, "/");
+            if seq == 0 || seq > count {
+                return Some(format!("索引项“{shown}”指向不存在的第 {seq} 条"));
+            }
+            // A bad record is reported where it stands; its index entries are not held to it.
+            let expected = key_of(seq)?;
+            (expected != fingerprint(key))
+                .then(|| format!("索引项“{shown}”指向的第 {seq} 条不是它的记录"))
+        };
+        if let Some(short) = &self.short {
+            for item in short.iter()? {
+                let (key, seq) = item?;
+                let key = key.value();
+                match key.text().filter(|t| ShortKey::pack(t) == Some(key)) {
+                    Some(text) => problems.extend(mismatch(&text, seq.value())),
+                    None => problems.push("索引中有一项的键已损坏".into()),
+                }
+            }
+        }
+        for item in self.long.iter()? {
+            let (key, seq) = item?;
+            problems.extend(mismatch(key.value(), seq.value()));
+        }
+        Ok(problems)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

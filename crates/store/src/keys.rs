@@ -60,6 +60,8 @@ pub fn write_entry_key(out: &mut String, key: &EntryKey) {
         EntryKey::Catalog(code) => join_into(out, &["N", code.as_str()]),
         EntryKey::Reversal(v) => join_into(out, &["R", v]),
         EntryKey::Close(d) => join_into(out, &["X", &d.to_string()]),
+        // Zero-filled: the newest naming is the last key under "U".
+        EntryKey::Unit(n) => join_into(out, &["U", &format!("{n:010}")]),
     }
 }
 

@@ -7,22 +7,25 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::NaiveDate;
 use redb::{
-    Database, DatabaseError, ReadOnlyTable, ReadTransaction, ReadableDatabase, ReadableTable,
-    TableDefinition,
+    Builder, Database, DatabaseError, ReadOnlyDatabase, ReadOnlyTable, ReadTransaction,
+    ReadableDatabase, ReadableTable, TableDefinition,
 };
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 use taizhang_core::rules::{self, Known, LookupFailed, PartNow, Refusal, Verdict};
 use taizhang_core::{
-    Amount, Body, BondAllocation, ClassCode, ContractTerms, EntryKey, FunctionCode, PartState,
+    Amount, Body, BondAllocation, ClassCode, ContractTerms, EntryKey, FunctionCode, LedgerOrigin,
+    PartState, UnitNaming,
 };
 use taizhang_projection::{changes, Facts, SumKey, Sums};
 
 use crate::batch::BatchTxn;
 use crate::chunk::{self, ChunkBuilder};
+use crate::guard;
 use crate::hash::{Ahead, HashAlgo};
 use crate::index::{self, KeyIndex, ReadIndex};
 use crate::keys;
+use crate::overlay::Overlay;
 use crate::record::{self, BodyV1, EntryV1, Micros, HASH_BYTES};
 use crate::seen::SeenKeys;
 use crate::StoreError;
@@ -49,7 +52,13 @@ pub(crate) const CACHE_BYTES: usize = 4 * 1024 * 1024;
 /// 3: new records are hashed by version 2's rule (`record::payload_hash`); older records keep theirs;
 /// short index keys go to their own table ([`index`]).
 /// A format-1 or -2 ledger is read as is and becomes format 3 with its first new batch.
-const LEDGER_FORMAT: u32 = 3;
+/// 4: unit entries ([`BodyV1::Unit`]); the first entry of a new ledger is one, chaining the header.
+/// An older program would take such a record for a damaged one; the format tells it to upgrade.
+pub(crate) const LEDGER_FORMAT: u32 = 4;
+
+/// Who and what the first entry of a new ledger names as its operator and source.
+const INIT_OPERATOR: &str = "taizhang init";
+const INIT_SOURCE: &str = "taizhang init";
 
 /// The unit's names: the full one for tables, the short one for running text.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,67 +108,170 @@ pub struct Posted {
     pub body: Body,
 }
 
+/// The open database: for writing (holding the file's exclusive lock), or for reading only.
+pub(crate) enum Db {
+    Write(Database),
+    /// Shares the file with other readers; never changes it.
+    Read(ReadOnlyDatabase),
+    /// A file redb would repair before reading (a writer was killed), opened for reading only: the
+    /// repair happens in memory ([`Overlay`]) and the file stays as it is.
+    Repaired(Database),
+}
+
+impl Db {
+    pub(crate) fn begin_read(&self) -> Result<ReadTransaction, redb::TransactionError> {
+        match self {
+            Db::Write(db) | Db::Repaired(db) => db.begin_read(),
+            Db::Read(db) => db.begin_read(),
+        }
+    }
+}
+
 pub struct Ledger {
-    db: Database,
+    /// `None` only while the ledger is dropped.
+    db: Option<Db>,
+    /// The header as the `meta` table stores it.
     header: Header,
+    /// The unit's names: the newest unit entry's, or the header's in a ledger that has none.
+    unit: UnitNames,
+    /// Whether `unit` comes from an entry of the chain.
+    unit_chained: bool,
     algo: HashAlgo,
     path: PathBuf,
     /// What the check on open found wrong with the newest record, if anything.
     head_problem: Option<String>,
 }
 
+impl Drop for Ledger {
+    /// Closing writes to the file too: a damaged file must not make that panic either.
+    fn drop(&mut self) {
+        if let Some(db) = self.db.take() {
+            let _ = guard::contain(&self.path, "关闭", || {
+                drop(db);
+                Ok(())
+            });
+        }
+    }
+}
+
 impl Ledger {
-    /// Creates a new ledger file, readable by its owner only. Refused if the file exists.
+    /// Creates a new ledger file, readable by its owner only, whose first entry names the unit and
+    /// chains the header (hash algorithm, time of creation). Refused if the file exists.
     pub fn init(path: &Path, unit: UnitNames, algo: HashAlgo) -> Result<Ledger, StoreError> {
-        create_private_file(path)?;
-        let db = Database::builder()
-            .set_cache_size(CACHE_BYTES)
-            .create(path)
-            .map_err(|e| open_error(path, e))?;
         let header = Header {
             format: LEDGER_FORMAT,
             hash: algo.name().into(),
             unit,
             created_at: Micros::now().to_string(),
         };
-        let txn = db.begin_write()?;
-        {
-            let mut meta = txn.open_table(META)?;
-            let json = serde_json::to_vec(&header).expect("a header serializes");
-            meta.insert(META_HEADER, json.as_slice())?;
-            meta.insert(
-                META_HEAD,
-                Head {
+        let ledger = Ledger::create(path, header.clone())?;
+        let naming = Body::Unit(UnitNaming {
+            number: 1,
+            full: header.unit.full.clone(),
+            short: header.unit.short.clone(),
+            origin: Some(LedgerOrigin {
+                hash: header.hash.clone(),
+                created_at: header.created_at.clone(),
+            }),
+        });
+        let mut refusal = None;
+        let committed = ledger.write_batch(INIT_OPERATOR, |w| {
+            refusal = w.offer(INIT_SOURCE, naming).err();
+            refusal.is_none()
+        });
+        match committed {
+            Ok(true) => Ok(ledger),
+            failed => {
+                drop(ledger);
+                let _ = std::fs::remove_file(path);
+                let why = match refusal {
+                    Some(Refusal::Lookup(message)) => message,
+                    _ => "单位名称未能记账".into(),
+                };
+                Err(failed.err().unwrap_or(StoreError::Corrupt(why)))
+            }
+        }
+    }
+
+    /// Creates an empty ledger file with this header (restore fills it from an archive).
+    pub(crate) fn create(path: &Path, header: Header) -> Result<Ledger, StoreError> {
+        guard::contain(path, "新建台账", || {
+            let algo = HashAlgo::parse(&header.hash)
+                .ok_or_else(|| StoreError::Corrupt(format!("未知的哈希算法 {}", header.hash)))?;
+            create_private_file(path)?;
+            let db = Database::builder()
+                .set_cache_size(CACHE_BYTES)
+                .create(path)
+                .map_err(|e| open_error(path, e))?;
+            let txn = db.begin_write()?;
+            {
+                let mut meta = txn.open_table(META)?;
+                meta.insert(META_HEADER, header_json(&header).as_slice())?;
+                let empty = Head {
                     count: 0,
                     hash: [0; HASH_BYTES],
-                }
-                .encode()
-                .as_slice(),
-            )?;
-            txn.open_table(ENTRIES)?;
-            index::open_write(&txn)?;
-            txn.open_table(SUMS)?;
-            txn.open_table(NAMES)?;
-        }
-        txn.commit()?;
-        Ok(Ledger {
-            db,
-            header,
-            algo,
-            path: path.to_path_buf(),
-            head_problem: None,
+                };
+                meta.insert(META_HEAD, empty.encode().as_slice())?;
+                txn.open_table(ENTRIES)?;
+                index::open_write(&txn)?;
+                txn.open_table(SUMS)?;
+                txn.open_table(NAMES)?;
+            }
+            txn.commit()?;
+            Ok(Ledger {
+                db: Some(Db::Write(db)),
+                unit: header.unit.clone(),
+                unit_chained: false,
+                header,
+                algo,
+                path: path.to_path_buf(),
+                head_problem: None,
+            })
         })
     }
 
-    /// Opens an existing ledger. A second process gets [`StoreError::Busy`] at once.
+    /// Opens an existing ledger to write to it, taking the file's exclusive lock: a second process
+    /// gets [`StoreError::Busy`] at once. The storage engine's integrity check runs first (on a
+    /// view of the file, [`Overlay`]): a batch never writes into a file whose pages fail their
+    /// checksums or whose free-space map is wrong, where redb could overwrite live entries.
     pub fn open(path: &Path) -> Result<Ledger, StoreError> {
-        if !path.exists() {
-            return Err(StoreError::NotFound(path.display().to_string()));
-        }
-        let db = Database::builder()
-            .set_cache_size(CACHE_BYTES)
-            .open(path)
-            .map_err(|e| open_error(path, e))?;
+        guard::contain(path, "打开", || {
+            exists(path)?;
+            let db = Database::builder()
+                .set_cache_size(CACHE_BYTES)
+                .open(path)
+                .map_err(|e| open_error(path, e))?;
+            if let Some(problem) = engine_check(path)? {
+                return Err(StoreError::Damaged(
+                    path.display().to_string(),
+                    format!("{problem}；已拒绝写入。请运行 taizhang verify 查明，并由备份恢复"),
+                ));
+            }
+            Ledger::read_meta(path, Db::Write(db))
+        })
+    }
+
+    /// Opens an existing ledger for reading only: the file is not changed, not even its bytes on
+    /// close, and other readers may open it at the same time (a writer may not). Works on a
+    /// read-only file or mount. A file left by a killed writer, which redb would repair first, is
+    /// repaired in memory only.
+    pub fn open_read_only(path: &Path) -> Result<Ledger, StoreError> {
+        guard::contain(path, "打开", || {
+            exists(path)?;
+            let db = match Builder::new()
+                .set_cache_size(CACHE_BYTES)
+                .open_read_only(path)
+            {
+                Ok(db) => Db::Read(db),
+                Err(DatabaseError::RepairAborted) => Db::Repaired(overlay_database(path)?),
+                Err(e) => return Err(open_error(path, e)),
+            };
+            Ledger::read_meta(path, db)
+        })
+    }
+
+    /// Reads the header and the unit's names, and runs the check on open.
+    fn read_meta(path: &Path, db: Db) -> Result<Ledger, StoreError> {
         let txn = db.begin_read()?;
         let meta = txn
             .open_table(META)
@@ -168,7 +280,7 @@ impl Ledger {
             .get(META_HEADER)?
             .ok_or_else(|| StoreError::Corrupt("缺少台账头".into()))?;
         let header: Header = serde_json::from_slice(raw.value())
-            .map_err(|e| StoreError::Corrupt(format!("台账头无法读取：{e}")))?;
+            .map_err(|_| StoreError::Corrupt("台账头无法读取".into()))?;
         if header.format > LEDGER_FORMAT {
             return Err(StoreError::NewerFormat(header.format));
         }
@@ -178,21 +290,50 @@ impl Ledger {
         drop(meta);
         drop(txn);
         let mut ledger = Ledger {
-            db,
+            db: Some(db),
+            unit: header.unit.clone(),
+            unit_chained: false,
             header,
             algo,
             path: path.to_path_buf(),
             head_problem: None,
         };
         ledger.head_problem = ledger.check_head()?;
+        let naming = ledger.read_unit()?;
+        if let Some(naming) = naming {
+            let chained = UnitNames {
+                full: naming.full,
+                short: naming.short,
+            };
+            if chained != ledger.header.unit && ledger.head_problem.is_none() {
+                ledger.head_problem = Some(unit_mismatch(&ledger.header.unit, &chained));
+            }
+            ledger.unit = chained;
+            ledger.unit_chained = true;
+        }
         Ok(ledger)
+    }
+
+    /// The newest unit entry, its record's hash checked.
+    fn read_unit(&self) -> Result<Option<UnitNaming>, StoreError> {
+        let txn = self.db().begin_read()?;
+        let entries = txn.open_table(ENTRIES)?;
+        let keys = index::open_read(&txn)?;
+        let newest = keys.under(&["U"])?.pop();
+        match newest {
+            None => Ok(None),
+            Some((key, seq)) => match body_at(&entries, self.algo, seq)? {
+                Body::Unit(u) if keys::entry_key(&EntryKey::Unit(u.number)) == key => Ok(Some(u)),
+                _ => Err(StoreError::Corrupt("单位名称的索引指向了别的记录".into())),
+            },
+        }
     }
 
     /// The check run on every open, in constant time: the newest record is where the head says, and
     /// its hash is right. (`verify` checks everything.) `Some` says what is wrong.
     fn check_head(&self) -> Result<Option<String>, StoreError> {
         let head = self.head()?;
-        let txn = self.db.begin_read()?;
+        let txn = self.db().begin_read()?;
         let entries = txn.open_table(ENTRIES)?;
         let last = entries.last()?;
         let problem = match last {
@@ -225,8 +366,21 @@ impl Ledger {
         self.head_problem.as_deref()
     }
 
+    /// The header as the file stores it. Its unit names are not to be trusted on their own: see
+    /// [`Ledger::unit`].
     pub fn header(&self) -> &Header {
         &self.header
+    }
+
+    /// The unit's names for reports: the newest unit entry's (chained), or in a ledger without one
+    /// the header's.
+    pub fn unit(&self) -> &UnitNames {
+        &self.unit
+    }
+
+    /// Whether [`Ledger::unit`] comes from an entry of the hash chain.
+    pub fn unit_chained(&self) -> bool {
+        self.unit_chained
     }
 
     pub fn algo(&self) -> HashAlgo {
@@ -237,20 +391,33 @@ impl Ledger {
         &self.path
     }
 
-    pub(crate) fn db(&self) -> &Database {
-        &self.db
+    pub(crate) fn db(&self) -> &Db {
+        self.db
+            .as_ref()
+            .expect("the database is open until the ledger is dropped")
+    }
+
+    /// Runs `f` inside the store's boundary against the engine's panics ([`guard`]).
+    pub(crate) fn guarded<R>(
+        &self,
+        doing: &str,
+        f: impl FnOnce() -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        guard::contain(&self.path, doing, f)
     }
 
     pub fn head(&self) -> Result<Head, StoreError> {
-        let txn = self.db.begin_read()?;
-        read_head(&txn.open_table(META)?)
+        self.guarded("读取链头", || {
+            let txn = self.db().begin_read()?;
+            read_head(&txn.open_table(META)?)
+        })
     }
 
     pub fn closed_through(&self) -> Result<Option<NaiveDate>, StoreError> {
-        let txn = self.db.begin_read()?;
-        let meta = txn.open_table(META)?;
-        let value = meta.get(META_CLOSED)?;
-        value.map(|v| decode_day(v.value())).transpose()
+        self.guarded("读取结账日期", || {
+            let txn = self.db().begin_read()?;
+            read_closed(&txn.open_table(META)?)
+        })
     }
 
     /// Runs one batch: `fill` offers entries to the [`Writer`] and returns whether to commit. The
@@ -265,23 +432,66 @@ impl Ledger {
                 "{problem}；台账可能被改动，已拒绝记账。请运行 taizhang verify 查明"
             )));
         }
-        let mut txn = BatchTxn::begin(&self.db)?;
-        if self.header.format < LEDGER_FORMAT {
-            self.store_upgraded_header(&mut txn)?;
+        let Db::Write(db) = self.db() else {
+            return Err(StoreError::ReadOnly(self.path.display().to_string()));
+        };
+        self.guarded("写入", || {
+            let mut txn = BatchTxn::begin(db)?;
+            if self.header.format < LEDGER_FORMAT {
+                self.store_upgraded_header(&mut txn)?;
+            }
+            let mut writer = Writer::open(db, txn, self.algo, operator)?;
+            let commit = fill(&mut writer) && writer.failure.is_none();
+            if let Some(failure) = writer.failure.take() {
+                writer.txn.abandon()?;
+                return Err(failure);
+            }
+            if commit {
+                writer.finish()?;
+                writer.txn.commit()?;
+            } else {
+                writer.txn.abandon()?;
+            }
+            Ok(commit)
+        })
+    }
+
+    /// Posts a unit entry naming the unit from now on; `None` (nothing posted) when the chain already
+    /// names it so. The first unit entry of an older ledger also chains its header's origin.
+    pub fn rename_unit(&self, names: UnitNames, operator: &str) -> Result<Option<u64>, StoreError> {
+        if self.unit_chained && self.unit == names {
+            return Ok(None);
         }
-        let mut writer = Writer::open(&self.db, txn, self.algo, operator)?;
-        let commit = fill(&mut writer) && writer.failure.is_none();
-        if let Some(failure) = writer.failure.take() {
-            writer.txn.abandon()?;
-            return Err(failure);
+        let newest = self.guarded("读取单位名称", || self.read_unit())?;
+        let number = newest.map_or(1, |u| u.number.saturating_add(1));
+        let origin = (number == 1).then(|| LedgerOrigin {
+            hash: self.header.hash.clone(),
+            created_at: self.header.created_at.clone(),
+        });
+        let body = Body::Unit(UnitNaming {
+            number,
+            full: names.full,
+            short: names.short,
+            origin,
+        });
+        let mut outcome = None;
+        self.write_batch(operator, |w| {
+            outcome = Some(w.offer("命令行", body));
+            matches!(outcome, Some(Ok(Offered::Posted(_))))
+        })?;
+        match outcome {
+            Some(Ok(Offered::Posted(seq))) => Ok(Some(seq)),
+            Some(Ok(Offered::AlreadyPosted)) => Ok(None),
+            Some(Err(Refusal::Lookup(message))) => Err(StoreError::Corrupt(message)),
+            Some(Err(Refusal::Invalid(errors))) => Err(StoreError::Corrupt(
+                errors
+                    .into_iter()
+                    .map(|e| e.message)
+                    .collect::<Vec<_>>()
+                    .join("；"),
+            )),
+            None => Err(StoreError::Corrupt("无法记录单位名称".into())),
         }
-        if commit {
-            writer.finish()?;
-            writer.txn.commit()?;
-        } else {
-            writer.txn.abandon()?;
-        }
-        Ok(commit)
     }
 
     /// Marks the file with the format this build writes: an older program must not misread it.
@@ -290,16 +500,20 @@ impl Ledger {
             format: LEDGER_FORMAT,
             ..self.header.clone()
         };
-        let json = serde_json::to_vec(&header).expect("a header serializes");
         txn.with_tables(|t| {
-            t.meta.insert(META_HEADER, json.as_slice())?;
+            t.meta
+                .insert(META_HEADER, header_json(&header).as_slice())?;
             Ok(())
         })
     }
 
     /// Everything the reports need, read in one transaction.
     pub fn facts(&self) -> Result<Facts, StoreError> {
-        let txn = self.db.begin_read()?;
+        self.guarded("读取报表数据", || self.read_facts())
+    }
+
+    fn read_facts(&self) -> Result<Facts, StoreError> {
+        let txn = self.db().begin_read()?;
         let entries = txn.open_table(ENTRIES)?;
         let keys = index::open_read(&txn)?;
         let mut facts = Facts::default();
@@ -315,7 +529,7 @@ impl Ledger {
             let code = ClassCode::parse(code.value()).map_err(StoreError::Corrupt)?;
             facts.names.insert(code, name.value().to_string());
         }
-        let at = |seq| body_at(&entries, seq);
+        let at = |seq| body_at(&entries, self.algo, seq);
         for body in bodies_in(&keys, at, &["B"])? {
             if let Body::Bond(b) = body {
                 facts.bonds.push(b);
@@ -340,32 +554,36 @@ impl Ledger {
         from: u64,
         mut each: impl FnMut(Posted) -> bool,
     ) -> Result<(), StoreError> {
-        let txn = self.db.begin_read()?;
-        let entries = txn.open_table(ENTRIES)?;
-        let start = match entries.range(..=from)?.next_back() {
-            Some(item) => item?.0.value(),
-            None => from,
-        };
-        for item in entries.range(start..)? {
-            let (first, value) = item?;
-            for (i, record) in (0u64..).zip(chunk::records(value.value())) {
-                let seq = first.value().saturating_add(i);
-                if seq >= from && !each(decode_posted(&record?)?) {
-                    return Ok(());
+        self.guarded("读取记录", || {
+            let txn = self.db().begin_read()?;
+            let entries = txn.open_table(ENTRIES)?;
+            let start = match entries.range(..=from)?.next_back() {
+                Some(item) => item?.0.value(),
+                None => from,
+            };
+            for item in entries.range(start..)? {
+                let (first, value) = item?;
+                for (i, record) in (0u64..).zip(chunk::records(value.value())) {
+                    let seq = first.value().saturating_add(i);
+                    if seq >= from && !each(decode_posted(&record?)?) {
+                        return Ok(());
+                    }
                 }
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Copies the ledger file while a read transaction holds a consistent view. redb writes new
     /// pages beside the committed ones, and this process holds the lock, so no commit can interleave.
     pub fn backup(&self, out: &Path) -> Result<(), StoreError> {
-        let _view = self.db.begin_read()?;
-        create_private_file(out)?;
-        std::fs::copy(&self.path, out)
-            .map_err(|e| StoreError::Io(format!("复制到 {} 失败：{e}", out.display())))?;
-        Ok(())
+        self.guarded("备份", || {
+            let _view = self.db().begin_read()?;
+            create_private_file(out)?;
+            std::fs::copy(&self.path, out)
+                .map_err(|e| StoreError::Io(format!("复制到 {} 失败：{e}", out.display())))?;
+            Ok(())
+        })
     }
 }
 
@@ -377,32 +595,59 @@ fn bodies_in(
 ) -> Result<Vec<Body>, StoreError> {
     keys.under(prefix)?
         .into_iter()
-        .map(|(_, seq)| at(seq))
+        .map(|(key, seq)| {
+            let body = at(seq)?;
+            if keys::entry_key(&body.key()) != key {
+                return Err(StoreError::Corrupt(format!(
+                    "幂等索引指向的第 {seq} 条不是所查的记录（索引被改动）"
+                )));
+            }
+            Ok(body)
+        })
         .collect()
 }
 
 /// The body of the entry indexed under `key` (its stored form), if any; `at` reads the body at a seq.
+/// The entry found must have that key: a damaged index must not answer with another entry.
 fn body_under(
     keys: &impl KeyIndex,
     key: &str,
     at: impl Fn(u64) -> Result<Body, StoreError>,
 ) -> Result<Option<Body>, StoreError> {
-    keys.seq_of(key)?.map(at).transpose()
+    let Some(seq) = keys.seq_of(key)? else {
+        return Ok(None);
+    };
+    let body = at(seq)?;
+    if keys::entry_key(&body.key()) != key {
+        return Err(StoreError::Corrupt(format!(
+            "幂等索引指向的第 {seq} 条不是所查的记录（索引被改动）"
+        )));
+    }
+    Ok(Some(body))
 }
 
-/// The body of the stored entry `seq`: found in the chunk that starts at or before it.
+/// The body of the stored entry `seq`: found in the chunk that starts at or before it, its hash
+/// checked (what a batch reads back decides what it writes).
 pub(crate) fn body_at(
     entries: &impl ReadableTable<u64, &'static [u8]>,
+    algo: HashAlgo,
     seq: u64,
 ) -> Result<Body, StoreError> {
     let absent = || StoreError::Corrupt(format!("索引指向不存在的第 {seq} 条"));
     let (first, value) = entries.range(..=seq)?.next_back().ok_or_else(absent)??;
-    let record = chunk::nth_record(value.value(), seq - first.value()).map_err(|_| absent())?;
-    decode_at(&record, seq)
+    let place = seq.checked_sub(first.value()).ok_or_else(absent)?;
+    let record = chunk::nth_record(value.value(), place).map_err(|_| absent())?;
+    decode_at(&record, algo, seq)
 }
 
-/// Decodes a record found at the place of `seq`, which it must name.
-fn decode_at(record: &[u8], seq: u64) -> Result<Body, StoreError> {
+/// Decodes a record found at the place of `seq`, which it must name, with a sound hash.
+fn decode_at(record: &[u8], algo: HashAlgo, seq: u64) -> Result<Body, StoreError> {
+    let (version, hash, payload) = record::split(record)?;
+    if record::payload_hash(algo, version, payload, seq) != Some(hash) {
+        return Err(StoreError::Corrupt(format!(
+            "第 {seq} 条的内容与哈希不符（记录被改动）"
+        )));
+    }
     let posted = decode_posted(record)?;
     if posted.record.seq != seq {
         return Err(StoreError::Corrupt(format!(
@@ -435,6 +680,58 @@ fn encode_day(day: NaiveDate) -> [u8; 4] {
     day.num_days_from_ce().to_be_bytes()
 }
 
+fn header_json(header: &Header) -> Vec<u8> {
+    serde_json::to_vec(header).expect("a header serializes")
+}
+
+fn exists(path: &Path) -> Result<(), StoreError> {
+    match std::fs::metadata(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(StoreError::NotFound(path.display().to_string()))
+        }
+        Err(e) => Err(io_error(path, &e)),
+    }
+}
+
+/// What the header says against what the newest unit entry says.
+pub(crate) fn unit_mismatch(header: &UnitNames, chained: &UnitNames) -> String {
+    format!(
+        "台账头记载的单位名称“{}”（简称“{}”）与链上最新的单位名称记录“{}”（简称“{}”）不符，台账头被改动",
+        header.full, header.short, chained.full, chained.short
+    )
+}
+
+/// A database over a view of the file that takes redb's writes in memory ([`Overlay`]).
+fn overlay_database(path: &Path) -> Result<Database, StoreError> {
+    let file = std::fs::File::open(path).map_err(|e| io_error(path, &e))?;
+    let view = Overlay::new(file).map_err(|e| io_error(path, &e))?;
+    Builder::new()
+        .set_cache_size(CACHE_BYTES)
+        .create_with_backend(view)
+        .map_err(|e| open_error(path, e))
+}
+
+/// redb's own integrity check (every page's checksum from the roots down, the free-space map
+/// rebuilt and compared), run on a view of the file so that its repairs change nothing. `Some`
+/// says what is wrong.
+pub(crate) fn engine_check(path: &Path) -> Result<Option<String>, StoreError> {
+    let outcome = guard::contain(path, "校验存储引擎", || {
+        let mut db = overlay_database(path)?;
+        Ok(db.check_integrity())
+    });
+    Ok(match outcome {
+        Ok(Ok(true)) => None,
+        Ok(Ok(false)) => {
+            Some("存储引擎的完整性检查发现文件有损坏（页校验和或空闲页表不符）".into())
+        }
+        Ok(Err(_)) | Err(StoreError::Damaged(..)) | Err(StoreError::Corrupt(_)) => {
+            Some("存储引擎的完整性检查未通过：文件损坏，无法修复".into())
+        }
+        Err(other) => return Err(other),
+    })
+}
+
 fn create_private_file(path: &Path) -> Result<(), StoreError> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -455,7 +752,28 @@ fn open_error(path: &Path, e: DatabaseError) -> StoreError {
             StoreError::Busy(path.display().to_string())
         }
         DatabaseError::UpgradeRequired(v) => StoreError::NewerFormat(v.into()),
-        other => StoreError::Corrupt(format!("{} 无法作为台账打开：{other}", path.display())),
+        DatabaseError::Storage(redb::StorageError::Io(e))
+            if e.kind() != std::io::ErrorKind::InvalidData
+                && e.kind() != std::io::ErrorKind::UnexpectedEof =>
+        {
+            io_error(path, &e)
+        }
+        _ => StoreError::Damaged(
+            path.display().to_string(),
+            "存储引擎无法打开它（文件头或结构损坏，或不是台账文件）".into(),
+        ),
+    }
+}
+
+/// An I/O failure on the ledger file, said for what it is: no permission and a read-only file
+/// system are not damage.
+pub(crate) fn io_error(path: &Path, e: &std::io::Error) -> StoreError {
+    let path = path.display().to_string();
+    match e.kind() {
+        std::io::ErrorKind::PermissionDenied => StoreError::Denied(path),
+        std::io::ErrorKind::ReadOnlyFilesystem => StoreError::ReadOnlyFs(path),
+        std::io::ErrorKind::IsADirectory => StoreError::NotAFile(path),
+        _ => StoreError::Io(format!("{path}：{}", crate::io_words(e))),
     }
 }
 
@@ -476,13 +794,17 @@ pub struct Preparer {
 struct Snapshot {
     keys: ReadIndex,
     entries: ReadOnlyTable<u64, &'static [u8]>,
+    algo: HashAlgo,
 }
 
 impl Snapshot {
     /// The entry posted under this key before the batch; `Unknown` if the lookup itself failed.
     fn posted(&self, key: &EntryKey, key_text: &mut String) -> Before {
         keys::write_entry_key(key_text, key);
-        match body_under(&self.keys, key_text, |seq| body_at(&self.entries, seq)) {
+        let at = |seq| body_at(&self.entries, self.algo, seq);
+        match guard::contain(Path::new(""), "查找", || {
+            body_under(&self.keys, key_text, at)
+        }) {
             Ok(None) => Before::Nothing,
             Ok(Some(body)) => Before::Posted(Box::new(body)),
             Err(_) => Before::Unknown,
@@ -651,6 +973,12 @@ pub struct Writer<'t> {
     checking: Option<(EntryKey, Option<Body>)>,
     /// Reused for each key's stored form.
     key_text: String,
+    /// The unit's names as the batch's newest unit entry gives them: the header follows at the end.
+    naming: Option<UnitNames>,
+    /// The batch's amounts added up in absolute value (分), and the largest stored sum's absolute
+    /// value once needed: together they bound every running sum ([`Writer::check_ceiling`]).
+    batch_fen: i128,
+    largest_stored: Option<i128>,
 }
 
 impl<'t> Writer<'t> {
@@ -687,6 +1015,9 @@ impl<'t> Writer<'t> {
             batch_keys: Arc::default(),
             checking: None,
             key_text: String::new(),
+            naming: None,
+            batch_fen: 0,
+            largest_stored: None,
         })
     }
 
@@ -721,6 +1052,7 @@ impl<'t> Writer<'t> {
         let before = Snapshot {
             keys: index::open_read(&self.before)?,
             entries: self.before.open_table(ENTRIES)?,
+            algo: self.algo,
         };
         Ok(Preparer {
             before: Some(before),
@@ -757,6 +1089,7 @@ impl<'t> Writer<'t> {
             }
             Verdict::Post => (body, value, ahead, changes),
         };
+        self.check_ceiling(&body)?;
         self.append(&body, value, ahead, changes)
             .map(Offered::Posted)
             .map_err(|e| {
@@ -764,6 +1097,44 @@ impl<'t> Writer<'t> {
                 self.failure = Some(e);
                 Refusal::Lookup(message)
             })
+    }
+
+    /// Refuses the entry that could carry a running sum past what the store keeps (an i64 of 分,
+    /// about 9.2 × 10^16 元): every sum is at most the largest stored one plus the batch's amounts
+    /// in absolute value, so while that bound holds nothing can overflow, and the largest stored
+    /// sum is only looked up once the batch alone is that large. No real unit comes near; a file
+    /// of thousands of rows of 10^13 元 does, and is refused at the row that crosses it.
+    fn check_ceiling(&mut self, body: &Body) -> Result<(), Refusal> {
+        self.batch_fen += amount_bound(body);
+        if self.batch_fen <= i128::from(i64::MAX) / 2 {
+            return Ok(());
+        }
+        let largest = match self.largest_stored {
+            Some(largest) => largest,
+            None => {
+                let largest = self.largest_stored_sum().map_err(|e| {
+                    let message = e.to_string();
+                    self.failure.get_or_insert(e);
+                    Refusal::Lookup(message)
+                })?;
+                *self.largest_stored.insert(largest)
+            }
+        };
+        if self.batch_fen + largest <= i128::from(i64::MAX) {
+            return Ok(());
+        }
+        Err(Refusal::Invalid(vec![rules::FieldError::new(
+            amount_column(body),
+            "金额累计超出台账汇总能记的上限（约 9.2×10^16 元），本批已拒绝：金额是否有误？",
+        )]))
+    }
+
+    fn largest_stored_sum(&self) -> Result<i128, StoreError> {
+        let mut largest = 0i128;
+        for item in self.txn.tables()?.sums.iter()? {
+            largest = largest.max(i128::from(item?.1.value()).abs());
+        }
+        Ok(largest)
     }
 
     /// Appends a record restored from an archive, as it was, after checking its hash and link.
@@ -873,8 +1244,8 @@ impl<'t> Writer<'t> {
     /// The body of entry `seq`, stored or still in the open chunk.
     fn body_at(&self, seq: u64) -> Result<Body, StoreError> {
         match self.chunk.get(seq) {
-            Some(record) => decode_at(&record, seq),
-            None => body_at(&self.txn.tables()?.entries, seq),
+            Some(record) => decode_at(&record, self.algo, seq),
+            None => body_at(&self.txn.tables()?.entries, self.algo, seq),
         }
     }
 
@@ -911,6 +1282,12 @@ impl<'t> Writer<'t> {
             Body::Receipt(r) => self.add_given_name(r.code.class(), r.code_name.as_deref())?,
             Body::Payment(p) => self.add_given_name(p.code.class(), p.code_name.as_deref())?,
             Body::Opening(o) => self.add_given_name(o.code.class(), o.code_name.as_deref())?,
+            Body::Unit(u) => {
+                self.naming = Some(UnitNames {
+                    full: u.full.clone(),
+                    short: u.short.clone(),
+                });
+            }
             Body::Close(c) if self.closed_through.is_none_or(|d| d < c.through) => {
                 self.closed_through = Some(c.through);
                 self.txn.with_tables(|t| {
@@ -964,17 +1341,24 @@ impl<'t> Writer<'t> {
         Ok(())
     }
 
-    /// Folds the batch's sums into the stored ones and moves the head.
+    /// Folds the batch's sums into the stored ones, moves the head, and has the header name the unit
+    /// as the batch's newest unit entry does.
     fn finish(&mut self) -> Result<(), StoreError> {
         self.store_chunk()?;
-        let (pending, head) = (&mut self.pending, &self.head);
+        let (pending, head, naming) = (&mut self.pending, &self.head, &self.naming);
         self.txn.with_tables(|t| {
             for (key, delta) in pending.0.drain() {
                 let key = keys::sum_key(&key);
                 let stored = t.sums.get(key.as_str())?.map_or(0, |v| v.value());
-                let value = stored
-                    .checked_add(delta.fen())
-                    .ok_or_else(|| StoreError::Corrupt("汇总溢出".into()))?;
+                // Bounded by `check_ceiling`; a restored archive is not, and is refused here.
+                let value = delta
+                    .try_fen()
+                    .and_then(|delta| stored.checked_add(delta))
+                    .ok_or_else(|| {
+                        StoreError::Overflow(
+                            keys::parse_sum_key(&key).map_or(key.clone(), |k| format!("{k:?}")),
+                        )
+                    })?;
                 if value == 0 {
                     t.sums.remove(key.as_str())?;
                 } else {
@@ -982,6 +1366,15 @@ impl<'t> Writer<'t> {
                 }
             }
             t.meta.insert(META_HEAD, head.encode().as_slice())?;
+            if let Some(names) = naming {
+                let raw = t.meta.get(META_HEADER)?.map(|v| v.value().to_vec());
+                let mut header: Header = raw
+                    .and_then(|raw| serde_json::from_slice(&raw).ok())
+                    .ok_or_else(|| StoreError::Corrupt("台账头无法读取".into()))?;
+                header.unit = names.clone();
+                t.meta
+                    .insert(META_HEADER, header_json(&header).as_slice())?;
+            }
             Ok(())
         })
     }
@@ -991,6 +1384,32 @@ impl<'t> Writer<'t> {
             .get(keys::sum_key(key).as_str())?
             .map_or(0, |v| v.value());
         Ok(Amount::from_fen(stored) + self.pending.0.get(key).copied().unwrap_or(Amount::ZERO))
+    }
+}
+
+/// The most an entry can add to any one running sum, in 分: its amount, or a reversal's original's
+/// (at most the ceiling of one amount).
+fn amount_bound(body: &Body) -> i128 {
+    let fen = |a: Amount| i128::from(a.try_fen().unwrap_or(i64::MAX)).abs();
+    match body {
+        Body::Receipt(r) => fen(r.amount),
+        Body::Payment(p) => fen(p.amount),
+        Body::Opening(o) => fen(o.amount),
+        Body::Contract(c) => fen(c.part.amount),
+        Body::Amendment(a) => fen(a.delta),
+        Body::Bond(b) => fen(b.amount),
+        Body::Reversal(_) => i128::from(taizhang_core::amount::AMOUNT_MAX_YUAN) * 100,
+        Body::Catalog(_) | Body::Close(_) | Body::Unit(_) => 0,
+    }
+}
+
+/// The column that holds an entry's amount, for the message.
+fn amount_column(body: &Body) -> &'static str {
+    match body {
+        Body::Contract(_) => "share_amount",
+        Body::Amendment(_) => "delta",
+        Body::Reversal(_) => "voucher_no",
+        _ => "amount",
     }
 }
 
@@ -1154,6 +1573,7 @@ fn lock(keys: &Mutex<SeenKeys>) -> MutexGuard<'_, SeenKeys> {
 pub(crate) fn rebuild_sums(
     entries: &impl ReadableTable<u64, &'static [u8]>,
     keys_table: &impl KeyIndex,
+    algo: HashAlgo,
 ) -> Result<Sums, StoreError> {
     let mut sums = Sums::default();
     for item in entries.iter()? {
@@ -1162,7 +1582,7 @@ pub(crate) fn rebuild_sums(
             let body = decode_posted(&record?)?.body;
             sums.apply(changes(
                 &body,
-                referred_in(entries, keys_table, &body)?.as_ref(),
+                referred_in(entries, keys_table, algo, &body)?.as_ref(),
             ));
         }
     }
@@ -1172,14 +1592,23 @@ pub(crate) fn rebuild_sums(
 fn referred_in(
     entries: &impl ReadableTable<u64, &'static [u8]>,
     keys_table: &impl KeyIndex,
+    algo: HashAlgo,
     body: &Body,
 ) -> Result<Option<Body>, StoreError> {
     match body.refers_to() {
         Some(k) => body_under(keys_table, &keys::entry_key(&k), |seq| {
-            body_at(entries, seq)
+            body_at(entries, algo, seq)
         }),
         None => Ok(None),
     }
+}
+
+/// The closing date as the `meta` table records it.
+pub(crate) fn read_closed(
+    meta: &impl ReadableTable<&'static str, &'static [u8]>,
+) -> Result<Option<NaiveDate>, StoreError> {
+    let value = meta.get(META_CLOSED)?;
+    value.map(|v| decode_day(v.value())).transpose()
 }
 
 /// The chain head as the `meta` table records it.
@@ -1190,4 +1619,29 @@ pub(crate) fn read_head(
         .get(META_HEAD)?
         .ok_or_else(|| StoreError::Corrupt("缺少链头".into()))?;
     Head::decode(raw.value())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Tests may run as root, where modes do not bind: the mapping is checked on the errors the
+    /// operating system gives a user without the right.
+    #[test]
+    fn no_permission_and_a_read_only_file_system_are_not_damage() {
+        let path = Path::new("/mnt/ro/t.ledger");
+        let io =
+            |kind: std::io::ErrorKind| DatabaseError::Storage(redb::StorageError::Io(kind.into()));
+        let denied = open_error(path, io(std::io::ErrorKind::PermissionDenied)).to_string();
+        assert_eq!(denied, "没有读写台账文件 /mnt/ro/t.ledger 的权限");
+        let read_only = open_error(path, io(std::io::ErrorKind::ReadOnlyFilesystem)).to_string();
+        assert!(
+            read_only.contains("只读") && !read_only.contains("损坏"),
+            "{read_only}"
+        );
+        let not_a_ledger = open_error(path, io(std::io::ErrorKind::InvalidData)).to_string();
+        assert!(not_a_ledger.contains("已损坏"), "{not_a_ledger}");
+        let busy = open_error(path, DatabaseError::DatabaseAlreadyOpen);
+        assert!(matches!(busy, StoreError::Busy(_)));
+    }
 }

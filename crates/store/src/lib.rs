@@ -11,11 +11,13 @@ mod archive;
 mod batch;
 pub mod chunk;
 mod copy;
+mod guard;
 pub mod hash;
 mod index;
 mod keys;
 mod ledger;
 mod lookup;
+mod overlay;
 pub mod record;
 mod seen;
 mod sm3_lanes;
@@ -42,13 +44,53 @@ pub enum StoreError {
     NewerFormat(u32),
     #[error("台账已损坏：{0}")]
     Corrupt(String),
+    /// The file itself, below the entries: the storage engine cannot read it, or its checksums fail.
+    #[error("台账文件 {0} 已损坏：{1}")]
+    Damaged(String, String),
+    #[error("没有读写台账文件 {0} 的权限")]
+    Denied(String),
+    #[error("台账文件 {0} 所在的文件系统是只读的，不能写入（读取类命令仍可使用）")]
+    ReadOnlyFs(String),
+    #[error("{0} 是目录，不是台账文件")]
+    NotAFile(String),
+    #[error("汇总超出台账能记的上限（{0}），本批已拒绝")]
+    Overflow(String),
+    #[error("台账 {0} 以只读方式打开，不能记账")]
+    ReadOnly(String),
     #[error("读写台账失败：{0}")]
     Io(String),
 }
 
 impl From<redb::Error> for StoreError {
+    /// redb's own words are English: the accountant is told what happened in hers.
     fn from(e: redb::Error) -> StoreError {
-        StoreError::Io(e.to_string())
+        match e {
+            redb::Error::Io(io) => StoreError::Io(io_words(&io)),
+            redb::Error::Corrupted(_) => StoreError::Corrupt("存储引擎发现文件结构损坏".into()),
+            redb::Error::PreviousIo => StoreError::Io("此前的一次读写已失败，本次未再写入".into()),
+            redb::Error::DatabaseAlreadyOpen => StoreError::Io("台账正被另一个进程使用".into()),
+            redb::Error::ValueTooLarge(n) => StoreError::Io(format!("一条数据过大（{n} 字节）")),
+            other => StoreError::Io(format!("存储引擎出错（{other:?}）")),
+        }
+    }
+}
+
+/// An I/O error in words: the kind in Chinese, the system's own text only as a last resort.
+pub(crate) fn io_words(e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::PermissionDenied => "没有权限".into(),
+        K::NotFound => "文件不存在".into(),
+        K::ReadOnlyFilesystem => "文件系统只读".into(),
+        K::StorageFull => "磁盘已满".into(),
+        K::QuotaExceeded => "超出磁盘配额".into(),
+        K::FileTooLarge => "文件超出大小限制".into(),
+        K::UnexpectedEof => "文件比应有的短（被截断？）".into(),
+        K::IsADirectory => "是目录，不是文件".into(),
+        _ => match e.raw_os_error() {
+            Some(code) => format!("系统错误 {code}"),
+            None => "读写失败".into(),
+        },
     }
 }
 

@@ -2,7 +2,7 @@
 //! (and the web workspace's entry pages): reads through the idempotency index, never the whole log,
 //! except for a contract's payments, which no index lists.
 
-use redb::{ReadableDatabase, ReadableTable};
+use redb::ReadableTable;
 use taizhang_core::{Body, EntryKey};
 
 use crate::chunk;
@@ -24,29 +24,33 @@ pub struct ContractEntries {
 impl Ledger {
     /// The entry posted under `key`, if any.
     pub fn entry_by_key(&self, key: &EntryKey) -> Result<Option<Posted>, StoreError> {
-        let txn = self.db().begin_read()?;
-        let keys_table = index::open_read(&txn)?;
-        let entries = txn.open_table(ENTRIES)?;
-        keys_table
-            .seq_of(&keys::entry_key(key))?
-            .map(|seq| posted_at(&entries, seq))
-            .transpose()
+        self.guarded("查找记录", || {
+            let txn = self.db().begin_read()?;
+            let keys_table = index::open_read(&txn)?;
+            let entries = txn.open_table(ENTRIES)?;
+            keys_table
+                .seq_of(&keys::entry_key(key))?
+                .map(|seq| posted_at(&entries, seq))
+                .transpose()
+        })
     }
 
     /// The entries whose keys start with these fields (a contract's parts: `["C", no]`), by seq.
     pub fn entries_under(&self, fields: &[&str]) -> Result<Vec<Posted>, StoreError> {
-        let txn = self.db().begin_read()?;
-        let keys_table = index::open_read(&txn)?;
-        let entries = txn.open_table(ENTRIES)?;
-        let mut seqs: Vec<u64> = keys_table
-            .under(fields)?
-            .into_iter()
-            .map(|(_, s)| s)
-            .collect();
-        seqs.sort_unstable();
-        seqs.into_iter()
-            .map(|seq| posted_at(&entries, seq))
-            .collect()
+        self.guarded("查找记录", || {
+            let txn = self.db().begin_read()?;
+            let keys_table = index::open_read(&txn)?;
+            let entries = txn.open_table(ENTRIES)?;
+            let mut seqs: Vec<u64> = keys_table
+                .under(fields)?
+                .into_iter()
+                .map(|(_, s)| s)
+                .collect();
+            seqs.sort_unstable();
+            seqs.into_iter()
+                .map(|seq| posted_at(&entries, seq))
+                .collect()
+        })
     }
 
     /// A contract's parts and amendments (through the index) and its payments and their reversals

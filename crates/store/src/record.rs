@@ -383,6 +383,14 @@ pub enum BodyV1<'a> {
     Close {
         through: Day,
     },
+    /// Added with ledger format 4, after every older variant, so that their encodings stay as
+    /// they were (postcard numbers variants by position).
+    Unit {
+        number: u32,
+        full_name: Text<'a>,
+        short_name: Text<'a>,
+        origin: Option<OriginV1<'a>>,
+    },
     /// An opening balance given with the reason it differs from the carried one; one without a
     /// reason stays `Opening`, so that its stored bytes (and hash) are as before.
     OpeningAdjusted {
@@ -408,6 +416,13 @@ pub enum BodyV1<'a> {
         clear_special: bool,
         before: Option<PartStateV1>,
     },
+}
+
+/// The chained part of a ledger's header, carried by its first unit entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OriginV1<'a> {
+    pub hash: Text<'a>,
+    pub created_at: Text<'a>,
 }
 
 /// A supplier part's class and amount at a moment ([`core::PartState`]).
@@ -693,6 +708,15 @@ impl<'a> From<&'a core::Body> for BodyV1<'a> {
             Body::Close(c) => BodyV1::Close {
                 through: Day(c.through),
             },
+            Body::Unit(u) => BodyV1::Unit {
+                number: u.number,
+                full_name: Cow::Borrowed(&u.full),
+                short_name: Cow::Borrowed(&u.short),
+                origin: u.origin.as_ref().map(|o| OriginV1 {
+                    hash: Cow::Borrowed(&o.hash),
+                    created_at: Cow::Borrowed(&o.created_at),
+                }),
+            },
         }
     }
 }
@@ -931,6 +955,20 @@ impl TryFrom<&BodyV1<'_>> for core::Body {
                 reason: reason.to_string(),
             }),
             BodyV1::Close { through } => Body::Close(PeriodClose { through: through.0 }),
+            BodyV1::Unit {
+                number,
+                full_name,
+                short_name,
+                origin,
+            } => Body::Unit(UnitNaming {
+                number: *number,
+                full: full_name.to_string(),
+                short: short_name.to_string(),
+                origin: origin.as_ref().map(|o| LedgerOrigin {
+                    hash: o.hash.to_string(),
+                    created_at: o.created_at.to_string(),
+                }),
+            }),
         })
     }
 }

@@ -1,14 +1,23 @@
-//! `verify`: recompute the chain and check every invariant the store can name.
+//! `verify`: recompute the chain and check every invariant the store can name, and every stored
+//! byte that an output or a later write depends on: the storage engine's pages (redb's integrity
+//! check, run on a view so that the file is not changed), the chunks, both index tables, the sums,
+//! the catalogue names, and the `meta` table (head, closing date, header).
 
-use redb::{ReadableDatabase, ReadableTable};
-use taizhang_core::{Amount, Body, EntryKey};
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use redb::ReadableTable;
+use taizhang_core::{Amount, Body, EntryKey, UnitNaming};
 use taizhang_projection::{table7, SumKey};
 
 use crate::chunk;
 use crate::hash::hex;
 use crate::index::{self, KeyIndex};
 use crate::keys;
-use crate::ledger::{decode_posted, read_head, rebuild_sums, Ledger, ENTRIES, META};
+use crate::ledger::{
+    decode_posted, engine_check, read_head, rebuild_sums, unit_mismatch, Ledger, UnitNames,
+    ENTRIES, META, NAMES,
+};
 use crate::record::{self, HASH_BYTES};
 use crate::StoreError;
 
@@ -21,6 +30,55 @@ pub struct Verification {
     pub first_bad_seq: Option<u64>,
     /// Every problem, in words; empty means the ledger is sound.
     pub problems: Vec<String>,
+    /// What is not a problem but not covered either (an older ledger's unit name outside the chain).
+    pub notes: Vec<String>,
+}
+
+/// What the log says the other tables must hold, gathered while the chain is checked.
+#[derive(Default)]
+struct FromLog {
+    /// Catalogue names the ledger added, as the writer stores them.
+    names: BTreeMap<String, String>,
+    closed_through: Option<NaiveDate>,
+    first_unit: Option<UnitNaming>,
+    newest_unit: Option<UnitNaming>,
+    /// Each sound record's sequence number and the fingerprint of its key, in sequence order, to
+    /// hold every index entry to.
+    keys: Vec<(u64, u64)>,
+}
+
+impl FromLog {
+    fn key_of(&self, seq: u64) -> Option<u64> {
+        let at = self.keys.binary_search_by_key(&seq, |&(s, _)| s).ok()?;
+        Some(self.keys[at].1)
+    }
+
+    fn add(&mut self, seq: u64, body: &Body) {
+        let key = keys::entry_key(&body.key());
+        self.keys.push((seq, index::fingerprint(&key)));
+        let builtin = |code: &str| taizhang_core::catalog::builtin().get(code).is_some();
+        let mut name = |code: &str, name: Option<&str>| {
+            if let Some(name) = name.filter(|_| !builtin(code)) {
+                self.names.insert(code.to_string(), name.to_string());
+            }
+        };
+        match body {
+            Body::Catalog(c) => name(c.code.as_str(), Some(&c.name)),
+            Body::Receipt(r) => name(r.code.class().as_str(), r.code_name.as_deref()),
+            Body::Payment(p) => name(p.code.class().as_str(), p.code_name.as_deref()),
+            Body::Opening(o) => name(o.code.class().as_str(), o.code_name.as_deref()),
+            Body::Close(c) => {
+                self.closed_through = self.closed_through.max(Some(c.through));
+            }
+            Body::Unit(u) => {
+                if self.first_unit.is_none() {
+                    self.first_unit = Some(u.clone());
+                }
+                self.newest_unit = Some(u.clone());
+            }
+            _ => {}
+        }
+    }
 }
 
 impl Verification {
@@ -38,12 +96,28 @@ impl Verification {
 
 impl Ledger {
     /// Recomputes the hash chain, checks sequence numbers, indexes and stored sums against the log,
-    /// and the identities of every year's table 7.
+    /// and the identities of every year's table 7. Changes nothing in the file.
     pub fn verify(&self) -> Result<Verification, StoreError> {
+        let mut v = Verification::default();
+        if let Some(problem) = engine_check(self.path())? {
+            v.bad(None, problem);
+        }
+        match self.guarded("校验", || self.verify_log(&mut v)) {
+            Ok(()) => Ok(v),
+            // What was found before the engine gave up is kept; the damage is one more problem.
+            Err(e @ (StoreError::Damaged(..) | StoreError::Corrupt(_))) => {
+                v.bad(None, e.to_string());
+                Ok(v)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn verify_log(&self, v: &mut Verification) -> Result<(), StoreError> {
         let txn = self.db().begin_read()?;
         let entries = txn.open_table(ENTRIES)?;
         let keys_table = index::open_read(&txn)?;
-        let mut v = Verification::default();
+        let mut from_log = FromLog::default();
         let mut prev = [0u8; HASH_BYTES];
         let mut expected_seq = 1u64;
         for item in entries.iter()? {
@@ -64,7 +138,10 @@ impl Ledger {
                     .map_err(|e| (e.to_string(), None))
                     .and_then(|record| check_record(self, &record, seq, &prev, &keys_table));
                 match checked {
-                    Ok(hash) => prev = hash,
+                    Ok((hash, body)) => {
+                        prev = hash;
+                        from_log.add(seq, &body);
+                    }
                     Err((problem, hash)) => {
                         v.bad(Some(seq), format!("第 {seq} 条：{problem}"));
                         prev = hash.unwrap_or(prev);
@@ -87,25 +164,125 @@ impl Ledger {
             );
         }
         v.head_hash = hex(&prev);
+        // Every record's key points at it (checked above), and every index entry at a record whose
+        // key it is: no extra or dangling entries. The count says so again, in one line.
         let indexed = keys_table.count()?;
         if indexed != v.count {
             v.bad(None, format!("索引有 {indexed} 项，记录有 {} 条", v.count));
         }
-        if v.is_sound() {
-            check_sums(self, &entries, &keys_table, &mut v)?;
+        from_log.keys.sort_unstable();
+        for problem in keys_table.entries_not_matching(v.count, |seq| from_log.key_of(seq))? {
+            v.bad(None, problem);
         }
-        Ok(v)
+        check_meta(self, &meta, &from_log, v)?;
+        check_names(&txn.open_table(NAMES)?, &from_log, v)?;
+        if v.is_sound() {
+            check_sums(self, &entries, &keys_table, v)?;
+        }
+        Ok(())
     }
 }
 
-/// Checks one record: decodes, hash, link to the previous, index. Returns its hash.
+/// The closing date and the header must be what the log says; an older ledger's unit name, which
+/// no entry carries, is noted.
+fn check_meta(
+    ledger: &Ledger,
+    meta: &impl ReadableTable<&'static str, &'static [u8]>,
+    log: &FromLog,
+    v: &mut Verification,
+) -> Result<(), StoreError> {
+    let stored_close = crate::ledger::read_closed(meta)?;
+    if stored_close != log.closed_through {
+        let show = |d: Option<NaiveDate>| d.map_or("无".to_string(), |d| d.to_string());
+        v.bad(
+            None,
+            format!(
+                "记载的结账日期（{}）与结账记录（{}）不符",
+                show(stored_close),
+                show(log.closed_through)
+            ),
+        );
+    }
+    let header = ledger.header();
+    let Some(newest) = &log.newest_unit else {
+        v.notes.push(format!(
+            "单位名称“{}”只记在台账头，不在哈希链中（较早版本建立的台账）；运行 taizhang unit --name … 可将其纳入",
+            header.unit.full
+        ));
+        return Ok(());
+    };
+    let chained = UnitNames {
+        full: newest.full.clone(),
+        short: newest.short.clone(),
+    };
+    if chained != header.unit {
+        v.bad(None, unit_mismatch(&header.unit, &chained));
+    }
+    if let Some(origin) = log.first_unit.as_ref().and_then(|u| u.origin.as_ref()) {
+        if origin.hash != header.hash {
+            v.bad(
+                None,
+                format!(
+                    "台账头记载的哈希算法 {} 与第一条单位名称记录（{}）不符",
+                    header.hash, origin.hash
+                ),
+            );
+        }
+        if origin.created_at != header.created_at {
+            v.bad(
+                None,
+                format!(
+                    "台账头记载的建立时间 {} 与第一条单位名称记录（{}）不符",
+                    header.created_at, origin.created_at
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The catalogue names the ledger added must be exactly those its entries gave.
+fn check_names(
+    names: &impl ReadableTable<&'static str, &'static str>,
+    log: &FromLog,
+    v: &mut Verification,
+) -> Result<(), StoreError> {
+    let mut stored = BTreeMap::new();
+    for item in names.iter()? {
+        let (code, name) = item?;
+        stored.insert(code.value().to_string(), name.value().to_string());
+    }
+    if stored != log.names {
+        let differing = stored
+            .iter()
+            .filter(|(code, name)| log.names.get(*code) != Some(name))
+            .chain(
+                log.names
+                    .iter()
+                    .filter(|(code, _)| !stored.contains_key(*code)),
+            )
+            .map(|(code, _)| code.as_str())
+            .take(5)
+            .collect::<Vec<_>>()
+            .join("、");
+        v.bad(
+            None,
+            format!("存储的科目名称与记录中的不一致（{differing}），报表中的名称不可信"),
+        );
+    }
+    Ok(())
+}
+
+type RecordProblem = (String, Option<[u8; HASH_BYTES]>);
+
+/// Checks one record: decodes, hash, link to the previous, index. Returns its hash and body.
 fn check_record(
     ledger: &Ledger,
     value: &[u8],
     seq: u64,
     prev: &[u8; HASH_BYTES],
     keys_table: &impl KeyIndex,
-) -> Result<[u8; HASH_BYTES], (String, Option<[u8; HASH_BYTES]>)> {
+) -> Result<([u8; HASH_BYTES], Body), RecordProblem> {
     let (version, hash, payload) = record::split(value).map_err(|e| (e.to_string(), None))?;
     if record::payload_hash(ledger.algo(), version, payload, seq) != Some(hash) {
         return Err(("内容与哈希不符（记录被改动）".into(), Some(hash)));
@@ -132,7 +309,7 @@ fn check_record(
         _ => return Err(("幂等索引未指向本条".into(), Some(hash))),
     }
     match missing_reference(&posted.body, seq, keys_table) {
-        Ok(None) => Ok(hash),
+        Ok(None) => Ok((hash, posted.body)),
         Ok(Some(problem)) => Err((problem, Some(hash))),
         Err(e) => Err((e.to_string(), Some(hash))),
     }
@@ -146,7 +323,7 @@ fn check_sums(
     keys_table: &impl KeyIndex,
     v: &mut Verification,
 ) -> Result<(), StoreError> {
-    let rebuilt = rebuild_sums(entries, keys_table)?;
+    let rebuilt = rebuild_sums(entries, keys_table, ledger.algo())?;
     let facts = ledger.facts()?;
     if facts.sums != rebuilt {
         let differing = rebuilt.0.len().abs_diff(facts.sums.0.len());

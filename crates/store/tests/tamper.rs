@@ -32,8 +32,9 @@ fn new_ledger(path: &std::path::Path, algo: HashAlgo) -> Ledger {
     Ledger::init(path, unit, algo).unwrap()
 }
 
-/// A ledger of `n` receipts posted in batches of `per_batch`: each batch stores its records in
-/// one chunk, so with one per batch every stored value is one entry.
+/// A ledger of `n` receipts posted in batches of `per_batch` after the unit entry `init` writes
+/// (entry 1): each batch stores its records in one chunk, so with one per batch every stored value is
+/// one entry, and receipt `i` is entry `i + 1`.
 fn ledger_in_batches(n: u32, per_batch: u32) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.ledger");
@@ -88,7 +89,7 @@ fn an_untouched_ledger_verifies() {
     let (_dir, path) = ledger_with(6);
     let v = Ledger::open(&path).unwrap().verify().unwrap();
     assert!(v.is_sound(), "{:?}", v.problems);
-    assert_eq!(v.count, 6);
+    assert_eq!(v.count, 7);
 }
 
 #[test]
@@ -107,16 +108,17 @@ fn a_changed_byte_is_found_at_its_entry() {
 fn a_changed_byte_inside_a_chunk_is_found_at_its_entry() {
     let (_dir, path) = ledger_in_batches(6, 6);
     let v = tamper(&path, |t| {
-        let mut bytes = value(t, 1);
+        // The batch's chunk starts after the unit entry.
+        let mut bytes = value(t, 2);
         // A byte of the third record's payload, found after its own hash (stored as is).
         let third = taizhang_store::chunk::nth_record(&bytes, 2).unwrap();
         let own_hash = &third[1..33];
         let at = bytes.windows(32).position(|w| w == own_hash).unwrap();
         bytes[at + 32 + 3] ^= 0x01;
-        t.insert(1, bytes.as_slice()).unwrap();
+        t.insert(2, bytes.as_slice()).unwrap();
     });
-    assert_eq!(v.first_bad_seq, Some(3), "{:?}", v.problems);
-    assert_eq!(v.count, 6);
+    assert_eq!(v.first_bad_seq, Some(4), "{:?}", v.problems);
+    assert_eq!(v.count, 7);
 }
 
 #[test]
@@ -195,7 +197,7 @@ proptest! {
         }
         let v = ledger.verify().unwrap();
         prop_assert!(v.is_sound(), "{:?}", v.problems);
-        prop_assert_eq!(v.count, n as u64);
+        prop_assert_eq!(v.count, n as u64 + 1);
         let head = ledger.head().unwrap();
         let again = ledger.write_batch("p", |w| all.into_iter().all(|b| w.offer("p", b) == Ok(Offered::AlreadyPosted))).unwrap();
         prop_assert!(again);
@@ -247,12 +249,12 @@ fn a_ledger_from_a_newer_program_is_refused_with_a_clear_message() {
 fn a_cut_off_newest_entry_is_seen_on_open_and_writing_is_refused() {
     let (_dir, path) = ledger_with(6);
     let v = tamper(&path, |t| {
-        t.remove(6).unwrap();
+        t.remove(7).unwrap();
     });
-    assert_eq!(v.first_bad_seq, Some(6), "{:?}", v.problems);
+    assert_eq!(v.first_bad_seq, Some(7), "{:?}", v.problems);
     let ledger = Ledger::open(&path).unwrap();
     assert!(
-        ledger.head_problem().is_some_and(|p| p.contains("第 5 条")),
+        ledger.head_problem().is_some_and(|p| p.contains("第 6 条")),
         "{:?}",
         ledger.head_problem()
     );
@@ -337,11 +339,11 @@ fn a_reference_to_an_entry_no_longer_indexed_is_named() {
         txn.commit().unwrap();
     }
     let v = Ledger::open(&path).unwrap().verify().unwrap();
-    assert_eq!(v.first_bad_seq, Some(1), "{:?}", v.problems);
+    assert_eq!(v.first_bad_seq, Some(2), "{:?}", v.problems);
     assert!(
         v.problems
             .iter()
-            .any(|p| p.contains("第 2 条：所指的合同 HT 不在此前的记录中")),
+            .any(|p| p.contains("第 3 条：所指的合同 HT 不在此前的记录中")),
         "{:?}",
         v.problems
     );
