@@ -284,7 +284,8 @@ fn operator(given: Option<String>) -> String {
 
 /// Prints the verification; false when anything is wrong.
 pub fn verify(ledger: &Ledger, expect_head: Option<&str>) -> anyhow::Result<bool> {
-    let v = ledger.verify()?;
+    let expected = expect_head.map(parse_head).transpose()?;
+    let v = ledger.verify_expecting(expected)?;
     output::out(&format!(
         "记录数：{}\n链头哈希（{}）：{}\n",
         v.count,
@@ -301,14 +302,8 @@ pub fn verify(ledger: &Ledger, expect_head: Option<&str>) -> anyhow::Result<bool
     if let Some(seq) = v.first_bad_seq {
         eprintln!("第一个有问题的记录：第 {seq} 条");
     }
-    if let Some(expected) = expect_head {
-        if !expected.trim().eq_ignore_ascii_case(&v.head_hash) {
-            eprintln!(
-                "链头与期望不符：期望 {expected}，实为 {}（最新的记录被截去或台账被替换？）",
-                v.head_hash
-            );
-            sound = false;
-        }
+    if let Some(expected) = expected {
+        sound &= report_expected_head(&v, &expected);
     }
     if sound {
         eprintln!("校验通过。");
@@ -316,6 +311,50 @@ pub fn verify(ledger: &Ledger, expect_head: Option<&str>) -> anyhow::Result<bool
         eprintln!("校验未通过。");
     }
     Ok(sound)
+}
+
+/// A head hash as `verify` prints it: 64 hexadecimal digits.
+fn parse_head(text: &str) -> Result<[u8; 32], Misuse> {
+    taizhang_store::hash::unhex(text.trim())
+        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+        .ok_or_else(|| {
+            Misuse(format!(
+                "--expect-head 应为 64 位十六进制的链头哈希（如 manifest.json 的 head_hash），“{}”不是",
+                text.trim()
+            ))
+        })
+}
+
+/// Says where in the chain the expected head is; false when the chain never had it.
+fn report_expected_head(v: &taizhang_store::Verification, expected: &[u8; 32]) -> bool {
+    let after = |seq: u64| v.count.saturating_sub(seq);
+    match v.expected_at {
+        Some(seq) if seq == v.count => {
+            eprintln!("链头与期望相符：就是最新的第 {seq} 条。");
+            true
+        }
+        Some(seq) => {
+            eprintln!(
+                "期望的链头是第 {seq} 条的哈希：当时的台账仍完整地在这条链中，此后又记了 {} 条。",
+                after(seq)
+            );
+            true
+        }
+        None if expected.iter().all(|&b| b == 0) => {
+            eprintln!(
+                "期望的链头是空台账（0 条记录）的：此后记了 {} 条。",
+                v.count
+            );
+            true
+        }
+        None => {
+            eprintln!(
+                "链中没有哈希为 {} 的记录：期望的台账状态不在这条链中（记录被截去、改动，或台账被替换？）",
+                taizhang_store::hash::hex(expected)
+            );
+            false
+        }
+    }
 }
 
 fn classify_command(

@@ -70,13 +70,53 @@ fn backup_is_a_working_ledger() {
 }
 
 #[test]
-fn expect_head_detects_cut_off_entries() {
+fn expect_head_passes_for_an_earlier_head_and_says_how_many_came_after() {
     let ledger = two_year();
-    let (_, head) = ledger.head();
-    ledger.ok(&["verify", "--expect-head", &head]);
+    let (count, head) = ledger.head();
+    let said = ledger.ok_stderr(&["verify", "--expect-head", &head]);
+    assert!(said.contains(&format!("就是最新的第 {count} 条")), "{said}");
     ledger.ok(&["post", "catalog", "--code", "21301", "--name", "农业农村"]);
-    let err = ledger.refused(&["verify", "--expect-head", &head]);
-    assert!(err.contains("链头与期望不符"), "{err}");
+    ledger.ok(&["post", "catalog", "--code", "21302", "--name", "林业和草原"]);
+    let said = ledger.ok_stderr(&["verify", "--expect-head", &head.to_uppercase()]);
+    assert!(
+        said.contains(&format!("期望的链头是第 {count} 条的哈希")),
+        "{said}"
+    );
+    assert!(said.contains("此后又记了 2 条"), "{said}");
+}
+
+#[test]
+fn expect_head_fails_when_the_chain_never_had_it() {
+    let ledger = two_year();
+    let (count, head) = ledger.head();
+    // The newest entry cut off: an archive without its last line, its first line made to agree.
+    let archive = ledger.dir.path().join("a.jsonl");
+    ledger.ok(&["archive", "--out", archive.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&archive).unwrap();
+    let mut lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    lines.pop();
+    let new_head = lines.last().unwrap()["hash"].clone();
+    lines[0]["count"] = serde_json::json!(count - 1);
+    lines[0]["head_hash"] = new_head;
+    let cut: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(&archive, cut).unwrap();
+    let shorter = common::TestLedger::uninitialised();
+    shorter.ok(&["restore", archive.to_str().unwrap()]);
+    let err = shorter.refused(&["verify", "--expect-head", &head]);
+    assert!(err.contains("链中没有哈希为"), "{err}");
+    assert!(err.contains("校验未通过"), "{err}");
+    // A hash no chain ever had fails too; one that is not a hash is misuse.
+    let err = ledger.refused(&["verify", "--expect-head", &"ab".repeat(32)]);
+    assert!(err.contains("链中没有哈希为"), "{err}");
+    let out = ledger
+        .cmd(&["verify", "--expect-head", "not-a-hash"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("64 位十六进制"));
 }
 
 #[test]

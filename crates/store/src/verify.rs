@@ -32,6 +32,8 @@ pub struct Verification {
     pub problems: Vec<String>,
     /// What is not a problem but not covered either (an older ledger's unit name outside the chain).
     pub notes: Vec<String>,
+    /// The entry whose verified hash is the one asked about ([`Ledger::verify_expecting`]), if any.
+    pub expected_at: Option<u64>,
 }
 
 /// What the log says the other tables must hold, gathered while the chain is checked.
@@ -98,11 +100,21 @@ impl Ledger {
     /// Recomputes the hash chain, checks sequence numbers, indexes and stored sums against the log,
     /// and the identities of every year's table 7. Changes nothing in the file.
     pub fn verify(&self) -> Result<Verification, StoreError> {
+        self.verify_expecting(None)
+    }
+
+    /// [`Ledger::verify`], also looking for the entry whose hash is `expected` (a head recorded when
+    /// a table was published): found only among entries whose own hash and link check out.
+    pub fn verify_expecting(
+        &self,
+        expected: Option<[u8; HASH_BYTES]>,
+    ) -> Result<Verification, StoreError> {
         let mut v = Verification::default();
+        let looked_for = expected;
         if let Some(problem) = engine_check(self.path())? {
             v.bad(None, problem);
         }
-        match self.guarded("校验", || self.verify_log(&mut v)) {
+        match self.guarded("校验", || self.verify_log(&mut v, looked_for)) {
             Ok(()) => Ok(v),
             // What was found before the engine gave up is kept; the damage is one more problem.
             Err(e @ (StoreError::Damaged(..) | StoreError::Corrupt(_))) => {
@@ -113,7 +125,11 @@ impl Ledger {
         }
     }
 
-    fn verify_log(&self, v: &mut Verification) -> Result<(), StoreError> {
+    fn verify_log(
+        &self,
+        v: &mut Verification,
+        expected: Option<[u8; HASH_BYTES]>,
+    ) -> Result<(), StoreError> {
         let txn = self.db().begin_read()?;
         let entries = txn.open_table(ENTRIES)?;
         let keys_table = index::open_read(&txn)?;
@@ -139,6 +155,9 @@ impl Ledger {
                     .and_then(|record| check_record(self, &record, seq, &prev, &keys_table));
                 match checked {
                     Ok((hash, body)) => {
+                        if expected == Some(hash) && v.expected_at.is_none() {
+                            v.expected_at = Some(seq);
+                        }
                         prev = hash;
                         from_log.add(seq, &body);
                     }
