@@ -53,7 +53,14 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
         } => {
             let algo = HashAlgo::parse(&hash)
                 .ok_or_else(|| Misuse(format!("未知的哈希算法“{hash}”（可选 sm3、sha256）")))?;
-            let short = short_name.unwrap_or_else(|| unit.clone());
+            let stored = |option: &str, value: &str| {
+                posting::checked_option(option, value).map_err(|p| anyhow::anyhow!("{p}"))
+            };
+            let unit = stored("--unit", &unit)?;
+            let short = match short_name {
+                Some(short) => stored("--short-name", &short)?,
+                None => unit.clone(),
+            };
             Ledger::init(path, UnitNames { full: unit, short }, algo)?;
             if !quiet {
                 eprintln!("已新建台账 {}（哈希算法 {}）", path.display(), algo.name());

@@ -13,6 +13,9 @@ use taizhang_core::{Body, Kind};
 use taizhang_interchange::{columns, parse, Cells, ImportFile, Problem};
 use taizhang_store::{FoldedSums, Ledger, Offered, Prepared, Preparer, Writer};
 
+/// Problems (and, apart, warnings) printed for one file; the rest are counted in one line. A bad
+/// export of 200,000 rows printed 200,000 lines, and no one reads past the first screen.
+const PROBLEMS_PER_FILE_MAX: usize = 50;
 /// Rows between progress updates; a bar appears only on a terminal and only for large imports.
 const PROGRESS_EVERY_ROWS: u64 = 4096;
 /// Rows the parsing thread hands over at a time, and chunks that may wait in the channel. Few: what
@@ -55,12 +58,8 @@ impl Tally {
 
     /// Prints the outcome to stderr; returns whether the batch was committed.
     pub fn report(&self, committed: bool, quiet: bool) -> bool {
-        for w in &self.warnings {
-            eprintln!("警告：{w}");
-        }
-        for p in &self.problems {
-            eprintln!("{p}");
-        }
+        print_capped(&self.warnings, "警告：", "条警告");
+        print_capped(&self.problems, "", "处问题");
         if !committed {
             eprintln!(
                 "已拒绝：共 {} 处问题，台账未作任何改动。",
@@ -84,6 +83,34 @@ impl Tally {
     }
 }
 
+/// Prints problems, at most [`PROBLEMS_PER_FILE_MAX`] of each file, then for each file with more a
+/// line that counts the rest.
+fn print_capped(problems: &[Problem], prefix: &str, unit: &str) {
+    let mut per_file: Vec<(&str, usize)> = Vec::new();
+    for p in problems {
+        let at = match per_file.iter().position(|(file, _)| *file == p.file) {
+            Some(at) => at,
+            None => {
+                per_file.push((&p.file, 0));
+                per_file.len() - 1
+            }
+        };
+        per_file[at].1 += 1;
+        if per_file[at].1 <= PROBLEMS_PER_FILE_MAX {
+            eprintln!("{prefix}{p}");
+        }
+    }
+    for (file, n) in per_file
+        .into_iter()
+        .filter(|(_, n)| *n > PROBLEMS_PER_FILE_MAX)
+    {
+        eprintln!(
+            "{prefix}{file}：另有 {} {unit}未列出（共 {n} {unit}）",
+            n - PROBLEMS_PER_FILE_MAX
+        );
+    }
+}
+
 /// Imports files and folders as one batch.
 pub fn import(
     ledger: &Ledger,
@@ -93,6 +120,11 @@ pub fn import(
     strict: bool,
     quiet: bool,
 ) -> anyhow::Result<(bool, Tally)> {
+    let operator = match checked_option("--operator", operator) {
+        Ok(operator) => operator,
+        Err(problem) => return Ok((false, refused(problem))),
+    };
+    let operator = operator.as_str();
     let files = match taizhang_interchange::collect(paths, kind) {
         Ok(files) => files,
         Err(problems) => {
@@ -235,7 +267,7 @@ fn parse_file(
 fn header_only(file: &ImportFile) -> Problem {
     Problem {
         file: file.name.clone(),
-        line: 1,
+        line: file.header_line,
         column: String::new(),
         message: "只有表头，没有数据行".into(),
     }
@@ -284,6 +316,34 @@ impl Cells for OptionCells {
     }
 }
 
+/// A batch refused before it began, for one problem.
+fn refused(problem: Problem) -> Tally {
+    Tally {
+        problems: vec![problem],
+        ..Tally::default()
+    }
+}
+
+/// A text option that is stored (`--operator`, `init --unit`), as stored: in normalization form C,
+/// or refused (as a cell would be) with the option named. Exit status 1: the value is bad input,
+/// not a misuse of the command line.
+pub fn checked_option(option: &str, value: &str) -> Result<String, Problem> {
+    let problem = |message: String| Problem {
+        file: "命令行".into(),
+        line: 1,
+        column: option.to_string(),
+        message,
+    };
+    taizhang_core::text::check(value).map_err(problem)?;
+    if value.chars().count() > parse::TEXT_CHARS_MAX {
+        return Err(problem(format!("超过 {} 个字符", parse::TEXT_CHARS_MAX)));
+    }
+    if value.trim().is_empty() {
+        return Err(problem("不能为空".into()));
+    }
+    Ok(taizhang_core::text::nfc(value).into_owned())
+}
+
 /// A malformed command line: exit status 2.
 #[derive(Debug)]
 pub struct Misuse(pub String);
@@ -329,7 +389,11 @@ fn option_cells(kind: Kind, fields: &[String]) -> Result<OptionCells, Misuse> {
                 .cloned()
                 .ok_or_else(|| Misuse(format!("--{name} 缺少值")))?,
         };
-        cells.insert(key, value);
+        if cells.insert(key, value).is_some() {
+            return Err(Misuse(format!(
+                "选项 --{name} 重复出现：每个选项只能写一次"
+            )));
+        }
     }
     Ok(OptionCells(cells))
 }
@@ -386,11 +450,17 @@ fn post_cells(
     operator: &str,
     strict: bool,
 ) -> anyhow::Result<(bool, Tally)> {
+    let operator = match checked_option("--operator", operator) {
+        Ok(operator) => operator,
+        Err(problem) => return Ok((false, refused(problem))),
+    };
+    let operator = operator.as_str();
     let name = |e: &FieldError| {
-        let column = if e.column.is_empty() {
-            String::new()
-        } else {
-            format!("--{}", e.column.replace('_', "-"))
+        let column = match (kind, e.column) {
+            (_, "") => String::new(),
+            // `reverse` names the voucher `--voucher`, the column of the files `voucher_no`.
+            (Kind::Reversal, "voucher_no") => "--voucher".to_string(),
+            (_, key) => format!("--{}", key.replace('_', "-")),
         };
         Problem {
             file: "命令行".into(),

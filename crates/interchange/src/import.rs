@@ -9,8 +9,12 @@ use taizhang_core::rules::FieldError;
 use taizhang_core::Kind;
 
 use crate::columns::{self, Column};
+use crate::lines::Lines;
 use crate::parse::{self, Cells, Parsed};
 use crate::text::{self, Encoding};
+
+/// What the CSV reader reads from: the decoded text, its lines noted as they pass.
+type Source = Lines<Box<dyn Read + Send>>;
 
 /// A problem at a place in a file: printed `file:line: column: message`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,6 +48,8 @@ pub struct ImportFile {
     pub name: String,
     pub kind: Kind,
     pub encoding: Encoding,
+    /// The header's physical line: 1 unless blank lines come first.
+    pub header_line: u64,
     /// The header cells as written, and the column each names.
     headers: Vec<(String, &'static Column)>,
     /// Column key → its place in a row: the parser asks a dozen times per row.
@@ -119,6 +125,7 @@ impl ImportFile {
                 "文件为空（应有表头行和数据行）".into(),
             )]);
         }
+        let header_line = record_line(&mut reader, record.position());
         let cells: Vec<String> = record
             .iter()
             .map(|c| c.trim().trim_start_matches('\u{feff}').to_string())
@@ -136,7 +143,7 @@ impl ImportFile {
                 )])
             }
         };
-        let headers = map_headers(&name, kind, &cells)?;
+        let headers = map_headers(&name, header_line, kind, &cells)?;
         let places = (headers.iter().enumerate())
             .map(|(i, (_, column))| (column.key, i))
             .collect();
@@ -145,6 +152,7 @@ impl ImportFile {
             name,
             kind,
             encoding,
+            header_line,
             headers,
             places,
         })
@@ -210,21 +218,29 @@ impl ImportFile {
     }
 }
 
-fn csv_reader(source: Box<dyn Read + Send>) -> csv::Reader<Box<dyn Read + Send>> {
+fn csv_reader(source: Box<dyn Read + Send>) -> csv::Reader<Source> {
     csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(source)
+        .from_reader(Lines::new(source))
+}
+
+/// The physical line where a record the reader has just read begins.
+fn record_line(reader: &mut csv::Reader<Source>, record_start: Option<&csv::Position>) -> u64 {
+    let start = record_start.map_or(0, csv::Position::byte);
+    reader.get_mut().line_at(start)
 }
 
 /// The line a read error names itself, for errors the CSV reader cannot place (bad encoding).
-fn error_line(e: &csv::Error) -> Option<u64> {
+fn error_line(e: &csv::Error, reader: &mut csv::Reader<Source>) -> Option<u64> {
     match e.kind() {
         csv::ErrorKind::Io(io) => io
             .get_ref()
             .and_then(|inner| inner.downcast_ref::<text::NotText>())
             .map(|n| n.line),
-        _ => e.position().map(|p| p.line()),
+        _ => e
+            .position()
+            .map(|p| reader.get_mut().line_of_byte(p.byte())),
     }
 }
 
@@ -254,6 +270,7 @@ fn closest_kind(cells: &[String]) -> Option<Kind> {
 
 fn map_headers(
     file: &str,
+    line: u64,
     kind: Kind,
     cells: &[String],
 ) -> Result<Vec<(String, &'static Column)>, Vec<Problem>> {
@@ -261,7 +278,7 @@ fn map_headers(
     let mut headers: Vec<(String, &'static Column)> = Vec::new();
     let problem = |column: &str, message: String| Problem {
         file: file.to_string(),
-        line: 1,
+        line,
         column: column.to_string(),
         message,
     };
@@ -312,7 +329,7 @@ pub struct Row {
 
 struct RowIter<'f> {
     file: &'f ImportFile,
-    reader: csv::Reader<Box<dyn Read + Send>>,
+    reader: csv::Reader<Source>,
     record: csv::ByteRecord,
 }
 
@@ -362,17 +379,18 @@ impl Iterator for RowIter<'_> {
     fn next(&mut self) -> Option<Row> {
         loop {
             let read = self.reader.read_byte_record(&mut self.record);
-            let line = self.record.position().map_or(0, |p| p.line());
             match read {
                 Ok(false) => return None,
                 Err(e) => {
-                    let line = error_line(&e).unwrap_or(line);
+                    let line = error_line(&e, &mut self.reader)
+                        .unwrap_or_else(|| self.reader.get_ref().lines_so_far());
                     // A read error (bad encoding, broken quoting) ends the file: what follows cannot be trusted.
                     self.reader = csv_reader(Box::new(std::io::empty()));
                     return Some(refused(line, csv_message(&e)));
                 }
                 Ok(true) => {}
             }
+            let line = record_line(&mut self.reader, self.record.position());
             let Ok(text) = std::str::from_utf8(self.record.as_slice()) else {
                 self.reader = csv_reader(Box::new(std::io::empty()));
                 return Some(refused(line, NOT_TEXT.to_string()));

@@ -6,6 +6,7 @@
 
 pub mod columns;
 pub mod import;
+pub mod lines;
 pub mod parse;
 pub mod text;
 

@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use taizhang_core::classify::{classify, Figures};
 use taizhang_core::rules::{check_bond_terms, FieldError};
+use taizhang_core::text::nfc;
 use taizhang_core::*;
 
 /// The longest text a cell may hold, in characters.
@@ -15,7 +16,7 @@ pub const TEXT_CHARS_MAX: usize = 500;
 /// The cells of one row by column key. A missing column and an empty cell both read as `None`.
 pub trait Cells {
     fn get(&self, key: &str) -> Option<&str>;
-    /// Whether no cell holds a control character or a byte order mark: an import checks the whole
+    /// Whether no cell holds a character no stored text may hold: an import checks the whole
     /// row once instead of each cell (a row of Chinese text would take every cell the slow way).
     fn plain(&self) -> bool {
         false
@@ -75,27 +76,27 @@ impl<'a, C: Cells> Reader<'a, C> {
             .ok()
     }
 
+    /// Text as stored: in normalization form C, so that keys typed two ways are one key.
     fn text(&mut self, key: &'static str) -> Option<String> {
-        self.required(key, |s| Ok(s.to_string()))
+        self.required(key, |s| Ok(nfc(s).into_owned()))
     }
 
     fn optional_text(&mut self, key: &'static str) -> Option<String> {
-        self.field(key, |s| Ok(s.to_string()))
+        self.field(key, |s| Ok(nfc(s).into_owned()))
     }
 }
 
 /// Refuses what no cell should hold: control characters (an embedded line break included), a byte
-/// order mark in the middle of the file, text too long to be a real value.
+/// order mark in the middle of the file, invisible and bidirectional-control characters
+/// (`taizhang_core::text`), text too long to be a real value.
 fn check_text(text: &str) -> Result<(), String> {
-    // Most cells are short printable ASCII: nothing to find, and bytes are characters.
-    if text.len() <= TEXT_CHARS_MAX && text.bytes().all(|b| (b' '..b'\x7f').contains(&b)) {
-        return Ok(());
-    }
-    if let Some(c) = text.chars().find(|c| c.is_control() || *c == '\u{feff}') {
-        return Err(match c {
+    if let Some(found) = taizhang_core::text::find_forbidden(text) {
+        return Err(match found.char {
             '\u{feff}' => "含有字节顺序标记（BOM）：文件中间混入了另一个文件的开头？".to_string(),
-            '\n' | '\r' => "单元格内含换行".to_string(),
-            _ => format!("含有控制字符 U+{:04X}", c as u32),
+            _ if found.is_line_break() => {
+                format!("单元格内含换行（第 {} 个字符）", found.position)
+            }
+            _ => found.to_string(),
         });
     }
     check_length(text)
@@ -110,17 +111,19 @@ fn check_length(text: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether a row's text holds no control character and no byte order mark, so that none of its
-/// cells does (see [`Cells::plain`]).
+/// Whether a row's text holds no character that no cell may hold (control, byte order mark,
+/// invisible, bidirectional control: `taizhang_core::text::forbidden`), so that none of its cells
+/// does (see [`Cells::plain`]).
 pub fn is_plain(text: &str) -> bool {
     // Control characters below U+0080 are single bytes; those from U+0080 start with C2, a byte order
-    // mark with EF: only then are the characters decoded. Sixteen bytes at a time, without branches,
-    // so that the compiler tests them together.
+    // mark with EF, the zero-width, bidirectional and separator characters of U+2000–U+206F with E2,
+    // the Arabic letter mark with D8: only then are the characters decoded. Sixteen bytes at a time,
+    // without branches, so that the compiler tests them together.
     let flags = |bytes: &[u8]| {
         bytes.iter().fold((false, false), |(control, maybe), &b| {
             (
                 control | (b < b' ') | (b == 0x7f),
-                maybe | (b == 0xc2) | (b == 0xef),
+                maybe | (b == 0xc2) | (b == 0xef) | (b == 0xe2) | (b == 0xd8),
             )
         })
     };
@@ -131,7 +134,10 @@ pub fn is_plain(text: &str) -> bool {
         control |= c;
         maybe |= m;
     }
-    let decoded_control = || text.chars().any(|c| c.is_control() || c == '\u{feff}');
+    let decoded_control = || {
+        text.chars()
+            .any(|c| taizhang_core::text::forbidden(c).is_some())
+    };
     !(control || (maybe && decoded_control()))
 }
 
@@ -387,11 +393,11 @@ fn payment(r: &mut Reader<impl Cells>) -> Option<Body> {
 
 fn opening(r: &mut Reader<impl Cells>) -> Option<Body> {
     let year = r.required("year", |s| {
-        s.trim_end_matches('年')
+        let year = s
+            .trim_end_matches('年')
             .parse::<i32>()
-            .ok()
-            .filter(|y| (1900..=9999).contains(y))
-            .ok_or_else(|| format!("“{s}”不是年度"))
+            .map_err(|_| format!("“{s}”不是年度"))?;
+        taizhang_core::period::check_year(year, s)
     });
     let fund = r.required("fund", Fund::parse);
     let code = r.required("function_code", FunctionCode::parse);
@@ -435,9 +441,9 @@ mod plain_tests {
         /// included.
         #[test]
         fn a_row_is_plain_exactly_when_no_character_is_a_control_or_a_bom(
-            text in "(\\PC|[\\u{0}-\\u{1f}\\u{7f}-\\u{9f}\\u{feff}，：·×])*"
+            text in "(\\PC|[\\u{0}-\\u{1f}\\u{7f}-\\u{9f}\\u{feff}\\u{200b}-\\u{200f}\\u{2028}-\\u{202e}\\u{2060}-\\u{2069}\\u{61c}，：·×“”])*"
         ) {
-            let expected = !text.chars().any(|c| c.is_control() || c == '\u{feff}');
+            let expected = !text.chars().any(|c| taizhang_core::text::forbidden(c).is_some());
             proptest::prop_assert_eq!(is_plain(&text), expected);
         }
     }
