@@ -140,7 +140,7 @@ pub enum Command {
     /// 导出年终全部报表（CSV 与 xlsx）及清单 manifest.json
     #[command(after_help = "示例：taizhang export --year 2022 --out 决算2022")]
     Export {
-        #[arg(long)]
+        #[arg(long, value_parser = year)]
         year: i32,
         #[arg(long)]
         out: PathBuf,
@@ -180,7 +180,7 @@ pub enum Report {
     /// 政府性基金预算财政拨款收入支出决算表（表7）
     #[command(after_help = "示例：taizhang report table7 --year 2022 --format text")]
     Table7 {
-        #[arg(long)]
+        #[arg(long, value_parser = year)]
         year: i32,
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
@@ -190,7 +190,7 @@ pub enum Report {
         after_help = "示例：taizhang report procurement --year 2022 --format text --small-micro-share-of total"
     )]
     Procurement {
-        #[arg(long)]
+        #[arg(long, value_parser = year)]
         year: i32,
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
@@ -209,7 +209,7 @@ pub enum Report {
     /// 合同执行情况：合同金额（含补充协议）、累计支付、未付
     #[command(after_help = "示例：taizhang report contracts --year 2023 --format csv > 合同.csv")]
     Contracts {
-        #[arg(long)]
+        #[arg(long, value_parser = year)]
         year: i32,
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
@@ -225,6 +225,16 @@ pub enum BondCommand {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
+}
+
+/// A `--year`: four digits within the years the ledger accepts (`taizhang_core::period`), so that
+/// `--year 24` is refused rather than read as the year 24.
+fn year(text: &str) -> Result<i32, String> {
+    let year = text
+        .trim()
+        .parse::<i32>()
+        .map_err(|_| format!("“{text}”不是年份（应如 2023）"))?;
+    taizhang_core::period::check_year(year, text)
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,5 +1,6 @@
 //! taizhang: the command-line program. Parses, wires the crates together, prints. No business rules.
 
+mod clap_zh;
 mod cli;
 mod demo;
 mod export;
@@ -11,7 +12,7 @@ use std::fs::File;
 use std::io::BufReader;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches};
 use taizhang_core::classify::{classify, Figures};
 use taizhang_core::{Industry, Kind};
 use taizhang_store::{EntryLine, HashAlgo, Ledger, UnitNames};
@@ -26,7 +27,14 @@ use reports::ReportRequest;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    ignore_file_size_signal();
+    let parsed = clap_zh::localize(Cli::command())
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    let cli = match parsed {
+        Ok(cli) => cli,
+        Err(e) => return ExitCode::from(u8::try_from(clap_zh::report(&e)).unwrap_or(2)),
+    };
     match run(cli) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
@@ -35,9 +43,29 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
         Err(e) => {
-            eprintln!("错误：{e}");
+            eprintln!("错误：{}", in_words(&e));
             ExitCode::from(1)
         }
+    }
+}
+
+/// An error as the user reads it: an operating-system error in words, not "os error 2".
+fn in_words(error: &anyhow::Error) -> String {
+    match error.downcast_ref::<std::io::Error>() {
+        Some(io) => taizhang_interchange::oserr::describe(io),
+        None => error.to_string(),
+    }
+}
+
+/// A write past `ulimit -f` raises SIGXFSZ, whose default action ends the process without a word
+/// (and mid-batch). Ignored, the write fails with EFBIG instead, the batch is rolled back and the
+/// error is reported: "文件大小超出限制（ulimit -f）".
+fn ignore_file_size_signal() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to SIG_IGN installs no handler and runs before any
+    // other thread exists.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
 }
 

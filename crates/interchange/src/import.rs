@@ -10,6 +10,7 @@ use taizhang_core::Kind;
 
 use crate::columns::{self, Column};
 use crate::lines::Lines;
+use crate::oserr;
 use crate::parse::{self, Cells, Parsed};
 use crate::text::{self, Encoding};
 
@@ -87,10 +88,16 @@ fn expand(paths: &[PathBuf], problems: &mut Vec<Problem>) -> Vec<PathBuf> {
                     .filter_map(|e| e.ok().map(|e| e.path()))
                     .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("csv")))
                     .collect();
+                if csvs.is_empty() {
+                    problems.push(file_problem(path, "文件夹中没有 .csv 文件".into()));
+                }
                 csvs.sort();
                 out.extend(csvs);
             }
-            Err(e) => problems.push(file_problem(path, format!("无法读取文件夹：{e}"))),
+            Err(e) => problems.push(file_problem(
+                path,
+                format!("无法读取文件夹：{}", oserr::describe(&e)),
+            )),
         }
     }
     out
@@ -109,12 +116,10 @@ impl ImportFile {
     /// Opens a file and reads its header; the kind is given or recognised from the header.
     pub fn open(path: &Path, kind: Option<Kind>) -> Result<ImportFile, Vec<Problem>> {
         let name = path.display().to_string();
-        let encoding =
-            text::detect(path).map_err(|e| vec![file_problem(path, format!("无法读取：{e}"))])?;
-        let mut reader = csv_reader(
-            text::open(path, encoding)
-                .map_err(|e| vec![file_problem(path, format!("无法读取：{e}"))])?,
-        );
+        let unreadable = |e: std::io::Error| vec![file_problem(path, unreadable(&e))];
+        check_regular(path).map_err(|message| vec![file_problem(path, message)])?;
+        let encoding = text::detect(path).map_err(unreadable)?;
+        let mut reader = csv_reader(text::open(path, encoding).map_err(unreadable)?);
         let mut record = csv::StringRecord::new();
         let read = reader
             .read_record(&mut record)
@@ -161,7 +166,7 @@ impl ImportFile {
     /// The data rows: each with its line number, parsed or with every problem it has.
     pub fn rows(&self) -> Result<impl Iterator<Item = Row> + '_, Problem> {
         let source = text::open(&self.path, self.encoding)
-            .map_err(|e| file_problem(&self.path, format!("无法读取：{e}")))?;
+            .map_err(|e| file_problem(&self.path, unreadable(&e)))?;
         let mut reader = csv_reader(source);
         let mut header = csv::StringRecord::new();
         reader
@@ -218,6 +223,24 @@ impl ImportFile {
     }
 }
 
+fn unreadable(e: &std::io::Error) -> String {
+    format!("无法读取：{}", oserr::describe(e))
+}
+
+/// Refuses at once what is not a regular file: reading a FIFO waits for a writer that may never
+/// come, `/dev/zero` never ends, and either held the ledger's lock meanwhile. Checked on the path
+/// (symbolic links followed) before the file is opened, because opening a FIFO blocks already.
+fn check_regular(path: &Path) -> Result<(), String> {
+    let meta = std::fs::metadata(path).map_err(|e| unreadable(&e))?;
+    if meta.is_dir() {
+        return Err("是一个文件夹，不是文件".into());
+    }
+    if !meta.is_file() {
+        return Err("不是普通文件（管道、设备或套接字），不能导入".into());
+    }
+    Ok(())
+}
+
 fn csv_reader(source: Box<dyn Read + Send>) -> csv::Reader<Source> {
     csv::ReaderBuilder::new()
         .has_headers(false)
@@ -248,9 +271,11 @@ const NOT_TEXT: &str = "文件既不是 UTF-8 也不是 GB18030 编码";
 
 fn csv_message(e: &csv::Error) -> String {
     match e.kind() {
-        csv::ErrorKind::Io(io) => io.to_string(),
+        csv::ErrorKind::Io(io) => oserr::describe(io),
         csv::ErrorKind::Utf8 { .. } => NOT_TEXT.to_string(),
-        _ => format!("CSV 格式错误：{e}"),
+        // With flexible rows and byte records the reader has no other error; the CSV crate's own
+        // text is English, so only the fact is said.
+        _ => "CSV 格式错误".to_string(),
     }
 }
 
@@ -263,9 +288,30 @@ fn closest_kind(cells: &[String]) -> Option<Kind> {
             .filter(|c| columns::find(k, c).is_some())
             .count()
     };
+    // Receipts and payments share most columns: on a tie, the kind the header lacks fewest required
+    // columns of (a receipts file with one misspelt column is a receipts file), then the first.
+    let missing = |k: Kind| {
+        columns::columns(k)
+            .iter()
+            .filter(|c| {
+                c.required
+                    && !cells
+                        .iter()
+                        .any(|h| columns::find(k, h).is_some_and(|f| f.key == c.key))
+            })
+            .count()
+    };
     columns::file_kinds()
-        .filter(|&k| matching(k) > 0)
-        .max_by_key(|&k| matching(k))
+        .enumerate()
+        .filter(|&(_, k)| matching(k) > 0)
+        .max_by_key(|&(i, k)| {
+            (
+                matching(k),
+                std::cmp::Reverse(missing(k)),
+                std::cmp::Reverse(i),
+            )
+        })
+        .map(|(_, k)| k)
 }
 
 fn map_headers(
@@ -282,10 +328,24 @@ fn map_headers(
         column: column.to_string(),
         message,
     };
-    for cell in cells {
+    for (index, cell) in cells.iter().enumerate() {
+        // A column is named by its header; an empty one by its place, as Excel shows it.
+        let name = if cell.is_empty() {
+            format!("第 {} 列（{} 列）", index + 1, column_letters(index))
+        } else {
+            taizhang_core::text::excerpt(cell).into_owned()
+        };
         match columns::find(kind, cell) {
+            None if cell.is_empty() => problems.push(problem(
+                &name,
+                format!(
+                    "表头为空（{}文件的列为：{}）",
+                    kind.label(),
+                    list_columns(kind)
+                ),
+            )),
             None => problems.push(problem(
-                cell,
+                &name,
                 format!(
                     "未知的列（{}文件的列为：{}）",
                     kind.label(),
@@ -293,7 +353,7 @@ fn map_headers(
                 ),
             )),
             Some(c) if headers.iter().any(|(_, h)| h.key == c.key) => {
-                problems.push(problem(cell, "列重复".into()))
+                problems.push(problem(&name, "列重复".into()))
             }
             Some(c) => headers.push((cell.clone(), c)),
         }
@@ -311,6 +371,18 @@ fn map_headers(
     } else {
         Err(problems)
     }
+}
+
+/// A column's letters as Excel writes them: 0 → A, 25 → Z, 26 → AA.
+fn column_letters(index: usize) -> String {
+    let mut letters = Vec::new();
+    let mut n = index + 1;
+    while n > 0 {
+        n -= 1;
+        letters.push(char::from(b'A' + (n % 26) as u8));
+        n /= 26;
+    }
+    letters.iter().rev().collect()
 }
 
 fn list_columns(kind: Kind) -> String {

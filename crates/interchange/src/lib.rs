@@ -7,6 +7,7 @@
 pub mod columns;
 pub mod import;
 pub mod lines;
+pub mod oserr;
 pub mod parse;
 pub mod text;
 
