@@ -39,7 +39,10 @@ fn a_crlf_file_with_a_blank_line_names_the_right_lines_in_errors_and_sources() {
     let ledger = TestLedger::new();
     let bad = ledger.file("crlf_bad.csv", &payments("\r\n", "1.234"));
     let err = ledger.refused(&["import", bad.to_str().unwrap()]);
-    assert!(err.contains("crlf_bad.csv:5: amount: “1.234”超过两位小数"), "{err}");
+    assert!(
+        err.contains("crlf_bad.csv:5: amount: “1.234”超过两位小数"),
+        "{err}"
+    );
     let good = ledger.file("crlf.csv", &payments("\r\n", "12.00"));
     ledger.import(&[&good]);
     assert_eq!(sources(&ledger), ["crlf.csv:2", "crlf.csv:4", "crlf.csv:5"]);
@@ -93,6 +96,9 @@ fn errors_are_capped_at_fifty_per_file_with_the_count_of_the_rest() {
     assert_eq!(listed, 50, "{err}");
     assert!(err.contains("many.csv:51: amount:"), "{err}");
     assert!(!err.contains("many.csv:52: amount:"), "{err}");
-    assert!(err.contains("many.csv：另有 150 处问题未列出（共 200 处问题）"), "{err}");
+    assert!(
+        err.contains("many.csv：另有 150 处问题未列出（共 200 处问题）"),
+        "{err}"
+    );
     assert!(err.contains("已拒绝：共 200 处问题"), "{err}");
 }

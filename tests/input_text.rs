@@ -75,7 +75,10 @@ fn control_characters_are_refused_in_operator_reason_and_unit() {
     let ledger = two_year();
     let before = ledger.head();
     let err = ledger.refused(&["import", "--operator", "张三\n伪造行", "x.csv"]);
-    assert!(err.contains("--operator: 第 3 个字符是换行（U+000A）"), "{err}");
+    assert!(
+        err.contains("--operator: 第 3 个字符是换行（U+000A）"),
+        "{err}"
+    );
     let err = ledger.refused(&[
         "reverse",
         "--voucher",
@@ -97,14 +100,20 @@ fn control_characters_are_refused_in_operator_reason_and_unit() {
         "--name",
         "其他",
     ]);
-    assert!(err.contains("--operator: 第 1 个字符是双向文本控制符"), "{err}");
+    assert!(
+        err.contains("--operator: 第 1 个字符是双向文本控制符"),
+        "{err}"
+    );
     assert_eq!(ledger.head(), before);
 
     let fresh = TestLedger::uninitialised();
     let err = fresh.refused(&["init", "--unit", "青山区\r\n大数据中心"]);
     assert!(err.contains("--unit: 第 4 个字符是换行（U+000D）"), "{err}");
     let err = fresh.refused(&["init", "--unit", "青山区", "--short-name", "青山\u{7}"]);
-    assert!(err.contains("--short-name: 第 3 个字符是控制字符（U+0007）"), "{err}");
+    assert!(
+        err.contains("--short-name: 第 3 个字符是控制字符（U+0007）"),
+        "{err}"
+    );
     assert!(!fresh.path.exists(), "no ledger is made");
 }
 
@@ -128,7 +137,10 @@ fn a_reversal_names_the_voucher_option_as_it_is_typed() {
 fn amounts_with_underscores_are_refused() {
     let ledger = TestLedger::new();
     for amount in ["1_000.00", "9_9"] {
-        let err = ledger.refused(&post_payment("U-1", &["--amount", amount, "--payee", "某公司"]));
+        let err = ledger.refused(&post_payment(
+            "U-1",
+            &["--amount", amount, "--payee", "某公司"],
+        ));
         assert!(
             err.contains(&format!("--amount: “{amount}”不是金额")),
             "{err}"
@@ -162,11 +174,27 @@ fn years_outside_1990_to_2100_are_refused_everywhere() {
         "{err}"
     );
     let err = ledger.refused(&[
-        "post", "payment", "--voucher-no", "Y-1", "--date", "0000-01-01", "--fund", "gov_fund",
-        "--function-code", "2290402", "--expense-type", "project", "--amount", "1", "--payee",
+        "post",
+        "payment",
+        "--voucher-no",
+        "Y-1",
+        "--date",
+        "0000-01-01",
+        "--fund",
+        "gov_fund",
+        "--function-code",
+        "2290402",
+        "--expense-type",
+        "project",
+        "--amount",
+        "1",
+        "--payee",
         "某公司",
     ]);
-    assert!(err.contains("--date: “0000-01-01”的年份不在 1990 至 2100 年之间"), "{err}");
+    assert!(
+        err.contains("--date: “0000-01-01”的年份不在 1990 至 2100 年之间"),
+        "{err}"
+    );
     let reports: [&[&str]; 3] = [
         &["report", "table7", "--year", "24"],
         &["report", "contracts", "--year", "9999"],
@@ -186,6 +214,12 @@ fn years_outside_1990_to_2100_are_refused_everywhere() {
     assert_ne!(out.status.code(), Some(0), "{err}");
     assert!(err.contains("年份不在 1990 至 2100 年之间"), "{err}");
     assert_eq!(ledger.head().0, 0);
+}
+
+/// What no stored text may hold (issue 14, item 8), listed here apart from the program's own list.
+fn invisible_or_control(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}' | '\u{2066}'..='\u{2069}' | '\u{feff}' | '\u{61c}' | '\u{2028}' | '\u{2029}')
 }
 
 /// Text for a field: any characters but NUL (which no command line can carry), with the forbidden
@@ -231,6 +265,9 @@ proptest! {
             prop_assert_eq!(stored("payee"), expected(&payee));
             prop_assert_eq!(stored("memo"), expected(&memo));
             prop_assert_eq!(entry["operator"].as_str().unwrap(), operator.nfc().collect::<String>());
+            for text in [stored("voucher_no"), stored("payee"), stored("memo"), operator.clone()] {
+                prop_assert!(!text.chars().any(invisible_or_control), "stored {:?}", text);
+            }
         } else {
             prop_assert_eq!(out.status.code(), Some(1), "{}", err);
             prop_assert!(
