@@ -375,6 +375,12 @@ fn option_cells(kind: Kind, fields: &[String]) -> Result<OptionCells, Misuse> {
             None => return Err(Misuse(format!("“{flag}”不是选项（应为 --列名 值）"))),
         };
         let key = name.replace('-', "_");
+        if matches!(name, "operator" | "strict") {
+            return Err(Misuse(format!(
+                "--{name} 是 post 命令本身的选项，须写在种类之前（如 taizhang post --{name} … {}）",
+                kind_word(kind)
+            )));
+        }
         if columns::columns(kind).iter().all(|c| c.key != key) {
             return Err(Misuse(format!(
                 "{}没有选项 --{name}（可用：{}）",
@@ -396,6 +402,21 @@ fn option_cells(kind: Kind, fields: &[String]) -> Result<OptionCells, Misuse> {
         }
     }
     Ok(OptionCells(cells))
+}
+
+/// The word that names a kind on the command line.
+fn kind_word(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Bond => "bond",
+        Kind::Contract => "contract",
+        Kind::Amendment => "amendment",
+        Kind::Receipt => "receipt",
+        Kind::Payment => "payment",
+        Kind::Opening => "opening",
+        Kind::Catalog => "catalog",
+        Kind::Reversal => "reverse",
+        Kind::Close => "close",
+    }
 }
 
 /// A kind's columns as options, the required ones marked: "--voucher-no 凭证号（必填） …".

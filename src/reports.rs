@@ -64,7 +64,10 @@ pub fn run(ledger: &Ledger, request: ReportRequest) -> anyhow::Result<()> {
             for tail in &t.tail_differences {
                 eprintln!(
                     "提示：{} 的 {} 列有尾数误差：本行 {} 万元，下级合计 {} 万元",
-                    tail.code, tail.column, tail.parent, tail.sum_of_children
+                    tail.code,
+                    taizhang_interchange::reports::column_label(tail.column),
+                    tail.parent,
+                    tail.sum_of_children
                 );
             }
             if !t.broken_identities.is_empty() {

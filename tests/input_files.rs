@@ -220,3 +220,25 @@ fn bad_commands_are_answered_in_chinese() {
         assert!(words.is_empty(), "{args:?}: English {words:?} in:\n{err}");
     }
 }
+
+#[test]
+fn tail_difference_hints_name_the_columns_in_chinese() {
+    let ledger = TestLedger::new();
+    ledger.ok(&["post", "catalog", "--code", "2290499", "--name", "其他支出"]);
+    // Two 项 of 50 元 each round to 0.01 万元; their 款 of 100 元 also rounds to 0.01.
+    let file = ledger.file(
+        "tail.csv",
+        "voucher_no,date,fund,function_code,expense_type,amount,payee\nT-1,2022-01-05,gov_fund,2290402,project,50.00,甲\nT-2,2022-01-05,gov_fund,2290499,project,50.00,甲\n",
+    );
+    ledger.import(&[&file]);
+    let out = ledger
+        .cmd(&["report", "table7", "--year", "2022"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("提示：22904 的 项目支出 列有尾数误差：本行 0.01 万元，下级合计 0.02 万元"),
+        "{err}"
+    );
+    assert!(!err.contains("project"), "{err}");
+}

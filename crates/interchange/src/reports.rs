@@ -28,6 +28,14 @@ const COLUMN_LABELS: [&str; 6] = [
     "年末结转和结余",
 ];
 
+/// A table 7 column's Chinese label, from its key (`projection::table7::COLUMN_KEYS`).
+pub fn column_label(key: &str) -> &'static str {
+    COLUMN_KEYS
+        .iter()
+        .position(|k| *k == key)
+        .map_or("", |i| COLUMN_LABELS[i])
+}
+
 pub fn table7_sheet(t: &Table7, unit: &Unit) -> Sheet {
     let money = |c: &Columns| c.values().into_iter().map(Cell::Wan).collect::<Vec<_>>();
     let mut rows = vec![[vec![Cell::text("合计"), Cell::text("")], money(&t.total)].concat()];
@@ -44,7 +52,7 @@ pub fn table7_sheet(t: &Table7, unit: &Unit) -> Sheet {
         TAIL_NOTE.to_string(),
     ];
     notes.extend(t.tail_differences.iter().map(|d| {
-        let column = COLUMN_LABELS[COLUMN_KEYS.iter().position(|k| *k == d.column).unwrap_or(0)];
+        let column = column_label(d.column);
         format!(
             "尾差：{} {}：本行 {} 万元，下级合计 {} 万元",
             d.code, column, d.parent, d.sum_of_children
