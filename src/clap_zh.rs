@@ -78,7 +78,13 @@ pub fn report(error: &clap::Error) -> i32 {
 
 /// The error in Chinese, with the argument and value it is about.
 pub fn message(error: &clap::Error) -> String {
-    let context = |kind| error.get(kind).map(text).unwrap_or_default();
+    // What the user typed is repeated at most ECHO_CHARS_MAX characters long.
+    let context = |kind| {
+        error
+            .get(kind)
+            .map(|value| taizhang_core::text::excerpt(&text(value)).into_owned())
+            .unwrap_or_default()
+    };
     let arg = context(ContextKind::InvalidArg);
     let value = context(ContextKind::InvalidValue);
     let mut message = match error.kind() {

@@ -372,7 +372,12 @@ fn option_cells(kind: Kind, fields: &[String]) -> Result<OptionCells, Misuse> {
             Some(rest) => rest
                 .split_once('=')
                 .map_or((rest, None), |(n, v)| (n, Some(v.to_string()))),
-            None => return Err(Misuse(format!("“{flag}”不是选项（应为 --列名 值）"))),
+            None => {
+                return Err(Misuse(format!(
+                    "“{}”不是选项（应为 --列名 值）",
+                    taizhang_core::text::excerpt(flag)
+                )))
+            }
         };
         let key = name.replace('-', "_");
         if matches!(name, "operator" | "strict") {

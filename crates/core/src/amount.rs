@@ -50,11 +50,8 @@ impl Amount {
             return Err("金额为空".to_string());
         }
         // Decimal's own parser also takes "1_000" (Rust's digit separator): no accountant writes it,
-        // and "9_9" is more likely a slip than ninety-nine.
-        if !text
-            .bytes()
-            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b',' | b'-' | b'+'))
-        {
+        // and "9_9" is more likely a slip than ninety-nine. Everything else it refuses itself.
+        if text.as_bytes().contains(&b'_') {
             return Err(format!(
                 "“{}”不是金额（应为数字，如 1234.50）",
                 crate::text::excerpt(text)

@@ -82,13 +82,25 @@ pub fn check(text: &str) -> Result<(), String> {
 
 /// The text in normalization form C. Borrowed when it already is, as ASCII and Chinese text are.
 pub fn nfc(text: &str) -> Cow<'_, str> {
-    if text.is_ascii() || text.chars().all(plainly_nfc) {
+    if plainly_nfc_bytes(text) || text.chars().all(plainly_nfc) {
         return Cow::Borrowed(text);
     }
     match is_nfc_quick(text.chars()) {
         IsNormalized::Yes => Cow::Borrowed(text),
         IsNormalized::No | IsNormalized::Maybe => Cow::Owned(text.nfc().collect()),
     }
+}
+
+/// Whether text made only of bytes for which this holds is in NFC, read from the bytes alone: ASCII,
+/// and characters from U+4000 to U+9FFF (CJK ideographs, most of Chinese text), whose UTF-8 lead bytes
+/// are E4–E9 and whose other bytes are below C0. Such characters neither decompose nor compose.
+#[inline]
+pub fn byte_keeps_nfc(b: u8) -> bool {
+    (b < 0xc0) | (b.wrapping_sub(0xe4) < 6)
+}
+
+fn plainly_nfc_bytes(text: &str) -> bool {
+    text.is_ascii() || text.bytes().all(byte_keeps_nfc)
 }
 
 /// Characters that are in NFC whatever surrounds them (starters that neither decompose nor
@@ -140,6 +152,12 @@ mod tests {
 
     #[test]
     fn decomposed_text_is_composed_and_composed_text_borrowed() {
+        // Every character from U+4000 to U+9FFF is a starter that neither decomposes nor composes.
+        for c in '\u{4000}'..='\u{9fff}' {
+            let text = format!("a{c}\u{301}");
+            assert_eq!(nfc(&text), text.nfc().collect::<String>(), "{c}");
+            assert!(unicode_normalization::is_nfc(&c.to_string()), "{c}");
+        }
         assert_eq!(nfc("Cafe\u{301}"), "Café");
         assert!(matches!(nfc("Café"), Cow::Borrowed(_)));
         assert!(matches!(nfc("青山区，（一）"), Cow::Borrowed(_)));

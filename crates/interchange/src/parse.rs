@@ -78,12 +78,27 @@ impl<'a, C: Cells> Reader<'a, C> {
 
     /// Text as stored: in normalization form C, so that keys typed two ways are one key.
     fn text(&mut self, key: &'static str) -> Option<String> {
-        self.required(key, |s| Ok(nfc(s).into_owned()))
+        self.required(key, stored)
     }
 
     fn optional_text(&mut self, key: &'static str) -> Option<String> {
-        self.field(key, |s| Ok(nfc(s).into_owned()))
+        self.field(key, stored)
     }
+}
+
+/// A text cell as stored: in NFC, and refused if it holds a character no stored text may hold.
+///
+/// The row-wide check ([`is_plain`]) finds control characters and byte order marks only; the
+/// invisible and bidirectional characters (lead bytes E2 and D8) are looked for here, in the cells
+/// that are stored as text (in any other cell they fail the cell's own parser). A cell of ASCII and
+/// CJK ideographs has neither such a character nor anything to normalize, which one test of its bytes
+/// shows (`taizhang_core::text::byte_keeps_nfc`); only other cells are decoded.
+fn stored(text: &str) -> Result<String, String> {
+    if text.is_ascii() || text.bytes().all(taizhang_core::text::byte_keeps_nfc) {
+        return Ok(text.to_string());
+    }
+    check_text(text)?;
+    Ok(nfc(text).into_owned())
 }
 
 /// Refuses what no cell should hold: control characters (an embedded line break included), a byte
@@ -111,19 +126,18 @@ fn check_length(text: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether a row's text holds no character that no cell may hold (control, byte order mark,
-/// invisible, bidirectional control: `taizhang_core::text::forbidden`), so that none of its cells
-/// does (see [`Cells::plain`]).
+/// Whether a row's text holds no control character and no byte order mark, so that none of its
+/// cells does (see [`Cells::plain`]). The other characters no stored text may hold are looked for in
+/// the text cells themselves ([`stored`]).
 pub fn is_plain(text: &str) -> bool {
     // Control characters below U+0080 are single bytes; those from U+0080 start with C2, a byte order
-    // mark with EF, the zero-width, bidirectional and separator characters of U+2000–U+206F with E2,
-    // the Arabic letter mark with D8: only then are the characters decoded. Sixteen bytes at a time,
-    // without branches, so that the compiler tests them together.
+    // mark with EF: only then are the characters decoded. Sixteen bytes at a time, without branches,
+    // so that the compiler tests them together.
     let flags = |bytes: &[u8]| {
         bytes.iter().fold((false, false), |(control, maybe), &b| {
             (
                 control | (b < b' ') | (b == 0x7f),
-                maybe | (b == 0xc2) | (b == 0xef) | (b == 0xe2) | (b == 0xd8),
+                maybe | (b == 0xc2) | (b == 0xef),
             )
         })
     };
@@ -134,10 +148,7 @@ pub fn is_plain(text: &str) -> bool {
         control |= c;
         maybe |= m;
     }
-    let decoded_control = || {
-        text.chars()
-            .any(|c| taizhang_core::text::forbidden(c).is_some())
-    };
+    let decoded_control = || text.chars().any(|c| c.is_control() || c == '\u{feff}');
     !(control || (maybe && decoded_control()))
 }
 
@@ -434,17 +445,36 @@ fn reversal(r: &mut Reader<impl Cells>) -> Option<Body> {
 
 #[cfg(test)]
 mod plain_tests {
-    use super::is_plain;
+    use super::{check_text, is_plain, stored, TEXT_CHARS_MAX};
 
     proptest::proptest! {
         /// The byte-wise test agrees with the character-wise one on any text, controls and BOMs
         /// included.
         #[test]
         fn a_row_is_plain_exactly_when_no_character_is_a_control_or_a_bom(
-            text in "(\\PC|[\\u{0}-\\u{1f}\\u{7f}-\\u{9f}\\u{feff}\\u{200b}-\\u{200f}\\u{2028}-\\u{202e}\\u{2060}-\\u{2069}\\u{61c}，：·×“”])*"
+            text in "(\\PC|[\\u{0}-\\u{1f}\\u{7f}-\\u{9f}\\u{feff}，：·×])*"
         ) {
-            let expected = !text.chars().any(|c| taizhang_core::text::forbidden(c).is_some());
+            let expected = !text.chars().any(|c| c.is_control() || c == '\u{feff}');
             proptest::prop_assert_eq!(is_plain(&text), expected);
+        }
+
+        /// A text cell is stored in NFC, or refused exactly when it holds a forbidden character (or
+        /// is too long).
+        #[test]
+        fn a_text_cell_is_stored_in_nfc_or_refused_for_a_forbidden_character(
+            text in "(\\PC|[\\u{0}-\\u{1f}\\u{7f}-\\u{9f}\\u{feff}\\u{200b}-\\u{200f}\\u{2028}-\\u{202e}\\u{2060}-\\u{2069}\\u{61c}\\u{301}，：·×“”])*"
+        ) {
+            let forbidden = text.chars().any(|c| taizhang_core::text::forbidden(c).is_some());
+            // As a row's cell goes: the row's check (or the cell's, in a row that is not plain),
+            // then the text cell's own.
+            let checked = if is_plain(&text) { Ok(()) } else { check_text(&text) };
+            match checked.and_then(|()| stored(&text)) {
+                Ok(stored) => {
+                    proptest::prop_assert!(!forbidden);
+                    proptest::prop_assert_eq!(stored, taizhang_core::text::nfc(&text).into_owned());
+                }
+                Err(_) => proptest::prop_assert!(forbidden || text.chars().count() > TEXT_CHARS_MAX),
+            }
         }
     }
 }
