@@ -160,6 +160,10 @@ fn parse_u32(text: &str, what: &str, range: std::ops::RangeInclusive<u32>) -> Re
 }
 
 fn parse_decimal(text: &str, what: &str) -> Result<Decimal, String> {
+    // `rust_decimal` reads "3_5" as 35: an underscore is a slip, not a digit separator.
+    if text.contains('_') {
+        return Err(format!("“{text}”不是有效的{what}"));
+    }
     let plain = text.replace(',', "");
     Decimal::from_str_exact(plain.trim_end_matches('%'))
         .ok()
@@ -441,6 +445,20 @@ fn reversal(r: &mut Reader<impl Cells>) -> Option<Body> {
         date: date?,
         reason: reason?,
     }))
+}
+
+#[cfg(test)]
+mod number_tests {
+    #[test]
+    fn rates_and_figures_refuse_underscores() {
+        assert!(super::parse_decimal("3_5", "票面利率").is_err());
+        assert_eq!(
+            super::parse_decimal("3.25%", "票面利率")
+                .unwrap()
+                .to_string(),
+            "3.25"
+        );
+    }
 }
 
 #[cfg(test)]
