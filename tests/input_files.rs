@@ -242,3 +242,27 @@ fn tail_difference_hints_name_the_columns_in_chinese() {
     );
     assert!(!err.contains("project"), "{err}");
 }
+
+#[test]
+fn a_write_past_ulimit_f_is_reported_not_killed_by_a_signal() {
+    let ledger = TestLedger::new();
+    let before = ledger.head();
+    let file = ledger.file("many.csv", &common::payments_csv(30_000, "F"));
+    let bin = assert_cmd::cargo::cargo_bin("taizhang");
+    // `ulimit -f` in 1 KiB blocks: the ledger (about 70 KiB new) may grow to 1 MiB, the batch needs more.
+    let script = format!(
+        "ulimit -f 1024; exec '{}' --ledger '{}' import '{}'",
+        bin.display(),
+        ledger.path.display(),
+        file.display()
+    );
+    let out = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    // Killed by SIGXFSZ, the process has no exit code and says nothing.
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("错误"), "{err}");
+    assert_eq!(ledger.head(), before);
+}

@@ -102,3 +102,33 @@ fn errors_are_capped_at_fifty_per_file_with_the_count_of_the_rest() {
     );
     assert!(err.contains("已拒绝：共 200 处问题"), "{err}");
 }
+
+#[test]
+fn gb18030_files_count_lines_the_same_way() {
+    let ledger = TestLedger::new();
+    // "某公司" in GB18030, then a row with a byte that is neither encoding's, on physical line 5.
+    let company: &[u8] = &[0xC4, 0xB3, 0xB9, 0xAB, 0xCB, 0xBE];
+    let row = |voucher: &str, tail: &[u8]| {
+        let mut bytes =
+            format!("{voucher},2022-01-05,gov_fund,2290402,project,10.00,").into_bytes();
+        bytes.extend_from_slice(tail);
+        bytes
+    };
+    for (name, newline) in [("gb_crlf.csv", "\r\n"), ("gb_cr.csv", "\r")] {
+        let mut bytes = HEADER.as_bytes().to_vec();
+        for line in [row("G-1", company), Vec::new(), row("G-2", company)] {
+            bytes.extend_from_slice(newline.as_bytes());
+            bytes.extend_from_slice(&line);
+        }
+        bytes.extend_from_slice(newline.as_bytes());
+        bytes.extend_from_slice(&row("G-3", &[0x81, 0x20]));
+        bytes.extend_from_slice(newline.as_bytes());
+        let path = ledger.dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let err = ledger.refused(&["import", path.to_str().unwrap()]);
+        assert!(
+            err.contains(&format!("{name}:5: 文件既不是 UTF-8 也不是 GB18030 编码")),
+            "{err}"
+        );
+    }
+}
