@@ -102,6 +102,9 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             strict,
         } => {
             let kind = kind.map(|k| parse_kind(&k)).transpose()?;
+            if let Some(refused) = posting::refuse_unopenable(&paths) {
+                return Ok(refused.report(false, quiet));
+            }
             let ledger = open(path)?;
             let (committed, tally) = posting::import(
                 &ledger,

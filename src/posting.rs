@@ -316,6 +316,16 @@ impl Cells for OptionCells {
     }
 }
 
+/// Files an import cannot read whatever they hold, found before the ledger is opened (and locked):
+/// a FIFO would otherwise hold the lock while nothing comes.
+pub fn refuse_unopenable(paths: &[PathBuf]) -> Option<Tally> {
+    let problems = taizhang_interchange::import::unopenable(paths);
+    (!problems.is_empty()).then(|| Tally {
+        problems,
+        ..Tally::default()
+    })
+}
+
 /// A batch refused before it began, for one problem.
 fn refused(problem: Problem) -> Tally {
     Tally {

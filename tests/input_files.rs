@@ -47,6 +47,10 @@ fn a_fifo_is_refused_at_once_and_the_ledger_stays_free() {
     assert_eq!(ledger.head().0, 0);
     let err = ledger.refused(&["import", "/dev/zero"]);
     assert!(err.contains("/dev/zero:1: 不是普通文件"), "{err}");
+    // Checked before the ledger is opened (and locked): even without a ledger, the FIFO is named.
+    let none = TestLedger::uninitialised();
+    let err = none.refused(&["import", fifo.to_str().unwrap()]);
+    assert!(err.contains("pipe.csv:1: 不是普通文件"), "{err}");
 }
 
 #[test]

@@ -75,6 +75,19 @@ pub fn collect(paths: &[PathBuf], kind: Option<Kind>) -> Result<Vec<ImportFile>,
     Ok(files)
 }
 
+/// The problems of files that cannot be imported whatever they hold (missing, a FIFO, a device, a
+/// folder without CSV files), found from their metadata alone: a caller checks them before it takes
+/// the ledger's lock, so that a FIFO never holds it.
+pub fn unopenable(paths: &[PathBuf]) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for path in expand(paths, &mut problems) {
+        if let Err(message) = check_regular(&path) {
+            problems.push(file_problem(&path, message));
+        }
+    }
+    problems
+}
+
 fn expand(paths: &[PathBuf], problems: &mut Vec<Problem>) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for path in paths {
