@@ -323,9 +323,11 @@ fn classify_command(
     let number =
         |text: Option<String>, what: &str| -> Result<Option<rust_decimal::Decimal>, Misuse> {
             text.map(|t| {
-                t.replace(',', "")
-                    .parse()
-                    .map_err(|_| Misuse(format!("{what}“{t}”不是数（万元）")))
+                // rust_decimal reads "1_000" as 1000: an underscore is a slip, not a separator.
+                Some(t.replace(',', ""))
+                    .filter(|plain| !plain.contains('_'))
+                    .and_then(|plain| plain.parse().ok())
+                    .ok_or_else(|| Misuse(format!("{what}“{t}”不是数（万元）")))
             })
             .transpose()
         };

@@ -147,6 +147,21 @@ fn amounts_with_underscores_are_refused() {
         );
     }
     assert_eq!(ledger.head().0, 0);
+    let out = ledger
+        .cmd(&[
+            "classify",
+            "--industry",
+            "软件和信息技术服务业",
+            "--people",
+            "10",
+            "--revenue",
+            "1_000",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("营业收入“1_000”不是数"), "{err}");
 }
 
 #[test]
