@@ -20,13 +20,17 @@ pub fn localize(command: Command) -> Command {
 
 fn localize_one(command: Command, top: bool) -> Command {
     let template = help_template(&command);
-    let mut command = command.help_template(template).disable_help_flag(true).arg(
-        Arg::new("help")
-            .short('h')
-            .long("help")
-            .action(ArgAction::Help)
-            .help("显示帮助"),
-    );
+    let mut command = command
+        .mut_args(describe_values)
+        .help_template(template)
+        .disable_help_flag(true)
+        .arg(
+            Arg::new("help")
+                .short('h')
+                .long("help")
+                .action(ArgAction::Help)
+                .help("显示帮助"),
+        );
     if top {
         command = command.disable_version_flag(true).arg(
             Arg::new("version")
@@ -44,6 +48,40 @@ fn localize_one(command: Command, top: bool) -> Command {
         command = command.mut_subcommand(name, |sub| localize_one(sub, false));
     }
     command
+}
+
+/// An option's default and choices written into its description in Chinese, instead of clap's
+/// "[default: …]", "[possible values: …]" and "[env: …]".
+fn describe_values(arg: Arg) -> Arg {
+    if !arg.get_action().takes_values() {
+        return arg;
+    }
+    let help = arg.get_help().map(ToString::to_string).unwrap_or_default();
+    let mut extra = String::new();
+    let choices: Vec<String> = arg
+        .get_possible_values()
+        .iter()
+        .filter(|v| !v.is_hide_set())
+        .map(|v| match v.get_help() {
+            Some(what) => format!("{} {what}", v.get_name()),
+            None => v.get_name().to_string(),
+        })
+        .collect();
+    if !choices.is_empty() {
+        extra.push_str(&format!("（可选：{}）", choices.join("、")));
+    }
+    let defaults: Vec<String> = arg
+        .get_default_values()
+        .iter()
+        .map(|v| v.to_string_lossy().into_owned())
+        .collect();
+    if !defaults.is_empty() && !defaults.iter().all(|d| help.contains(d.as_str())) {
+        extra.push_str(&format!("（默认：{}）", defaults.join("、")));
+    }
+    arg.help(format!("{help}{extra}"))
+        .hide_default_value(true)
+        .hide_possible_values(true)
+        .hide_env(true)
 }
 
 /// clap's default layout with the headings in Chinese; sections a command lacks are left out.
