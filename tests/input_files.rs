@@ -270,3 +270,33 @@ fn a_write_past_ulimit_f_is_reported_not_killed_by_a_signal() {
     assert!(err.contains("错误"), "{err}");
     assert_eq!(ledger.head(), before);
 }
+
+#[test]
+fn help_has_chinese_headings() {
+    let ledger = TestLedger::new();
+    for args in [
+        &["--help"][..],
+        &["report", "table7", "--help"],
+        &["import", "-h"],
+    ] {
+        let help = ledger.ok(args);
+        assert!(help.contains("用法：taizhang"), "{help}");
+        assert!(help.contains("选项："), "{help}");
+        for english in [
+            "Usage",
+            "Options",
+            "Commands",
+            "Arguments",
+            "Print help",
+            "default:",
+            "Possible values",
+            "[env",
+        ] {
+            assert!(!help.contains(english), "{args:?}: {english} in\n{help}");
+        }
+    }
+    assert!(ledger.ok(&["--help"]).contains("命令："));
+    assert!(ledger
+        .ok(&["log", "--help"])
+        .contains("（可选：table、json）（默认：table）"));
+}
