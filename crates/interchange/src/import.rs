@@ -129,10 +129,10 @@ impl ImportFile {
     /// Opens a file and reads its header; the kind is given or recognised from the header.
     pub fn open(path: &Path, kind: Option<Kind>) -> Result<ImportFile, Vec<Problem>> {
         let name = path.display().to_string();
-        let unreadable = |e: std::io::Error| vec![file_problem(path, unreadable(&e))];
+        let refuse = |e: std::io::Error| vec![file_problem(path, unreadable(&e))];
         check_regular(path).map_err(|message| vec![file_problem(path, message)])?;
-        let encoding = text::detect(path).map_err(unreadable)?;
-        let mut reader = csv_reader(text::open(path, encoding).map_err(unreadable)?);
+        let encoding = text::detect(path).map_err(refuse)?;
+        let mut reader = csv_reader(text::open(path, encoding).map_err(refuse)?);
         let mut record = csv::StringRecord::new();
         let read = reader
             .read_record(&mut record)
