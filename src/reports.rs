@@ -89,7 +89,7 @@ pub fn run(ledger: &Ledger, request: ReportRequest) -> anyhow::Result<()> {
             )?;
         }
         ReportRequest::BondUse { quarter, format } => {
-            let quarter = Quarter::parse(&quarter).map_err(Misuse)?;
+            let quarter = Quarter::parse_typed(&quarter).map_err(Misuse)?;
             let b = bond::bond_use(&facts, quarter);
             output::report(
                 format,

@@ -99,11 +99,19 @@ impl Quarter {
             .ok_or_else(bad)?;
         let year: i32 = year.parse().map_err(|_| bad())?;
         let number: u32 = number.parse().map_err(|_| bad())?;
-        if !(1..=4).contains(&number) {
+        // The stored form (sum keys) is read with this too: years the ledger accepted before the
+        // plausible range (1900–9999) still read. What a user types goes through `parse_typed`.
+        if !(1..=4).contains(&number) || !(1900..=9999).contains(&year) {
             return Err(bad());
         }
-        check_year(year, text.trim())?;
         Ok(Quarter { year, number })
+    }
+
+    /// A quarter typed by a user (`--quarter`): also within [`YEAR_MIN`]..=[`YEAR_MAX`].
+    pub fn parse_typed(text: &str) -> Result<Quarter, String> {
+        let quarter = Quarter::parse(text)?;
+        check_year(quarter.year, text.trim())?;
+        Ok(quarter)
     }
 
     pub fn of(date: NaiveDate) -> Quarter {
@@ -178,7 +186,10 @@ mod tests {
             NaiveDate::from_ymd_opt(2023, 12, 31).unwrap()
         );
         assert!(Quarter::parse("2023Q5").is_err());
-        assert!(Quarter::parse("24Q1").is_err());
-        assert!(Quarter::parse("9999Q4").is_err());
+        assert!(Quarter::parse_typed("24Q1").is_err());
+        assert!(Quarter::parse_typed("9999Q4").is_err());
+        assert!(Quarter::parse_typed("2023Q4").is_ok());
+        // As stored by earlier versions, which took any year from 1900.
+        assert!(Quarter::parse("9999Q4").is_ok());
     }
 }
