@@ -74,7 +74,16 @@ fn invisible_and_bidirectional_characters_are_refused_in_options_with_their_plac
 fn control_characters_are_refused_in_operator_reason_and_unit() {
     let ledger = two_year();
     let before = ledger.head();
-    let err = ledger.refused(&["import", "--operator", "张三\n伪造行", "x.csv"]);
+    let file = ledger.file(
+        "op.csv",
+        &format!("{HEADER}\nO-1,2023-02-01,gov_fund,2290402,project,1.00,某公司\n"),
+    );
+    let err = ledger.refused(&[
+        "import",
+        "--operator",
+        "张三\n伪造行",
+        file.to_str().unwrap(),
+    ]);
     assert!(
         err.contains("--operator: 第 3 个字符是换行（U+000A）"),
         "{err}"
