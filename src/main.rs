@@ -12,7 +12,7 @@ use std::fs::File;
 use std::io::BufReader;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, FromArgMatches};
+use clap::{CommandFactory, FromArgMatches, Parser};
 use taizhang_core::classify::{classify, Figures};
 use taizhang_core::{Industry, Kind};
 use taizhang_store::{EntryLine, HashAlgo, Ledger, UnitNames};
@@ -28,9 +28,12 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     ignore_file_size_signal();
-    let parsed = clap_zh::localize(Cli::command())
-        .try_get_matches()
-        .and_then(|matches| Cli::from_arg_matches(&matches));
+    // The command in Chinese costs about a millisecond to build: only for help and errors.
+    let parsed = Cli::try_parse().or_else(|_| {
+        clap_zh::localize(Cli::command())
+            .try_get_matches()
+            .and_then(|matches| Cli::from_arg_matches(&matches))
+    });
     let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => return ExitCode::from(u8::try_from(clap_zh::report(&e)).unwrap_or(2)),
