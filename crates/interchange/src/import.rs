@@ -258,6 +258,8 @@ fn csv_reader(source: Box<dyn Read + Send>) -> csv::Reader<Source> {
     csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
+        // `Lines` forgets what lies further back than this behind what it has passed on.
+        .buffer_capacity(crate::lines::READ_AHEAD_BYTES)
         .from_reader(Lines::new(source))
 }
 

@@ -6,10 +6,17 @@
 //! reader and notes where each line that holds anything begins, counting `\r\n`, `\n` and a lone `\r`
 //! as one break each; a record's line is then the line of the first byte with content at or after
 //! the offset where the reader began it (a quoted line break inside the record does not move it).
-//! Only the lines the reader has been given and has not yet passed are kept: a few hundred at most.
+//! Only lines a later question can be about are kept: those in the reader's read-ahead, and the start
+//! of the record being read (a quoted field of a million lines is not a million entries).
 
 use std::collections::VecDeque;
 use std::io::{self, Read};
+
+/// The CSV reader's buffer (set on the reader from here): it never holds more bytes than this that it
+/// has been given and not yet parsed.
+pub const READ_AHEAD_BYTES: usize = 8 * 1024;
+/// Lines noted before the list is first pruned; after that, whenever it has doubled.
+const STARTS_PRUNED_FROM: usize = 4096;
 
 /// A reader that passes its bytes on unchanged and remembers where lines with content begin.
 pub struct Lines<R> {
@@ -24,6 +31,13 @@ pub struct Lines<R> {
     at_line_start: bool,
     /// (offset of a line's first byte, the line's number), for lines that hold anything.
     starts: VecDeque<(u64, u64)>,
+    /// Bytes passed on when the reader last asked for a line.
+    asked: u64,
+    /// The length of `starts` at which it is next pruned.
+    prune_at: usize,
+    /// The longest `starts` has been, for the test of its bound.
+    #[cfg(test)]
+    peak: usize,
 }
 
 impl<R: Read> Lines<R> {
@@ -35,6 +49,10 @@ impl<R: Read> Lines<R> {
             after_cr: false,
             at_line_start: true,
             starts: VecDeque::new(),
+            asked: 0,
+            prune_at: STARTS_PRUNED_FROM,
+            #[cfg(test)]
+            peak: 0,
         }
     }
 
@@ -44,9 +62,32 @@ impl<R: Read> Lines<R> {
         while self.starts.front().is_some_and(|&(at, _)| at < offset) {
             self.starts.pop_front();
         }
+        self.asked = self.offset;
         self.starts
             .front()
             .map_or(self.breaks + 1, |&(_, line)| line)
+    }
+
+    /// Forgets the lines no question can be about. Between two questions the reader reads one
+    /// record. The next question is about the first line at or after where the last record ended,
+    /// which the reader had reached when it last asked: at most [`READ_AHEAD_BYTES`] before what it
+    /// had been given then (`asked`). So its answer begins between `asked - READ_AHEAD_BYTES` and
+    /// `asked`, or is the first line after. Later questions are about records after the one being
+    /// read, which begin where the reader has not yet reached: at most `READ_AHEAD_BYTES` before what
+    /// it has been given now. Every other line is inside the record being read.
+    fn prune(&mut self) {
+        let window = READ_AHEAD_BYTES as u64;
+        let (asked, low, recent) = (
+            self.asked,
+            self.asked.saturating_sub(window),
+            self.offset.saturating_sub(window),
+        );
+        let mut first_after_asked = true;
+        self.starts.retain(|&(at, _)| {
+            let first_after = at > asked && std::mem::take(&mut first_after_asked);
+            (low..=asked).contains(&at) || first_after || at >= recent
+        });
+        self.prune_at = (2 * self.starts.len()).max(STARTS_PRUNED_FROM);
     }
 
     /// The line the reader has got to: where an error it cannot place happened, at the latest.
@@ -99,6 +140,13 @@ impl<R: Read> Lines<R> {
         }
         self.at_line_start = line_start;
         self.offset += bytes.len() as u64;
+        #[cfg(test)]
+        {
+            self.peak = self.peak.max(self.starts.len());
+        }
+        if self.starts.len() > self.prune_at {
+            self.prune();
+        }
     }
 }
 
@@ -148,6 +196,7 @@ mod tests {
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
+            .buffer_capacity(READ_AHEAD_BYTES)
             .from_reader(Lines::new(Trickle(text.as_bytes(), chunk)));
         let mut record = csv::ByteRecord::new();
         let mut out = Vec::new();
@@ -193,6 +242,37 @@ mod tests {
     #[test]
     fn blank_lines_before_the_header_count() {
         check("\r\n\r\nh,x\r\na,1", &[("h", 3), ("a", 4)]);
+    }
+
+    #[test]
+    fn a_field_of_many_lines_is_not_kept_line_by_line() {
+        let lines = 200_000;
+        let mut text = String::from("h,x\nr1,1\n\"");
+        text.push_str(&"a\n".repeat(lines));
+        text.push_str("\",2\n\nr3,3\r\nr4,4\n");
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .buffer_capacity(READ_AHEAD_BYTES)
+            .from_reader(Lines::new(text.as_bytes()));
+        let mut record = csv::ByteRecord::new();
+        let mut found = Vec::new();
+        while reader.read_byte_record(&mut record).unwrap() {
+            let start = record.position().unwrap().byte();
+            found.push(reader.get_mut().line_at(start));
+        }
+        // The field's closing quote is on line 3 + lines, then a blank line.
+        let closing = 3 + lines as u64;
+        assert_eq!(found, [1, 2, 3, closing + 2, closing + 3]);
+        assert!(reader.get_ref().peak < 20_000, "{}", reader.get_ref().peak);
+
+        // Pruned while read a byte or a few at a time, too.
+        let field = "b\r\n".repeat(10_000);
+        let text = format!("h,x\r\n\"{field}\",1\r\n\r\nr2,2\rr3,3");
+        check(
+            &text,
+            &[("h", 1), (&field, 2), ("r2", 10_004), ("r3", 10_005)],
+        );
     }
 
     #[test]
