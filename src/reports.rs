@@ -107,7 +107,10 @@ pub fn run(ledger: &Ledger, request: ReportRequest) -> anyhow::Result<()> {
                 None,
             )?;
         }
-        ReportRequest::Schedule { code, format } => schedule(&facts, &code, format)?,
+        // Codes are stored in NFC: the one asked for is compared in the same form.
+        ReportRequest::Schedule { code, format } => {
+            schedule(&facts, &taizhang_core::text::nfc(code.trim()), format)?
+        }
     }
     Ok(())
 }

@@ -303,3 +303,16 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_bond_code_asked_for_decomposed_finds_the_bond() {
+    let ledger = TestLedger::new();
+    let file = ledger.file(
+        "bond.csv",
+        "bond_code,bond_name,issue_date,term_years,coupon_rate,frequency,project_code,project_name,amount\nGB-Café,债券,2021-03-15,10,3.10,annual,P1,项目,1000.00\n",
+    );
+    ledger.import(&[&file]);
+    let decomposed: String = "GB-Café".nfd().collect();
+    let schedule = ledger.ok(&["bond", "schedule", &decomposed]);
+    assert!(schedule.contains("GB-Café"), "{schedule}");
+}
