@@ -191,7 +191,7 @@ pub enum Command {
     #[command(after_help = "示例：taizhang export --year 2022 --out 决算2022")]
     Export {
         /// 年度，如 2022
-        #[arg(long)]
+        #[arg(long, value_parser = year)]
         year: i32,
         /// 导出到的文件夹（新建；已存在则拒绝，除非加 --force）
         #[arg(long)]
@@ -253,7 +253,7 @@ pub enum Report {
     #[command(after_help = "示例：taizhang report table7 --year 2022 --format text")]
     Table7 {
         /// 年度，如 2022
-        #[arg(long)]
+        #[arg(long, value_parser = year)]
         year: i32,
         /// 输出格式：table（表格，万元）、csv（万元）、json（元，精确到分）或 text（文字说明）
         #[arg(long, value_enum, default_value = "table")]
@@ -265,7 +265,7 @@ pub enum Report {
     )]
     Procurement {
         /// 年度，如 2022
-        #[arg(long)]
+        #[arg(long, value_parser = year)]
         year: i32,
         /// 输出格式：table（表格，万元）、csv（万元）、json（元，精确到分）或 text（文字说明）
         #[arg(long, value_enum, default_value = "table")]
@@ -300,7 +300,7 @@ pub enum Report {
     #[command(after_help = "示例：taizhang report contracts --year 2023 --format csv > 合同.csv")]
     Contracts {
         /// 年度（截至该年年末），如 2023
-        #[arg(long)]
+        #[arg(long, value_parser = year)]
         year: i32,
         /// 输出格式：table（表格，元）、csv（元）或 json（元）
         #[arg(long, value_enum, default_value = "table")]
@@ -319,6 +319,16 @@ pub enum BondCommand {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
+}
+
+/// A `--year`: four digits within the years the ledger accepts (`taizhang_core::period`), so that
+/// `--year 24` is refused rather than read as the year 24.
+fn year(text: &str) -> Result<i32, String> {
+    let year = text
+        .trim()
+        .parse::<i32>()
+        .map_err(|_| format!("“{text}”不是年份（应如 2023）"))?;
+    taizhang_core::period::check_year(year, text)
 }
 
 /// The forms of a report without running text (bond use, contracts, schedules): `text` is not

@@ -1,6 +1,7 @@
 //! taizhang: the command-line program. Parses, wires the crates together, prints. No business rules.
 
 mod check;
+mod clap_zh;
 mod cli;
 mod copies;
 mod demo;
@@ -17,7 +18,7 @@ mod warnings;
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches, Parser};
 use taizhang_core::classify::{classify, Figures};
 use taizhang_core::{Industry, Kind};
 use taizhang_store::{HashAlgo, Ledger, UnitNames};
@@ -32,7 +33,17 @@ use reports::ReportRequest;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    ignore_file_size_signal();
+    // The command in Chinese costs about a millisecond to build: only for help and errors.
+    let parsed = Cli::try_parse().or_else(|_| {
+        clap_zh::localize(Cli::command())
+            .try_get_matches()
+            .and_then(|matches| Cli::from_arg_matches(&matches))
+    });
+    let cli = match parsed {
+        Ok(cli) => cli,
+        Err(e) => return ExitCode::from(u8::try_from(clap_zh::report(&e)).unwrap_or(2)),
+    };
     match run(cli) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
@@ -41,9 +52,29 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
         Err(e) => {
-            eprintln!("错误：{e}");
+            eprintln!("错误：{}", in_words(&e));
             ExitCode::from(1)
         }
+    }
+}
+
+/// An error as the user reads it: an operating-system error in words, not "os error 2".
+fn in_words(error: &anyhow::Error) -> String {
+    match error.downcast_ref::<std::io::Error>() {
+        Some(io) => taizhang_interchange::oserr::describe(io),
+        None => error.to_string(),
+    }
+}
+
+/// A write past `ulimit -f` raises SIGXFSZ, whose default action ends the process without a word
+/// (and mid-batch). Ignored, the write fails with EFBIG instead, the batch is rolled back and the
+/// error is reported: "文件大小超出限制（ulimit -f）".
+fn ignore_file_size_signal() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to SIG_IGN installs no handler and runs before any
+    // other thread exists.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
 }
 
@@ -59,7 +90,14 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
         } => {
             let algo = HashAlgo::parse(&hash)
                 .ok_or_else(|| Misuse(format!("未知的哈希算法“{hash}”（可选 sm3、sha256）")))?;
-            let short = short_name.unwrap_or_else(|| unit.clone());
+            let stored = |option: &str, value: &str| {
+                posting::checked_option(option, value).map_err(|p| anyhow::anyhow!("{p}"))
+            };
+            let unit = stored("--unit", &unit)?;
+            let short = match short_name {
+                Some(short) => stored("--short-name", &short)?,
+                None => unit.clone(),
+            };
             Ledger::init(path, UnitNames { full: unit, short }, algo)?;
             if !quiet {
                 eprintln!("已新建台账 {}（哈希算法 {}）", path.display(), algo.name());
@@ -74,6 +112,9 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             check,
         } => {
             let kind = kind.map(|k| parse_kind(&k)).transpose()?;
+            if let Some(refused) = posting::refuse_unopenable(&paths) {
+                return Ok(refused.report(false, quiet));
+            }
             let ledger = open(path)?;
             let (committed, tally) = posting::import(
                 &ledger,
@@ -367,9 +408,11 @@ fn classify_command(
     let number =
         |text: Option<String>, what: &str| -> Result<Option<rust_decimal::Decimal>, Misuse> {
             text.map(|t| {
-                t.replace(',', "")
-                    .parse()
-                    .map_err(|_| Misuse(format!("{what}“{t}”不是数（万元）")))
+                // rust_decimal reads "1_000" as 1000: an underscore is a slip, not a separator.
+                Some(t.replace(',', ""))
+                    .filter(|plain| !plain.contains('_'))
+                    .and_then(|plain| plain.parse().ok())
+                    .ok_or_else(|| Misuse(format!("{what}“{t}”不是数（万元）")))
             })
             .transpose()
         };

@@ -15,6 +15,9 @@ use taizhang_store::{FoldedSums, Ledger, Offered, Prepared, Preparer, Writer};
 
 use crate::warnings::{self, RowPlace, Watch};
 
+/// Problems (and, apart, warnings) printed for one file; the rest are counted in one line. A bad
+/// export of 200,000 rows printed 200,000 lines, and no one reads past the first screen.
+const PROBLEMS_PER_FILE_MAX: usize = 50;
 /// Rows between progress updates; a bar appears only on a terminal and only for large imports.
 const PROGRESS_EVERY_ROWS: u64 = 4096;
 /// Rows the parsing thread hands over at a time, and chunks that may wait in the channel. Few: what
@@ -86,15 +89,8 @@ impl Tally {
 
     /// Prints the outcome to stderr; returns whether the batch was committed.
     pub fn report(&self, committed: bool, quiet: bool) -> bool {
-        for w in &self.warnings {
-            match w.line {
-                0 => eprintln!("警告：{}", w.message),
-                _ => eprintln!("警告：{w}"),
-            }
-        }
-        for p in &self.problems {
-            eprintln!("{p}");
-        }
+        print_capped(&self.warnings, "警告：", "条警告");
+        print_capped(&self.problems, "", "处问题");
         if self.dry_run && self.problems.is_empty() {
             eprintln!(
                 "检查通过（--check，未写入台账）：将新记账 {} 条，已存在 {} 条。",
@@ -141,6 +137,37 @@ pub struct ImportOptions {
     pub quiet: bool,
 }
 
+/// Prints problems, at most [`PROBLEMS_PER_FILE_MAX`] of each file, then for each file with more a
+/// line that counts the rest.
+fn print_capped(problems: &[Problem], prefix: &str, unit: &str) {
+    let mut per_file: Vec<(&str, usize)> = Vec::new();
+    for p in problems {
+        let at = match per_file.iter().position(|(file, _)| *file == p.file) {
+            Some(at) => at,
+            None => {
+                per_file.push((&p.file, 0));
+                per_file.len() - 1
+            }
+        };
+        per_file[at].1 += 1;
+        match (per_file[at].1 <= PROBLEMS_PER_FILE_MAX, p.line) {
+            (false, _) => {}
+            // A warning of the batch as a whole (one a reversal brought): no file and line to name.
+            (true, 0) => eprintln!("{prefix}{}", p.message),
+            (true, _) => eprintln!("{prefix}{p}"),
+        }
+    }
+    for (file, n) in per_file
+        .into_iter()
+        .filter(|(_, n)| *n > PROBLEMS_PER_FILE_MAX)
+    {
+        eprintln!(
+            "{prefix}{file}：另有 {} {unit}未列出（共 {n} {unit}）",
+            n - PROBLEMS_PER_FILE_MAX
+        );
+    }
+}
+
 /// Imports files and folders as one batch.
 pub fn import(
     ledger: &Ledger,
@@ -154,6 +181,11 @@ pub fn import(
         dry_run,
         quiet,
     } = options;
+    let operator = match checked_option("--operator", operator) {
+        Ok(operator) => operator,
+        Err(problem) => return Ok((false, refused(problem))),
+    };
+    let operator = operator.as_str();
     let files = match taizhang_interchange::collect(paths, kind) {
         Ok(files) => files,
         Err(problems) => {
@@ -307,7 +339,7 @@ fn parse_file(
 fn header_only(file: &ImportFile) -> Problem {
     Problem {
         file: file.name.clone(),
-        line: 1,
+        line: file.header_line,
         column: String::new(),
         message: "只有表头，没有数据行".into(),
     }
@@ -391,6 +423,44 @@ impl Cells for OptionCells {
     }
 }
 
+/// Files an import cannot read whatever they hold, found before the ledger is opened (and locked):
+/// a FIFO would otherwise hold the lock while nothing comes.
+pub fn refuse_unopenable(paths: &[PathBuf]) -> Option<Tally> {
+    let problems = taizhang_interchange::import::unopenable(paths);
+    (!problems.is_empty()).then(|| Tally {
+        problems,
+        ..Tally::default()
+    })
+}
+
+/// A batch refused before it began, for one problem.
+fn refused(problem: Problem) -> Tally {
+    Tally {
+        problems: vec![problem],
+        ..Tally::default()
+    }
+}
+
+/// A text option that is stored (`--operator`, `init --unit`), as stored: in normalization form C,
+/// or refused (as a cell would be) with the option named. Exit status 1: the value is bad input,
+/// not a misuse of the command line.
+pub fn checked_option(option: &str, value: &str) -> Result<String, Problem> {
+    let problem = |message: String| Problem {
+        file: "命令行".into(),
+        line: 1,
+        column: option.to_string(),
+        message,
+    };
+    taizhang_core::text::check(value).map_err(problem)?;
+    if value.chars().count() > parse::TEXT_CHARS_MAX {
+        return Err(problem(format!("超过 {} 个字符", parse::TEXT_CHARS_MAX)));
+    }
+    if value.trim().is_empty() {
+        return Err(problem("不能为空".into()));
+    }
+    Ok(taizhang_core::text::nfc(value).into_owned())
+}
+
 /// A malformed command line: exit status 2.
 #[derive(Debug)]
 pub struct Misuse(pub String);
@@ -419,9 +489,20 @@ fn option_cells(kind: Kind, fields: &[String]) -> Result<OptionCells, Misuse> {
             Some(rest) => rest
                 .split_once('=')
                 .map_or((rest, None), |(n, v)| (n, Some(v.to_string()))),
-            None => return Err(Misuse(format!("“{flag}”不是选项（应为 --列名 值）"))),
+            None => {
+                return Err(Misuse(format!(
+                    "“{}”不是选项（应为 --列名 值）",
+                    taizhang_core::text::excerpt(flag)
+                )))
+            }
         };
         let key = name.replace('-', "_");
+        if matches!(name, "operator" | "strict") {
+            return Err(Misuse(format!(
+                "--{name} 是 post 命令本身的选项，须写在种类之前（如 taizhang post --{name} … {}）",
+                kind_word(kind)
+            )));
+        }
         if columns::columns(kind).iter().all(|c| c.key != key) {
             return Err(Misuse(format!(
                 "{}没有选项 --{name}（可用：{}）",
@@ -436,9 +517,29 @@ fn option_cells(kind: Kind, fields: &[String]) -> Result<OptionCells, Misuse> {
                 .cloned()
                 .ok_or_else(|| Misuse(format!("--{name} 缺少值")))?,
         };
-        cells.insert(key, value);
+        if cells.insert(key, value).is_some() {
+            return Err(Misuse(format!(
+                "选项 --{name} 重复出现：每个选项只能写一次"
+            )));
+        }
     }
     Ok(OptionCells(cells))
+}
+
+/// The word that names a kind on the command line.
+fn kind_word(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Bond => "bond",
+        Kind::Contract => "contract",
+        Kind::Amendment => "amendment",
+        Kind::Receipt => "receipt",
+        Kind::Payment => "payment",
+        Kind::Opening => "opening",
+        Kind::Catalog => "catalog",
+        Kind::Reversal => "reverse",
+        Kind::Close => "close",
+        Kind::Unit => "unit",
+    }
 }
 
 /// A kind's columns as options, the required ones marked: "--voucher-no 凭证号（必填） …".
@@ -493,11 +594,17 @@ fn post_cells(
     operator: &str,
     strict: bool,
 ) -> anyhow::Result<(bool, Tally)> {
+    let operator = match checked_option("--operator", operator) {
+        Ok(operator) => operator,
+        Err(problem) => return Ok((false, refused(problem))),
+    };
+    let operator = operator.as_str();
     let name = |e: &FieldError| {
-        let column = if e.column.is_empty() {
-            String::new()
-        } else {
-            format!("--{}", e.column.replace('_', "-"))
+        let column = match (kind, e.column) {
+            (_, "") => String::new(),
+            // `reverse` names the voucher `--voucher`, the column of the files `voucher_no`.
+            (Kind::Reversal, "voucher_no") => "--voucher".to_string(),
+            (_, key) => format!("--{}", key.replace('_', "-")),
         };
         Problem {
             file: "命令行".into(),

@@ -93,7 +93,7 @@ pub fn run(ledger: &Ledger, request: ReportRequest) -> anyhow::Result<()> {
             )?;
         }
         ReportRequest::BondUse { quarter, format } => {
-            let quarter = Quarter::parse(&quarter).map_err(Misuse)?;
+            let quarter = Quarter::parse_typed(&quarter).map_err(Misuse)?;
             let b = bond::bond_use(&facts, quarter);
             output::report(
                 format.into(),
@@ -120,7 +120,10 @@ pub fn run(ledger: &Ledger, request: ReportRequest) -> anyhow::Result<()> {
                 None,
             )?;
         }
-        ReportRequest::Schedule { code, format } => schedule(&facts, &code, format)?,
+        // Codes are stored in NFC: the one asked for is compared in the same form.
+        ReportRequest::Schedule { code, format } => {
+            schedule(&facts, &taizhang_core::text::nfc(code.trim()), format)?
+        }
     }
     Ok(())
 }

@@ -6,7 +6,7 @@ mod common;
 use common::{fixture, two_year};
 
 /// File, then what the message must say (after the file name).
-const CORPUS: [(&str, &str); 22] = [
+const CORPUS: [(&str, &str); 31] = [
     ("three_decimals.csv", ":2: amount: “1.234”超过两位小数"),
     ("negative_amount.csv", ":2: amount: 金额须大于零"),
     ("zero_amount.csv", ":2: amount: 金额须大于零"),
@@ -53,6 +53,33 @@ const CORPUS: [(&str, &str); 22] = [
         ":3: voucher_no: 含有字节顺序标记（BOM）",
     ),
     ("embedded_newline.csv", ":2: payee: 单元格内含换行"),
+    ("underscore_amount.csv", ":2: amount: “1_000.00”不是金额"),
+    (
+        "zero_width_voucher.csv",
+        ":2: voucher_no: 第 2 个字符是零宽空格（U+200B）",
+    ),
+    (
+        "bidi_payee.csv",
+        ":2: payee: 第 2 个字符是双向文本控制符（U+202E）",
+    ),
+    (
+        "line_separator_payee.csv",
+        ":2: payee: 第 2 个字符是行分隔符（U+2028）",
+    ),
+    (
+        "year_9999.csv",
+        ":2: date: “9999-12-31”的年份不在 1990 至 2100 年之间",
+    ),
+    (
+        "year_0000.csv",
+        ":2: date: “0000-01-01”的年份不在 1990 至 2100 年之间",
+    ),
+    ("crlf_blank_line.csv", ":4: amount: “1.234”超过两位小数"),
+    ("empty_header_cell.csv", ":1: 第 3 列（C 列）: 表头为空"),
+    (
+        "receipts_unknown_column.csv",
+        ":1: memoo: 未知的列（收入文件的列为：凭证号、",
+    ),
 ];
 
 #[test]

@@ -49,6 +49,14 @@ impl Amount {
         if text.is_empty() {
             return Err("金额为空".to_string());
         }
+        // Decimal's own parser also takes "1_000" (Rust's digit separator): no accountant writes it,
+        // and "9_9" is more likely a slip than ninety-nine. Everything else it refuses itself.
+        if text.as_bytes().contains(&b'_') {
+            return Err(format!(
+                "“{}”不是金额（应为数字，如 1234.50）",
+                crate::text::excerpt(text)
+            ));
+        }
         let plain = strip_thousands(text)?;
         let value = Decimal::from_str_exact(&plain)
             .map_err(|_| format!("“{text}”不是金额（应为数字，如 1234.50）"))?;
@@ -196,6 +204,9 @@ mod tests {
         check(",123", Err(()));
         check("NaN", Err(()));
         check("99999999999999999", Err(()));
+        check("1_000.00", Err(()));
+        check("9_9", Err(()));
+        check("0x10", Err(()));
     }
 
     #[test]

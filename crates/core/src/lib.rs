@@ -11,6 +11,7 @@ pub mod code;
 pub mod entry;
 pub mod period;
 pub mod rules;
+pub mod text;
 pub mod uscc;
 pub mod vocab;
 

@@ -4,13 +4,41 @@ use std::fmt;
 
 use chrono::{Datelike, NaiveDate};
 
+/// The years a date, a fiscal year or a quarter may name: 1990 (before any special bond or the
+/// government procurement law) to 2100. A year outside is a typo (0000, 9999, 24 for 2024).
+pub const YEAR_MIN: i32 = 1990;
+pub const YEAR_MAX: i32 = 2100;
+
+/// Refuses a year outside [`YEAR_MIN`]..=[`YEAR_MAX`]; `what` is the text as written.
+pub fn check_year(year: i32, what: &str) -> Result<i32, String> {
+    if (YEAR_MIN..=YEAR_MAX).contains(&year) {
+        Ok(year)
+    } else {
+        Err(format!(
+            "“{}”的年份不在 {YEAR_MIN} 至 {YEAR_MAX} 年之间",
+            crate::text::excerpt(what)
+        ))
+    }
+}
+
 /// Parses the three date spellings of interchange.md: `2022-06-30`, `2022/6/30`, `2022年6月30日`.
 pub fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    let date = parse_any_date(text)?;
+    check_year(date.year(), text.trim())?;
+    Ok(date)
+}
+
+fn parse_any_date(text: &str) -> Result<NaiveDate, String> {
     let text = text.trim();
     if let Some(date) = iso_date(text) {
         return Ok(date);
     }
-    let bad = || format!("“{text}”不是日期（应如 2022-06-30、2022/6/30 或 2022年6月30日）");
+    let bad = || {
+        format!(
+            "“{}”不是日期（应如 2022-06-30、2022/6/30 或 2022年6月30日）",
+            crate::text::excerpt(text)
+        )
+    };
     let (year, month, day) = date_parts(text).ok_or_else(bad)?;
     let number = |s: &str, max_len: usize| -> Option<u32> {
         let s = s.trim();
@@ -62,7 +90,7 @@ pub struct Quarter {
 
 impl Quarter {
     pub fn parse(text: &str) -> Result<Quarter, String> {
-        let bad = || format!("“{text}”不是季度（应如 2023Q2）");
+        let bad = || format!("“{}”不是季度（应如 2023Q2）", crate::text::excerpt(text));
         let (year, number) = text
             .trim()
             .to_ascii_uppercase()
@@ -71,10 +99,19 @@ impl Quarter {
             .ok_or_else(bad)?;
         let year: i32 = year.parse().map_err(|_| bad())?;
         let number: u32 = number.parse().map_err(|_| bad())?;
+        // The stored form (sum keys) is read with this too: years the ledger accepted before the
+        // plausible range (1900–9999) still read. What a user types goes through `parse_typed`.
         if !(1..=4).contains(&number) || !(1900..=9999).contains(&year) {
             return Err(bad());
         }
         Ok(Quarter { year, number })
+    }
+
+    /// A quarter typed by a user (`--quarter`): also within [`YEAR_MIN`]..=[`YEAR_MAX`].
+    pub fn parse_typed(text: &str) -> Result<Quarter, String> {
+        let quarter = Quarter::parse(text)?;
+        check_year(quarter.year, text.trim())?;
+        Ok(quarter)
     }
 
     pub fn of(date: NaiveDate) -> Quarter {
@@ -129,6 +166,10 @@ mod tests {
             "2022年6月",
             "2022-1-1-1",
             "+2022-1-1",
+            "0000-01-01",
+            "9999-12-31",
+            "1989-12-31",
+            "2101-01-01",
         ] {
             assert!(parse_date(text).is_err(), "{text}");
         }
@@ -145,5 +186,10 @@ mod tests {
             NaiveDate::from_ymd_opt(2023, 12, 31).unwrap()
         );
         assert!(Quarter::parse("2023Q5").is_err());
+        assert!(Quarter::parse_typed("24Q1").is_err());
+        assert!(Quarter::parse_typed("9999Q4").is_err());
+        assert!(Quarter::parse_typed("2023Q4").is_ok());
+        // As stored by earlier versions, which took any year from 1900.
+        assert!(Quarter::parse("9999Q4").is_ok());
     }
 }

@@ -9,8 +9,13 @@ use taizhang_core::rules::FieldError;
 use taizhang_core::Kind;
 
 use crate::columns::{self, Column};
+use crate::lines::Lines;
+use crate::oserr;
 use crate::parse::{self, Cells, Parsed};
 use crate::text::{self, Encoding};
+
+/// What the CSV reader reads from: the decoded text, its lines noted as they pass.
+type Source = Lines<Box<dyn Read + Send>>;
 
 /// A problem at a place in a file: printed `file:line: column: message`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,6 +49,8 @@ pub struct ImportFile {
     pub name: String,
     pub kind: Kind,
     pub encoding: Encoding,
+    /// The header's physical line: 1 unless blank lines come first.
+    pub header_line: u64,
     /// The header cells as written, and the column each names.
     headers: Vec<(String, &'static Column)>,
     /// Column key → its place in a row: the parser asks a dozen times per row.
@@ -68,6 +75,19 @@ pub fn collect(paths: &[PathBuf], kind: Option<Kind>) -> Result<Vec<ImportFile>,
     Ok(files)
 }
 
+/// The problems of files that cannot be imported whatever they hold (missing, a FIFO, a device, a
+/// folder without CSV files), found from their metadata alone: a caller checks them before it takes
+/// the ledger's lock, so that a FIFO never holds it.
+pub fn unopenable(paths: &[PathBuf]) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for path in expand(paths, &mut problems) {
+        if let Err(message) = check_regular(&path) {
+            problems.push(file_problem(&path, message));
+        }
+    }
+    problems
+}
+
 fn expand(paths: &[PathBuf], problems: &mut Vec<Problem>) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for path in paths {
@@ -81,10 +101,16 @@ fn expand(paths: &[PathBuf], problems: &mut Vec<Problem>) -> Vec<PathBuf> {
                     .filter_map(|e| e.ok().map(|e| e.path()))
                     .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("csv")))
                     .collect();
+                if csvs.is_empty() {
+                    problems.push(file_problem(path, "文件夹中没有 .csv 文件".into()));
+                }
                 csvs.sort();
                 out.extend(csvs);
             }
-            Err(e) => problems.push(file_problem(path, format!("无法读取文件夹：{e}"))),
+            Err(e) => problems.push(file_problem(
+                path,
+                format!("无法读取文件夹：{}", oserr::describe(&e)),
+            )),
         }
     }
     out
@@ -103,12 +129,10 @@ impl ImportFile {
     /// Opens a file and reads its header; the kind is given or recognised from the header.
     pub fn open(path: &Path, kind: Option<Kind>) -> Result<ImportFile, Vec<Problem>> {
         let name = path.display().to_string();
-        let encoding =
-            text::detect(path).map_err(|e| vec![file_problem(path, format!("无法读取：{e}"))])?;
-        let mut reader = csv_reader(
-            text::open(path, encoding)
-                .map_err(|e| vec![file_problem(path, format!("无法读取：{e}"))])?,
-        );
+        let refuse = |e: std::io::Error| vec![file_problem(path, unreadable(&e))];
+        check_regular(path).map_err(|message| vec![file_problem(path, message)])?;
+        let encoding = text::detect(path).map_err(refuse)?;
+        let mut reader = csv_reader(text::open(path, encoding).map_err(refuse)?);
         let mut record = csv::StringRecord::new();
         let read = reader
             .read_record(&mut record)
@@ -119,6 +143,7 @@ impl ImportFile {
                 "文件为空（应有表头行和数据行）".into(),
             )]);
         }
+        let header_line = record_line(&mut reader, record.position());
         let cells: Vec<String> = record
             .iter()
             .map(|c| c.trim().trim_start_matches('\u{feff}').to_string())
@@ -136,7 +161,7 @@ impl ImportFile {
                 )])
             }
         };
-        let headers = map_headers(&name, kind, &cells)?;
+        let headers = map_headers(&name, header_line, kind, &cells)?;
         let places = (headers.iter().enumerate())
             .map(|(i, (_, column))| (column.key, i))
             .collect();
@@ -145,6 +170,7 @@ impl ImportFile {
             name,
             kind,
             encoding,
+            header_line,
             headers,
             places,
         })
@@ -153,7 +179,7 @@ impl ImportFile {
     /// The data rows: each with its line number, parsed or with every problem it has.
     pub fn rows(&self) -> Result<impl Iterator<Item = Row> + '_, Problem> {
         let source = text::open(&self.path, self.encoding)
-            .map_err(|e| file_problem(&self.path, format!("无法读取：{e}")))?;
+            .map_err(|e| file_problem(&self.path, unreadable(&e)))?;
         let mut reader = csv_reader(source);
         let mut header = csv::StringRecord::new();
         reader
@@ -210,21 +236,49 @@ impl ImportFile {
     }
 }
 
-fn csv_reader(source: Box<dyn Read + Send>) -> csv::Reader<Box<dyn Read + Send>> {
+fn unreadable(e: &std::io::Error) -> String {
+    format!("无法读取：{}", oserr::describe(e))
+}
+
+/// Refuses at once what is not a regular file: reading a FIFO waits for a writer that may never
+/// come, `/dev/zero` never ends, and either held the ledger's lock meanwhile. Checked on the path
+/// (symbolic links followed) before the file is opened, because opening a FIFO blocks already.
+fn check_regular(path: &Path) -> Result<(), String> {
+    let meta = std::fs::metadata(path).map_err(|e| unreadable(&e))?;
+    if meta.is_dir() {
+        return Err("是一个文件夹，不是文件".into());
+    }
+    if !meta.is_file() {
+        return Err("不是普通文件（管道、设备或套接字），不能导入".into());
+    }
+    Ok(())
+}
+
+fn csv_reader(source: Box<dyn Read + Send>) -> csv::Reader<Source> {
     csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(source)
+        // `Lines` forgets what lies further back than this behind what it has passed on.
+        .buffer_capacity(crate::lines::READ_AHEAD_BYTES)
+        .from_reader(Lines::new(source))
+}
+
+/// The physical line where a record the reader has just read begins.
+fn record_line(reader: &mut csv::Reader<Source>, record_start: Option<&csv::Position>) -> u64 {
+    let start = record_start.map_or(0, csv::Position::byte);
+    reader.get_mut().line_at(start)
 }
 
 /// The line a read error names itself, for errors the CSV reader cannot place (bad encoding).
-fn error_line(e: &csv::Error) -> Option<u64> {
+fn error_line(e: &csv::Error, reader: &mut csv::Reader<Source>) -> Option<u64> {
     match e.kind() {
         csv::ErrorKind::Io(io) => io
             .get_ref()
             .and_then(|inner| inner.downcast_ref::<text::NotText>())
             .map(|n| n.line),
-        _ => e.position().map(|p| p.line()),
+        _ => e
+            .position()
+            .map(|p| reader.get_mut().line_of_byte(p.byte())),
     }
 }
 
@@ -232,9 +286,11 @@ const NOT_TEXT: &str = "文件既不是 UTF-8 也不是 GB18030 编码";
 
 fn csv_message(e: &csv::Error) -> String {
     match e.kind() {
-        csv::ErrorKind::Io(io) => io.to_string(),
+        csv::ErrorKind::Io(io) => oserr::describe(io),
         csv::ErrorKind::Utf8 { .. } => NOT_TEXT.to_string(),
-        _ => format!("CSV 格式错误：{e}"),
+        // With flexible rows and byte records the reader has no other error; the CSV crate's own
+        // text is English, so only the fact is said.
+        _ => "CSV 格式错误".to_string(),
     }
 }
 
@@ -247,13 +303,35 @@ fn closest_kind(cells: &[String]) -> Option<Kind> {
             .filter(|c| columns::find(k, c).is_some())
             .count()
     };
+    // Receipts and payments share most columns: on a tie, the kind the header lacks fewest required
+    // columns of (a receipts file with one misspelt column is a receipts file), then the first.
+    let missing = |k: Kind| {
+        columns::columns(k)
+            .iter()
+            .filter(|c| {
+                c.required
+                    && !cells
+                        .iter()
+                        .any(|h| columns::find(k, h).is_some_and(|f| f.key == c.key))
+            })
+            .count()
+    };
     columns::file_kinds()
-        .filter(|&k| matching(k) > 0)
-        .max_by_key(|&k| matching(k))
+        .enumerate()
+        .filter(|&(_, k)| matching(k) > 0)
+        .max_by_key(|&(i, k)| {
+            (
+                matching(k),
+                std::cmp::Reverse(missing(k)),
+                std::cmp::Reverse(i),
+            )
+        })
+        .map(|(_, k)| k)
 }
 
 fn map_headers(
     file: &str,
+    line: u64,
     kind: Kind,
     cells: &[String],
 ) -> Result<Vec<(String, &'static Column)>, Vec<Problem>> {
@@ -261,14 +339,28 @@ fn map_headers(
     let mut headers: Vec<(String, &'static Column)> = Vec::new();
     let problem = |column: &str, message: String| Problem {
         file: file.to_string(),
-        line: 1,
+        line,
         column: column.to_string(),
         message,
     };
-    for cell in cells {
+    for (index, cell) in cells.iter().enumerate() {
+        // A column is named by its header; an empty one by its place, as Excel shows it.
+        let name = if cell.is_empty() {
+            format!("第 {} 列（{} 列）", index + 1, column_letters(index))
+        } else {
+            taizhang_core::text::excerpt(cell).into_owned()
+        };
         match columns::find(kind, cell) {
+            None if cell.is_empty() => problems.push(problem(
+                &name,
+                format!(
+                    "表头为空（{}文件的列为：{}）",
+                    kind.label(),
+                    list_columns(kind)
+                ),
+            )),
             None => problems.push(problem(
-                cell,
+                &name,
                 format!(
                     "未知的列（{}文件的列为：{}）",
                     kind.label(),
@@ -276,7 +368,7 @@ fn map_headers(
                 ),
             )),
             Some(c) if headers.iter().any(|(_, h)| h.key == c.key) => {
-                problems.push(problem(cell, "列重复".into()))
+                problems.push(problem(&name, "列重复".into()))
             }
             Some(c) => headers.push((cell.clone(), c)),
         }
@@ -296,6 +388,18 @@ fn map_headers(
     }
 }
 
+/// A column's letters as Excel writes them: 0 → A, 25 → Z, 26 → AA.
+fn column_letters(index: usize) -> String {
+    let mut letters = Vec::new();
+    let mut n = index + 1;
+    while n > 0 {
+        n -= 1;
+        letters.push(char::from(b'A' + (n % 26) as u8));
+        n /= 26;
+    }
+    letters.iter().rev().collect()
+}
+
 fn list_columns(kind: Kind) -> String {
     columns::columns(kind)
         .iter()
@@ -312,7 +416,7 @@ pub struct Row {
 
 struct RowIter<'f> {
     file: &'f ImportFile,
-    reader: csv::Reader<Box<dyn Read + Send>>,
+    reader: csv::Reader<Source>,
     record: csv::ByteRecord,
 }
 
@@ -362,17 +466,18 @@ impl Iterator for RowIter<'_> {
     fn next(&mut self) -> Option<Row> {
         loop {
             let read = self.reader.read_byte_record(&mut self.record);
-            let line = self.record.position().map_or(0, |p| p.line());
             match read {
                 Ok(false) => return None,
                 Err(e) => {
-                    let line = error_line(&e).unwrap_or(line);
+                    let line = error_line(&e, &mut self.reader)
+                        .unwrap_or_else(|| self.reader.get_ref().lines_so_far());
                     // A read error (bad encoding, broken quoting) ends the file: what follows cannot be trusted.
                     self.reader = csv_reader(Box::new(std::io::empty()));
                     return Some(refused(line, csv_message(&e)));
                 }
                 Ok(true) => {}
             }
+            let line = record_line(&mut self.reader, self.record.position());
             let Ok(text) = std::str::from_utf8(self.record.as_slice()) else {
                 self.reader = csv_reader(Box::new(std::io::empty()));
                 return Some(refused(line, NOT_TEXT.to_string()));

@@ -6,6 +6,8 @@
 
 pub mod columns;
 pub mod import;
+pub mod lines;
+pub mod oserr;
 pub mod parse;
 pub mod text;
 

@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use taizhang_core::classify::{classify, Figures};
 use taizhang_core::rules::{check_bond_terms, FieldError};
+use taizhang_core::text::nfc;
 use taizhang_core::*;
 
 /// The longest text a cell may hold, in characters.
@@ -15,7 +16,7 @@ pub const TEXT_CHARS_MAX: usize = 500;
 /// The cells of one row by column key. A missing column and an empty cell both read as `None`.
 pub trait Cells {
     fn get(&self, key: &str) -> Option<&str>;
-    /// Whether no cell holds a control character or a byte order mark: an import checks the whole
+    /// Whether no cell holds a character no stored text may hold: an import checks the whole
     /// row once instead of each cell (a row of Chinese text would take every cell the slow way).
     fn plain(&self) -> bool {
         false
@@ -75,27 +76,42 @@ impl<'a, C: Cells> Reader<'a, C> {
             .ok()
     }
 
+    /// Text as stored: in normalization form C, so that keys typed two ways are one key.
     fn text(&mut self, key: &'static str) -> Option<String> {
-        self.required(key, |s| Ok(s.to_string()))
+        self.required(key, stored)
     }
 
     fn optional_text(&mut self, key: &'static str) -> Option<String> {
-        self.field(key, |s| Ok(s.to_string()))
+        self.field(key, stored)
     }
 }
 
-/// Refuses what no cell should hold: control characters (an embedded line break included), a byte
-/// order mark in the middle of the file, text too long to be a real value.
-fn check_text(text: &str) -> Result<(), String> {
-    // Most cells are short printable ASCII: nothing to find, and bytes are characters.
-    if text.len() <= TEXT_CHARS_MAX && text.bytes().all(|b| (b' '..b'\x7f').contains(&b)) {
-        return Ok(());
+/// A text cell as stored: in NFC, and refused if it holds a character no stored text may hold.
+///
+/// The row-wide check ([`is_plain`]) finds control characters and byte order marks only; the
+/// invisible and bidirectional characters (lead bytes E2 and D8) are looked for here, in the cells
+/// that are stored as text (in any other cell they fail the cell's own parser). A cell of ASCII and
+/// CJK ideographs has neither such a character nor anything to normalize, which one test of its bytes
+/// shows (`taizhang_core::text::byte_keeps_nfc`); only other cells are decoded.
+fn stored(text: &str) -> Result<String, String> {
+    if text.is_ascii() || text.bytes().all(taizhang_core::text::byte_keeps_nfc) {
+        return Ok(text.to_string());
     }
-    if let Some(c) = text.chars().find(|c| c.is_control() || *c == '\u{feff}') {
-        return Err(match c {
+    check_text(text)?;
+    Ok(nfc(text).into_owned())
+}
+
+/// Refuses what no cell should hold: control characters (an embedded line break included), a byte
+/// order mark in the middle of the file, invisible and bidirectional-control characters
+/// (`taizhang_core::text`), text too long to be a real value.
+fn check_text(text: &str) -> Result<(), String> {
+    if let Some(found) = taizhang_core::text::find_forbidden(text) {
+        return Err(match found.char {
             '\u{feff}' => "含有字节顺序标记（BOM）：文件中间混入了另一个文件的开头？".to_string(),
-            '\n' | '\r' => "单元格内含换行".to_string(),
-            _ => format!("含有控制字符 U+{:04X}", c as u32),
+            _ if found.is_line_break() => {
+                format!("单元格内含换行（第 {} 个字符）", found.position)
+            }
+            _ => found.to_string(),
         });
     }
     check_length(text)
@@ -111,7 +127,8 @@ fn check_length(text: &str) -> Result<(), String> {
 }
 
 /// Whether a row's text holds no control character and no byte order mark, so that none of its
-/// cells does (see [`Cells::plain`]).
+/// cells does (see [`Cells::plain`]). The other characters no stored text may hold are looked for in
+/// the text cells themselves ([`stored`]).
 pub fn is_plain(text: &str) -> bool {
     // Control characters below U+0080 are single bytes; those from U+0080 start with C2, a byte order
     // mark with EF: only then are the characters decoded. Sixteen bytes at a time, without branches,
@@ -143,6 +160,10 @@ fn parse_u32(text: &str, what: &str, range: std::ops::RangeInclusive<u32>) -> Re
 }
 
 fn parse_decimal(text: &str, what: &str) -> Result<Decimal, String> {
+    // `rust_decimal` reads "3_5" as 35: an underscore is a slip, not a digit separator.
+    if text.contains('_') {
+        return Err(format!("“{text}”不是有效的{what}"));
+    }
     let plain = text.replace(',', "");
     Decimal::from_str_exact(plain.trim_end_matches('%'))
         .ok()
@@ -413,11 +434,11 @@ fn payment(r: &mut Reader<impl Cells>) -> Option<Body> {
 
 fn opening(r: &mut Reader<impl Cells>) -> Option<Body> {
     let year = r.required("year", |s| {
-        s.trim_end_matches('年')
+        let year = s
+            .trim_end_matches('年')
             .parse::<i32>()
-            .ok()
-            .filter(|y| (1900..=9999).contains(y))
-            .ok_or_else(|| format!("“{s}”不是年度"))
+            .map_err(|_| format!("“{s}”不是年度"))?;
+        taizhang_core::period::check_year(year, s)
     });
     let fund = r.required("fund", Fund::parse);
     let code = r.required("function_code", FunctionCode::parse);
@@ -455,8 +476,22 @@ fn reversal(r: &mut Reader<impl Cells>) -> Option<Body> {
 }
 
 #[cfg(test)]
+mod number_tests {
+    #[test]
+    fn rates_and_figures_refuse_underscores() {
+        assert!(super::parse_decimal("3_5", "票面利率").is_err());
+        assert_eq!(
+            super::parse_decimal("3.25%", "票面利率")
+                .unwrap()
+                .to_string(),
+            "3.25"
+        );
+    }
+}
+
+#[cfg(test)]
 mod plain_tests {
-    use super::is_plain;
+    use super::{check_text, is_plain, stored, TEXT_CHARS_MAX};
 
     proptest::proptest! {
         /// The byte-wise test agrees with the character-wise one on any text, controls and BOMs
@@ -467,6 +502,25 @@ mod plain_tests {
         ) {
             let expected = !text.chars().any(|c| c.is_control() || c == '\u{feff}');
             proptest::prop_assert_eq!(is_plain(&text), expected);
+        }
+
+        /// A text cell is stored in NFC, or refused exactly when it holds a forbidden character (or
+        /// is too long).
+        #[test]
+        fn a_text_cell_is_stored_in_nfc_or_refused_for_a_forbidden_character(
+            text in "(\\PC|[\\u{0}-\\u{1f}\\u{7f}-\\u{9f}\\u{feff}\\u{200b}-\\u{200f}\\u{2028}-\\u{202e}\\u{2060}-\\u{2069}\\u{61c}\\u{301}，：·×“”])*"
+        ) {
+            let forbidden = text.chars().any(|c| taizhang_core::text::forbidden(c).is_some());
+            // As a row's cell goes: the row's check (or the cell's, in a row that is not plain),
+            // then the text cell's own.
+            let checked = if is_plain(&text) { Ok(()) } else { check_text(&text) };
+            match checked.and_then(|()| stored(&text)) {
+                Ok(stored) => {
+                    proptest::prop_assert!(!forbidden);
+                    proptest::prop_assert_eq!(stored, taizhang_core::text::nfc(&text).into_owned());
+                }
+                Err(_) => proptest::prop_assert!(forbidden || text.chars().count() > TEXT_CHARS_MAX),
+            }
         }
     }
 }

@@ -117,8 +117,10 @@ struct Gb18030Reader<R> {
     output: Vec<u8>,
     at: usize,
     done: bool,
-    /// Line breaks decoded so far.
+    /// Line breaks decoded so far (`\r\n`, `\n` and a lone `\r` each one).
     lines: u64,
+    /// The last byte decoded was `\r`.
+    after_cr: bool,
     malformed_at_line: Option<u64>,
 }
 
@@ -134,6 +136,7 @@ impl<R: Read> Gb18030Reader<R> {
             at: 0,
             done: false,
             lines: 0,
+            after_cr: false,
             malformed_at_line: None,
         }
     }
@@ -155,7 +158,7 @@ impl<R: Read> Gb18030Reader<R> {
             last,
         );
         self.start += read;
-        self.lines += text.bytes().filter(|&b| b == b'\n').count() as u64;
+        self.lines += crate::lines::count_breaks(text.as_bytes(), &mut self.after_cr);
         match result {
             DecoderResult::InputEmpty if last => self.done = true,
             DecoderResult::Malformed(..) => self.malformed_at_line = Some(self.lines + 1),
