@@ -1,8 +1,9 @@
 //! Import files: finding them, recognising their kind by the header, and reading their rows.
 
 use std::fmt;
-use std::io::Read;
+use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 use taizhang_core::rules::FieldError;
@@ -13,6 +14,7 @@ use crate::lines::Lines;
 use crate::oserr;
 use crate::parse::{self, Cells, Parsed};
 use crate::text::{self, Encoding};
+use crate::workbook;
 
 /// What the CSV reader reads from: the decoded text, its lines noted as they pass.
 type Source = Lines<Box<dyn Read + Send>>;
@@ -55,6 +57,8 @@ pub struct ImportFile {
     headers: Vec<(String, &'static Column)>,
     /// Column key → its place in a row: the parser asks a dozen times per row.
     places: FxHashMap<&'static str, usize>,
+    /// A workbook's sheet, rendered as CSV text ([`workbook`]); `None` for a CSV file.
+    sheet: Option<Arc<[u8]>>,
 }
 
 /// The files an import names, folders expanded to their `.csv` files, in dependency order
@@ -63,8 +67,13 @@ pub fn collect(paths: &[PathBuf], kind: Option<Kind>) -> Result<Vec<ImportFile>,
     let mut files = Vec::new();
     let mut problems = Vec::new();
     for path in expand(paths, &mut problems) {
-        match ImportFile::open(&path, kind) {
-            Ok(file) => files.push(file),
+        let opened = if workbook::is_workbook(&path) {
+            ImportFile::open_workbook(&path, kind)
+        } else {
+            ImportFile::open(&path, kind).map(|file| vec![file])
+        };
+        match opened {
+            Ok(mut opened) => files.append(&mut opened),
             Err(mut p) => problems.append(&mut p),
         }
     }
@@ -99,10 +108,16 @@ fn expand(paths: &[PathBuf], problems: &mut Vec<Problem>) -> Vec<PathBuf> {
             Ok(entries) => {
                 let mut csvs: Vec<PathBuf> = entries
                     .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("csv")))
+                    .filter(|p| {
+                        p.extension().is_some_and(|x| x.eq_ignore_ascii_case("csv"))
+                            || workbook::is_workbook(p)
+                    })
                     .collect();
                 if csvs.is_empty() {
-                    problems.push(file_problem(path, "文件夹中没有 .csv 文件".into()));
+                    problems.push(file_problem(
+                        path,
+                        "文件夹中没有 .csv 文件或 Excel 工作簿".into(),
+                    ));
                 }
                 csvs.sort();
                 out.extend(csvs);
@@ -117,74 +132,141 @@ fn expand(paths: &[PathBuf], problems: &mut Vec<Problem>) -> Vec<PathBuf> {
 }
 
 fn file_problem(path: &Path, message: String) -> Problem {
+    named_problem(&path.display().to_string(), message)
+}
+
+/// A problem of a whole file (or sheet), named as messages name it.
+fn named_problem(name: &str, message: String) -> Problem {
     Problem {
-        file: path.display().to_string(),
+        file: name.to_string(),
         line: 1,
         column: String::new(),
         message,
     }
 }
 
+/// Where a file's text comes from: the file, decoded, or a workbook sheet rendered as CSV.
+struct Text<'a> {
+    path: &'a Path,
+    /// How messages and sources name it: the path, or `PATH:SHEET`.
+    name: String,
+    encoding: Encoding,
+    sheet: Option<Arc<[u8]>>,
+}
+
+impl Text<'_> {
+    fn reader(&self) -> std::io::Result<Box<dyn Read + Send>> {
+        match &self.sheet {
+            Some(sheet) => Ok(Box::new(Cursor::new(Arc::clone(sheet)))),
+            None => text::open(self.path, self.encoding),
+        }
+    }
+}
+
 impl ImportFile {
     /// Opens a file and reads its header; the kind is given or recognised from the header.
     pub fn open(path: &Path, kind: Option<Kind>) -> Result<ImportFile, Vec<Problem>> {
-        let name = path.display().to_string();
         let refuse = |e: std::io::Error| vec![file_problem(path, unreadable(&e))];
         check_regular(path).map_err(|message| vec![file_problem(path, message)])?;
         let encoding = text::detect(path).map_err(refuse)?;
-        let mut reader = csv_reader(text::open(path, encoding).map_err(refuse)?);
+        let text = Text {
+            path,
+            name: path.display().to_string(),
+            encoding,
+            sheet: None,
+        };
+        ImportFile::read_header(text, kind)
+    }
+
+    /// Opens every sheet of a workbook that holds anything, each a file of the batch named
+    /// `PATH:SHEET` ([`workbook`]).
+    pub fn open_workbook(path: &Path, kind: Option<Kind>) -> Result<Vec<ImportFile>, Vec<Problem>> {
+        check_regular(path).map_err(|message| vec![file_problem(path, message)])?;
+        let mut files = Vec::new();
+        let mut problems = Vec::new();
+        for sheet in workbook::sheets(path)? {
+            let text = Text {
+                path,
+                name: format!("{}:{}", path.display(), sheet.sheet),
+                encoding: Encoding::Utf8,
+                sheet: Some(Arc::from(sheet.csv)),
+            };
+            match ImportFile::read_header(text, kind) {
+                Ok(file) => files.push(file),
+                Err(mut p) => problems.append(&mut p),
+            }
+        }
+        if problems.is_empty() {
+            Ok(files)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// Reads the header of a file's text and recognises its kind.
+    fn read_header(text: Text<'_>, kind: Option<Kind>) -> Result<ImportFile, Vec<Problem>> {
+        let name = text.name.clone();
+        let whole = |message: String| vec![named_problem(&name, message)];
+        let source = text.reader().map_err(|e| whole(unreadable(&e)))?;
+        let mut reader = csv_reader(source);
         let mut record = csv::StringRecord::new();
         let read = reader
             .read_record(&mut record)
-            .map_err(|e| vec![file_problem(path, csv_message(&e))])?;
+            .map_err(|e| whole(csv_message(&e)))?;
         if !read {
-            return Err(vec![file_problem(
-                path,
-                "文件为空（应有表头行和数据行）".into(),
-            )]);
+            return Err(whole("文件为空（应有表头行和数据行）".into()));
         }
         let header_line = record_line(&mut reader, record.position());
         let cells: Vec<String> = record
             .iter()
             .map(|c| c.trim().trim_start_matches('\u{feff}').to_string())
             .collect();
-        let kind = match kind
-            .or_else(|| columns::detect(&cells))
-            .or_else(|| closest_kind(&cells))
-        {
-            Some(kind) => kind,
-            None => {
-                return Err(vec![file_problem(
-                    path,
+        let kind =
+            match kind
+                .or_else(|| columns::detect(&cells))
+                .or_else(|| closest_kind(&cells))
+            {
+                Some(kind) => kind,
+                None => return Err(whole(
                     "表头中没有任何已知的列，无法识别文件种类（请检查第一行，或用 --kind 指定）"
                         .into(),
-                )])
-            }
-        };
+                )),
+            };
         let headers = map_headers(&name, header_line, kind, &cells)?;
         let places = (headers.iter().enumerate())
             .map(|(i, (_, column))| (column.key, i))
             .collect();
         Ok(ImportFile {
-            path: path.to_path_buf(),
+            path: text.path.to_path_buf(),
             name,
             kind,
-            encoding,
+            encoding: text.encoding,
             header_line,
             headers,
             places,
+            sheet: text.sheet,
         })
+    }
+
+    /// The file's text, decoded: the file itself, or its sheet's CSV.
+    fn text(&self) -> Text<'_> {
+        Text {
+            path: &self.path,
+            name: self.name.clone(),
+            encoding: self.encoding,
+            sheet: self.sheet.clone(),
+        }
     }
 
     /// The data rows: each with its line number, parsed or with every problem it has.
     pub fn rows(&self) -> Result<impl Iterator<Item = Row> + '_, Problem> {
-        let source = text::open(&self.path, self.encoding)
-            .map_err(|e| file_problem(&self.path, unreadable(&e)))?;
+        let source =
+            (self.text().reader()).map_err(|e| named_problem(&self.name, unreadable(&e)))?;
         let mut reader = csv_reader(source);
         let mut header = csv::StringRecord::new();
         reader
             .read_record(&mut header)
-            .map_err(|e| file_problem(&self.path, csv_message(&e)))?;
+            .map_err(|e| named_problem(&self.name, csv_message(&e)))?;
         Ok(RowIter {
             file: self,
             reader,
@@ -215,7 +297,10 @@ impl ImportFile {
 
     /// About how many rows the file has, from its size: rows are rarely shorter than 64 bytes.
     pub fn estimated_rows(&self) -> usize {
-        let bytes = std::fs::metadata(&self.path).map_or(0, |m| m.len());
+        let bytes = match &self.sheet {
+            Some(sheet) => sheet.len() as u64,
+            None => std::fs::metadata(&self.path).map_or(0, |m| m.len()),
+        };
         usize::try_from(bytes / 64).unwrap_or(usize::MAX)
     }
 

@@ -10,6 +10,7 @@ pub mod lines;
 pub mod oserr;
 pub mod parse;
 pub mod text;
+pub mod workbook;
 
 pub use import::{collect, ImportFile, Problem, Row};
 pub use parse::{Cells, Parsed};
