@@ -156,3 +156,27 @@ fn export_writes_every_report_and_a_manifest_tied_to_the_head() {
     let xlsx = std::fs::read(out.join("2022-决算报表.xlsx")).unwrap();
     assert_eq!(&xlsx[..2], b"PK", "an xlsx is a zip file");
 }
+
+#[test]
+fn a_bad_archive_is_described_in_chinese_words() {
+    let ledger = common::TestLedger::uninitialised();
+    for (name, bytes) in [
+        ("cut.jsonl", &b"{\"taizhang_archive\n"[..]),
+        ("binary.jsonl", &b"\xff\xfe\x00\n"[..]),
+        ("other.jsonl", &b"{\"name\": \"not an archive\"}\n"[..]),
+    ] {
+        let path = ledger.dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let err = ledger.refused(&["restore", path.to_str().unwrap()]);
+        assert!(err.contains("归档第 1 行"), "{err}");
+        // No English from the JSON library: the ASCII words are the file's name, the program's and
+        // the format's.
+        let english = err
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .filter(|w| w.len() >= 4 && !path.to_str().unwrap().contains(w))
+            .filter(|w| !["taizhang", "JSON"].contains(w))
+            .count();
+        assert_eq!(english, 0, "{err}");
+        assert!(!ledger.path.exists());
+    }
+}

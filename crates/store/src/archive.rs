@@ -167,9 +167,9 @@ impl Ledger {
         let (_, first) = lines
             .next()
             .ok_or_else(|| StoreError::Corrupt("归档为空".into()))?;
-        let first = first.map_err(|e| StoreError::Io(e.to_string()))?;
+        let first = first.map_err(|e| bad(0, archive_io(&e)))?;
         let head: ArchiveHead = serde_json::from_str(&first)
-            .map_err(|e| bad(0, format!("不是 taizhang 归档的首行（{e}）")))?;
+            .map_err(|e| bad(0, format!("不是 taizhang 归档的首行（{}）", json_words(&e))))?;
         if head.taizhang_archive > ARCHIVE_VERSION {
             return Err(StoreError::NewerFormat(head.taizhang_archive));
         }
@@ -184,7 +184,7 @@ impl Ledger {
         let result = ledger.write_batch("restore", |writer| {
             for (number, line) in lines.by_ref() {
                 let parsed = line
-                    .map_err(|e| StoreError::Io(e.to_string()))
+                    .map_err(|e| bad(number, archive_io(&e)))
                     .and_then(|l| {
                         serde_json::from_str::<EntryLine>(&l)
                             .map_err(|_| bad(number, "不是一条记录（JSON 无法解析）".into()))
@@ -230,5 +230,27 @@ impl Ledger {
                 Err(e)
             }
         }
+    }
+}
+
+/// Why a line of the archive could not be read, in words: a line that is not UTF-8 is the
+/// archive's fault, not the disk's.
+fn archive_io(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::InvalidData => {
+            "不是 UTF-8 文本（归档被改动或不是 taizhang 归档）".into()
+        }
+        _ => format!("读取失败：{}", crate::io_words(e)),
+    }
+}
+
+/// What is wrong with a line's JSON, in words (serde's own are English).
+fn json_words(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Eof => "JSON 在行尾中断，行不完整".into(),
+        Category::Syntax => format!("不是合法的 JSON，第 {} 个字符附近出错", e.column()),
+        Category::Data => "JSON 的字段或取值不是 taizhang 归档首行应有的".into(),
+        Category::Io => "读取失败".into(),
     }
 }
