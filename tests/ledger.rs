@@ -570,3 +570,21 @@ fn post_a_contract_an_amendment_and_a_bond_from_the_command_line() {
     assert_eq!(s["rows"][2]["principal"], "1000000.00");
     assert_eq!(s["rows"][0]["interest"], "25000.00");
 }
+
+#[test]
+fn closing_goes_forward_only() {
+    let ledger = TestLedger::new();
+    ledger.ok(&["close", "--through", "2022-12-31"]);
+    let (count, head) = ledger.head();
+    let err = ledger.refused(&["close", "--through", "2022-06-30"]);
+    assert!(
+        err.contains("--through: 已结账至 2022-12-31，不能结账到更早的 2022-06-30"),
+        "{err}"
+    );
+    assert_eq!(ledger.head(), (count, head));
+    // The same day again is already posted; a later one moves the closing on.
+    assert!(ledger
+        .ok_stderr(&["close", "--through", "2022-12-31"])
+        .contains("已存在 1 条"));
+    ledger.ok(&["close", "--through", "2023-03-31"]);
+}

@@ -270,7 +270,8 @@ fn check_kind(
         Body::Opening(o) => check_code_name(&o.code, o.code_name.as_deref(), known, errors),
         Body::Catalog(c) => check_catalog(c, known, errors),
         Body::Reversal(r) => check_reversal(r, known, errors),
-        Body::Close(_) | Body::Unit(_) => Ok(()),
+        Body::Close(c) => check_close(c, known, errors),
+        Body::Unit(_) => Ok(()),
     }
 }
 
@@ -484,6 +485,25 @@ fn check_reversal(
         errors.push(FieldError::new(
             "date",
             format!("冲销日期 {} 早于原凭证日期 {original_date}", r.date),
+        ));
+    }
+    Ok(())
+}
+
+/// A closing goes forward only: closing through an earlier day than the current closing would say
+/// something false about what is closed.
+fn check_close(
+    c: &PeriodClose,
+    known: &impl Known,
+    errors: &mut Vec<FieldError>,
+) -> Result<(), LookupFailed> {
+    if let Some(closed) = known.closed_through()?.filter(|&d| c.through < d) {
+        errors.push(FieldError::new(
+            "through",
+            format!(
+                "已结账至 {closed}，不能结账到更早的 {}（结账只能向后推进）",
+                c.through
+            ),
         ));
     }
     Ok(())
