@@ -117,3 +117,38 @@ fn a_folder_with_a_workbook_imports_it_and_a_damaged_one_is_named() {
     let err = ledger.refused(&["import", fake.to_str().unwrap()]);
     assert!(err.contains("坏.xlsx:1: 不是可以读取的 Excel"), "{err}");
 }
+
+#[test]
+fn hidden_sheets_are_left_out_and_a_far_cell_costs_no_more_than_its_row() {
+    let ledger = TestLedger::new();
+    let mut book = Workbook::new();
+    let payments = book.add_worksheet().set_name("支出").unwrap();
+    for (col, name) in (0u16..).zip(PAYMENT_HEADER) {
+        payments.write_string(0, col, name).unwrap();
+    }
+    payment_row(payments, 1, ("H-1", 10), 1.0).unwrap();
+    let hidden = book.add_worksheet().set_name("草稿").unwrap();
+    for (col, name) in (0u16..).zip(PAYMENT_HEADER) {
+        hidden.write_string(0, col, name).unwrap();
+    }
+    payment_row(hidden, 1, ("H-2", 11), 2.0).unwrap();
+    hidden.set_hidden(true);
+    let path = ledger.dir.path().join("隐藏.xlsx");
+    book.save(&path).unwrap();
+    let said = ledger.ok_stderr(&["import", path.to_str().unwrap()]);
+    assert!(said.contains("新记账 1 条"), "{said}");
+
+    // A note in the sheet's last cell (XFD1048576): refused at its row, without laying out the
+    // sheet's 17 billion cells.
+    let mut book = Workbook::new();
+    let payments = book.add_worksheet().set_name("支出").unwrap();
+    for (col, name) in (0u16..).zip(PAYMENT_HEADER) {
+        payments.write_string(0, col, name).unwrap();
+    }
+    payment_row(payments, 1, ("F-1", 10), 1.0).unwrap();
+    payments.write_string(1_048_575, 16_383, "备注").unwrap();
+    let path = ledger.dir.path().join("远.xlsx");
+    book.save(&path).unwrap();
+    let err = ledger.refused(&["import", path.to_str().unwrap()]);
+    assert!(err.contains("远.xlsx:支出:1048576:"), "{err}");
+}
