@@ -271,12 +271,16 @@ fn unit_command(
     operator: &str,
     quiet: bool,
 ) -> anyhow::Result<bool> {
-    if full.trim().is_empty() || short.as_ref().is_some_and(|s| s.trim().is_empty()) {
-        return Err(Misuse("单位名称不能为空".into()).into());
-    }
+    // The same checks as `init --unit`: no control, invisible or bidi characters, not blank, NFC.
+    let stored = |option: &str, value: &str| {
+        posting::checked_option(option, value.trim()).map_err(|p| anyhow::anyhow!("{p}"))
+    };
+    let full = stored("--name", &full)?;
+    let short = match short {
+        Some(short) => stored("--short-name", &short)?,
+        None => full.clone(),
+    };
     let ledger = open(path)?;
-    let full = full.trim().to_string();
-    let short = short.map_or_else(|| full.clone(), |s| s.trim().to_string());
     let names = UnitNames { full, short };
     match ledger.rename_unit(names.clone(), operator)? {
         Some(seq) if !quiet => eprintln!(
