@@ -323,11 +323,24 @@ fn a_bond_code_asked_for_decomposed_finds_the_bond() {
 fn the_unit_command_takes_names_as_strictly_as_init() {
     let ledger = TestLedger::new();
     let (count, head) = ledger.head();
-    for name in ["\u{1b}[2J伪造单位", "a\u{202e}b", "a\u{200b}b", "a\u{2028}b", " ", "\u{3000}"] {
+    for name in [
+        "\u{1b}[2J伪造单位",
+        "a\u{202e}b",
+        "a\u{200b}b",
+        "a\u{2028}b",
+        " ",
+        "\u{3000}",
+    ] {
         let err = ledger.refused(&["unit", "--name", name]);
         assert!(err.contains("--name"), "{name:?}: {err}");
     }
-    let err = ledger.refused(&["unit", "--name", "青山区数据局", "--short-name", "\u{1b}]0;x\u{7}"]);
+    let err = ledger.refused(&[
+        "unit",
+        "--name",
+        "青山区数据局",
+        "--short-name",
+        "\u{1b}]0;x\u{7}",
+    ]);
     assert!(err.contains("--short-name"), "{err}");
     assert_eq!(ledger.head(), (count, head));
     // Stored in NFC, like every other text.

@@ -151,3 +151,29 @@ fn a_bad_reason_is_refused_at_its_cell_and_the_csv_and_export_carry_the_report()
         .expect("the export holds the adjustments");
     assert!(exported.contains("2120899"), "{exported}");
 }
+
+#[test]
+fn an_opening_given_as_zero_replaces_the_carried_amount_in_table7_too() {
+    let ledger = TestLedger::new();
+    ledger.ok(&[
+        "post",
+        "receipt",
+        "--voucher-no",
+        "LATE-1",
+        "--date",
+        "2022-12-31",
+        "--fund",
+        "gov_fund",
+        "--function-code",
+        "2290402",
+        "--amount",
+        "100",
+    ]);
+    let file = opening_file(&ledger, "年初.csv", "2023,gov_fund,2290402,0,其他\n");
+    ledger.import(&[std::path::Path::new(&file)]);
+    let adjustments = ledger.json(&["report", "opening-adjustments", "--year", "2023"]);
+    assert_eq!(adjustments["rows"][0]["adjustment"], "-100.00");
+    let table7 = ledger.json(&["report", "table7", "--year", "2023"]);
+    assert_eq!(table7["total"]["opening"], "0.00", "{table7}");
+    assert_eq!(table7["total"]["closing"], "0.00", "{table7}");
+}

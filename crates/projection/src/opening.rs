@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use taizhang_core::{AdjustReason, Amount, FunctionCode, Fund};
 
-use crate::sums::{SumKey, Sums};
+use crate::sums::SumKey;
 use crate::Facts;
 
 /// One row of the 年初结转和结余调整情况表.
@@ -25,7 +25,8 @@ pub struct AdjustmentRow {
 /// The closing balance of `year − 1` that the ledger carries into `year` for a fund and code, or
 /// `None` when it holds nothing for them before `year` (then a given opening starts the ledger and
 /// adjusts nothing).
-pub fn carried_into(sums: &Sums, fund: Fund, code: &FunctionCode, year: i32) -> Option<Amount> {
+pub fn carried_into(facts: &Facts, fund: Fund, code: &FunctionCode, year: i32) -> Option<Amount> {
+    let sums = &facts.sums;
     // Per earlier year: the given opening, if any, and income − expense.
     let mut years: BTreeMap<i32, (Option<Amount>, Amount)> = BTreeMap::new();
     for (key, &amount) in &sums.0 {
@@ -51,6 +52,11 @@ pub fn carried_into(sums: &Sums, fund: Fund, code: &FunctionCode, year: i32) -> 
             _ => {}
         }
     }
+    // A given opening of 0.00 is no running sum, but an entry all the same.
+    for o in (facts.openings.iter()).filter(|o| o.year < year && o.fund == fund && o.code == *code)
+    {
+        years.entry(o.year).or_default().0 = Some(o.amount);
+    }
     let (&first, _) = years.first_key_value()?;
     let mut closing = Amount::ZERO;
     for y in first..year {
@@ -67,7 +73,7 @@ pub fn adjustments(facts: &Facts, year: i32) -> Vec<AdjustmentRow> {
         .iter()
         .filter(|o| o.year == year)
         .filter_map(|o| {
-            let carried = carried_into(&facts.sums, o.fund, &o.code, year)?;
+            let carried = carried_into(facts, o.fund, &o.code, year)?;
             (carried != o.amount).then(|| AdjustmentRow {
                 fund: o.fund,
                 code: o.code,

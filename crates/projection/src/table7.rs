@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use rust_decimal::Decimal;
-use taizhang_core::{Amount, ClassCode, ExpenseType, FunctionCode, Fund, Level};
+use taizhang_core::{Amount, ClassCode, ExpenseType, FunctionCode, Fund, Level, Opening};
 
 use crate::sums::{SumKey, Sums};
 use crate::Facts;
@@ -82,7 +82,7 @@ pub struct Table7 {
 
 /// Table 7 of `year`.
 pub fn table7(facts: &Facts, year: i32) -> Table7 {
-    let leaves = leaf_columns(&facts.sums, year);
+    let leaves = leaf_columns(&facts.sums, &facts.openings, year);
     let rows = roll_up(facts, &leaves);
     let total =
         rows.iter()
@@ -103,7 +103,7 @@ pub fn table7(facts: &Facts, year: i32) -> Table7 {
 }
 
 /// Every 项 code of the fund with any amount in `year`, its columns computed exactly.
-fn leaf_columns(sums: &Sums, year: i32) -> BTreeMap<FunctionCode, Columns> {
+fn leaf_columns(sums: &Sums, openings: &[Opening], year: i32) -> BTreeMap<FunctionCode, Columns> {
     let mut flows: BTreeMap<(i32, FunctionCode), (Amount, Amount, Amount)> = BTreeMap::new();
     let mut given_openings: BTreeMap<(i32, FunctionCode), Amount> = BTreeMap::new();
     for (key, &amount) in &sums.0 {
@@ -135,6 +135,11 @@ fn leaf_columns(sums: &Sums, year: i32) -> BTreeMap<FunctionCode, Columns> {
             }
             _ => {}
         }
+    }
+    // A given opening of 0.00 is no running sum (sums at zero are dropped) but replaces the carried
+    // amount all the same: the entries say so.
+    for o in openings.iter().filter(|o| o.fund == Fund::GovFund) {
+        given_openings.insert((o.year, o.code), o.amount);
     }
     let codes: BTreeSet<&FunctionCode> = flows
         .keys()

@@ -91,7 +91,7 @@ fn restated_opening(o: &Opening, facts: &Facts) -> Option<Warning> {
     if o.adjust_reason.is_some() {
         return None;
     }
-    let carried = carried_into(&facts.sums, o.fund, &o.code, o.year)?;
+    let carried = carried_into(facts, o.fund, &o.code, o.year)?;
     (carried != o.amount).then(|| Warning {
         rule: "opening_restated",
         subject: format!("{}/{}/{}", o.year, o.fund.key(), o.code),
