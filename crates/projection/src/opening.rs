@@ -97,14 +97,14 @@ mod tests {
         FunctionCode::parse("2290402").expect("a code")
     }
 
-    fn flows(entries: &[(SumKey, i64)]) -> Sums {
-        let mut sums = Sums::default();
-        sums.apply(
+    fn flows(entries: &[(SumKey, i64)]) -> Facts {
+        let mut facts = Facts::default();
+        facts.sums.apply(
             entries
                 .iter()
                 .map(|(k, f)| (k.clone(), Amount::from_fen(*f))),
         );
-        sums
+        facts
     }
 
     fn income(year: i32, fen: i64) -> (SumKey, i64) {
