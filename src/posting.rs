@@ -89,8 +89,15 @@ impl Tally {
 
     /// Prints the outcome to stderr; returns whether the batch was committed.
     pub fn report(&self, committed: bool, quiet: bool) -> bool {
-        print_capped(&self.warnings, "警告：", "条警告");
         print_capped(&self.problems, "", "处问题");
+        let outcome = self.print_outcome(committed, quiet);
+        // Posted anyway, listed after the summary (domain.md "Warnings at posting").
+        print_capped(&self.warnings, "警告：", "条警告");
+        outcome
+    }
+
+    /// The summary line(s); returns whether the batch was committed (or, for `--check`, passed).
+    fn print_outcome(&self, committed: bool, quiet: bool) -> bool {
         if self.dry_run && self.problems.is_empty() {
             eprintln!(
                 "检查通过（--check，未写入台账）：将新记账 {} 条，已存在 {} 条。",

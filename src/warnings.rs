@@ -6,10 +6,10 @@
 //! warning is a problem and the batch is refused.
 
 use rustc_hash::FxHashMap;
-use taizhang_core::Body;
+use taizhang_core::{Amount, Body, Purpose};
 use taizhang_interchange::Problem;
 use taizhang_projection::warnings::{self, Warning};
-use taizhang_projection::Facts;
+use taizhang_projection::{Facts, SumKey};
 use taizhang_store::{Ledger, StoreError, Writer};
 
 /// Where a row came from: the file's name as messages give it, and the line.
@@ -24,10 +24,33 @@ pub struct Watch {
     before: Facts,
     /// Bonds posted in this batch, for the value-date check of later payments in it.
     new_bonds: Vec<taizhang_core::BondAllocation>,
-    /// The last row of the batch that touched a contract, and a bond's project: (file index, line).
-    /// Looked up by `&str`, so a row allocates only for a subject new to the batch (rows are many).
-    contracts: FxHashMap<String, (usize, u64)>,
-    bonds: FxHashMap<String, FxHashMap<String, (usize, u64)>>,
+    /// The batch's running figures of each contract and bond project it touches, and where they
+    /// crossed a limit. Looked up by `&str`, so a row allocates only for a subject new to the batch.
+    contracts: FxHashMap<String, ContractRun>,
+    bonds: FxHashMap<String, FxHashMap<String, BondRun>>,
+}
+
+/// A place in the batch: (file index, line).
+type Place = (usize, u64);
+
+/// A contract as the batch runs through it: amount after amendments and paid to date (both as the
+/// ledger held them before the batch, plus the batch's payments).
+struct ContractRun {
+    last: Place,
+    amount: Amount,
+    paid: Amount,
+    /// The row whose payment first took `paid` past `amount`.
+    overpaid_at: Option<Place>,
+}
+
+/// A bond project as the batch runs through it (spent: purpose 建设 or 其他, as bond-use counts it).
+struct BondRun {
+    last: Place,
+    allocated: Amount,
+    received: Amount,
+    spent: Amount,
+    over_allocation_at: Option<Place>,
+    over_received_at: Option<Place>,
 }
 
 impl Watch {
@@ -41,24 +64,34 @@ impl Watch {
         })
     }
 
-    /// The warnings of one row about to be offered (declared sizes are the parser's); remembers
-    /// which subjects it touches.
+    /// The warnings of one row about to be offered (declared sizes are the parser's); follows the
+    /// figures of the subjects it touches.
     pub fn see(&mut self, body: &Body, file: usize, line: u64) -> Vec<Warning> {
         let place = (file, line);
         match body {
             Body::Payment(p) => {
                 if let Some(no) = &p.contract_no {
-                    touch(&mut self.contracts, no, place);
+                    self.contract(no, place).pay(p.amount, place);
                 }
-                self.touch_bond(p.bond_code.as_deref(), p.project_code.as_deref(), place);
+                let counts = matches!(p.purpose, Purpose::Construction | Purpose::Other);
+                let project = self.project_of(p.bond_code.as_deref(), p.project_code.as_deref());
+                if let (Some(bond), Some(project)) = (p.bond_code.as_deref(), project) {
+                    let run = self.bond(bond, &project, place);
+                    if counts {
+                        run.spend(p.amount, place);
+                    }
+                }
                 if p.bond_code.is_some() {
                     return self.payment_warnings(body);
                 }
             }
             Body::Receipt(r) => {
-                self.touch_bond(r.bond_code.as_deref(), r.project_code.as_deref(), place)
+                let project = self.project_of(r.bond_code.as_deref(), r.project_code.as_deref());
+                if let (Some(bond), Some(project)) = (r.bond_code.as_deref(), project) {
+                    self.bond(bond, &project, place).received += r.amount;
+                }
             }
-            Body::Amendment(a) => touch(&mut self.contracts, &a.contract_no, place),
+            Body::Amendment(a) => self.contract(&a.contract_no, place).last = place,
             Body::Bond(b) => self.new_bonds.push(b.clone()),
             Body::Opening(_) => return warnings::entry_warnings(body, &self.before),
             _ => {}
@@ -66,14 +99,46 @@ impl Watch {
         Vec::new()
     }
 
-    fn touch_bond(&mut self, bond: Option<&str>, project: Option<&str>, place: (usize, u64)) {
-        if let (Some(bond), Some(project)) = (bond, project) {
-            let projects = match self.bonds.get_mut(bond) {
-                Some(projects) => projects,
-                None => self.bonds.entry(bond.to_string()).or_default(),
-            };
-            touch(projects, project, place);
+    /// The project a row names, or the bond's only one (as the ledger fills it in).
+    fn project_of(&self, bond: Option<&str>, project: Option<&str>) -> Option<String> {
+        if let Some(project) = project {
+            return Some(project.to_string());
         }
+        let bond = bond?;
+        let mut projects = (self.before.bonds.iter())
+            .chain(&self.new_bonds)
+            .filter(|b| b.terms.code == bond)
+            .map(|b| &b.project_code);
+        match (projects.next(), projects.next()) {
+            (Some(only), None) => Some(only.clone()),
+            _ => None,
+        }
+    }
+
+    fn contract(&mut self, no: &str, place: Place) -> &mut ContractRun {
+        if !self.contracts.contains_key(no) {
+            let run = ContractRun::before(&self.before, no, place);
+            self.contracts.insert(no.to_string(), run);
+        }
+        let run = self.contracts.get_mut(no).expect("inserted above");
+        run.last = place;
+        run
+    }
+
+    fn bond(&mut self, bond: &str, project: &str, place: Place) -> &mut BondRun {
+        let known = self
+            .bonds
+            .get(bond)
+            .is_some_and(|p| p.contains_key(project));
+        if !known {
+            let run = BondRun::before(&self.before, &self.new_bonds, (bond, project), place);
+            (self.bonds.entry(bond.to_string()).or_default()).insert(project.to_string(), run);
+        }
+        let run = (self.bonds.get_mut(bond))
+            .and_then(|p| p.get_mut(project))
+            .expect("inserted above");
+        run.last = place;
+        run
     }
 
     fn payment_warnings(&mut self, body: &Body) -> Vec<Warning> {
@@ -83,9 +148,9 @@ impl Watch {
         warnings::entry_warnings(body, &self.before)
     }
 
-    /// The state warnings the batch brings, each placed at the last row that touched its subject
-    /// (`files` names the batch's files by index; a warning with no such row, e.g. one a reversal
-    /// brought, is placed at `fallback`).
+    /// The state warnings the batch brings, each placed at the row that crossed its limit, else at
+    /// the last row that touched its subject (`files` names the batch's files by index; a warning
+    /// with no such row, e.g. one a reversal brought, is placed at `fallback`).
     pub fn finish(
         mut self,
         writer: &Writer<'_>,
@@ -100,7 +165,7 @@ impl Watch {
         warnings::new_state_warnings(&self.before, &after)
             .into_iter()
             .map(|w| {
-                let place = self.last_touch(&w.subject).map_or_else(
+                let place = self.place_of(&w).map_or_else(
                     || fallback.clone(),
                     |(file, line)| RowPlace {
                         file: files.get(file).cloned().unwrap_or_default(),
@@ -112,23 +177,99 @@ impl Watch {
             .collect()
     }
 
-    /// The last row that touched a warning's subject: a contract number or "bond/project".
-    fn last_touch(&self, subject: &str) -> Option<(usize, u64)> {
-        if let Some(&place) = self.contracts.get(subject) {
-            return Some(place);
+    /// Where a state warning comes from: the row that crossed its limit, else the last row that
+    /// touched its subject (a contract number, or "bond/project").
+    fn place_of(&self, w: &Warning) -> Option<Place> {
+        if let Some(run) = self.contracts.get(&w.subject) {
+            return Some(run.overpaid_at.unwrap_or(run.last));
         }
-        self.bonds.iter().find_map(|(bond, projects)| {
-            let project = subject.strip_prefix(bond.as_str())?.strip_prefix('/')?;
-            projects.get(project).copied()
-        })
+        let run = self.bonds.iter().find_map(|(bond, projects)| {
+            let project = w.subject.strip_prefix(bond.as_str())?.strip_prefix('/')?;
+            projects.get(project)
+        })?;
+        let crossed = match w.rule {
+            "bond_over_allocation" => run.over_allocation_at,
+            "bond_over_received" => run.over_received_at,
+            _ => None,
+        };
+        Some(crossed.unwrap_or(run.last))
     }
 }
 
-fn touch(map: &mut FxHashMap<String, (usize, u64)>, key: &str, place: (usize, u64)) {
-    match map.get_mut(key) {
-        Some(last) => *last = place,
-        None => {
-            map.insert(key.to_string(), place);
+impl ContractRun {
+    /// A contract's figures as the ledger held them before the batch.
+    fn before(facts: &Facts, no: &str, place: Place) -> ContractRun {
+        let (mut amount, mut paid) = (Amount::ZERO, Amount::ZERO);
+        for (key, &value) in &facts.sums.0 {
+            match key {
+                SumKey::ContractAmount { contract_no, .. } if contract_no == no => amount += value,
+                SumKey::ContractPaid { contract_no, .. } if contract_no == no => paid += value,
+                _ => {}
+            }
+        }
+        ContractRun {
+            last: place,
+            amount,
+            paid,
+            overpaid_at: None,
+        }
+    }
+
+    fn pay(&mut self, amount: Amount, place: Place) {
+        self.paid += amount;
+        if self.paid > self.amount && self.overpaid_at.is_none() {
+            self.overpaid_at = Some(place);
+        }
+    }
+}
+
+impl BondRun {
+    /// A bond project's figures as the ledger (and the batch's own bond rows) held them.
+    fn before(
+        facts: &Facts,
+        new_bonds: &[taizhang_core::BondAllocation],
+        (bond, project): (&str, &str),
+        place: Place,
+    ) -> BondRun {
+        let allocated = (facts.bonds.iter())
+            .chain(new_bonds)
+            .filter(|b| b.terms.code == bond && b.project_code == project)
+            .map(|b| b.amount)
+            .sum();
+        let (mut received, mut spent) = (Amount::ZERO, Amount::ZERO);
+        for (key, &value) in &facts.sums.0 {
+            match key {
+                SumKey::BondReceived {
+                    bond: b,
+                    project: p,
+                    ..
+                } if b == bond && p == project => received += value,
+                SumKey::BondPaid {
+                    bond: b,
+                    project: p,
+                    purpose: Purpose::Construction | Purpose::Other,
+                    ..
+                } if b == bond && p == project => spent += value,
+                _ => {}
+            }
+        }
+        BondRun {
+            last: place,
+            allocated,
+            received,
+            spent,
+            over_allocation_at: None,
+            over_received_at: None,
+        }
+    }
+
+    fn spend(&mut self, amount: Amount, place: Place) {
+        self.spent += amount;
+        if self.spent > self.allocated && self.over_allocation_at.is_none() {
+            self.over_allocation_at = Some(place);
+        }
+        if self.spent > self.received && self.over_received_at.is_none() {
+            self.over_received_at = Some(place);
         }
     }
 }

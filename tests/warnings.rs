@@ -210,3 +210,40 @@ fn check_on_a_sound_ledger_says_so_and_exits_zero() {
     assert!(ledger.ok(&["check"]).contains("没有需要注意的情况"));
     assert_eq!(ledger.json(&["check"])["count"], 0);
 }
+
+#[test]
+fn a_warning_names_the_row_that_crossed_the_limit_and_comes_after_the_summary() {
+    let ledger = example_ledger();
+    // Row 2 takes the contract past its amount (723,800.00 were left); row 3 pays a little more.
+    let rows = [
+        "付-X-1,2022-12-28,政府性基金预算,2290402,项目支出,800000.00,QS-ZHXQS-1,QS-2022-001,,建设,某公司",
+        "付-X-2,2022-12-29,政府性基金预算,2290402,项目支出,1.00,QS-ZHXQS-1,QS-2022-001,,建设,某公司",
+    ];
+    let file = ledger.file("两行.csv", &format!("{HEADER}{}\n", rows.join("\n")));
+    let stderr = ledger.ok_stderr(&["import", &file.display().to_string()]);
+    let warning = stderr
+        .lines()
+        .find(|l| l.contains("超付"))
+        .unwrap_or_else(|| panic!("no warning: {stderr}"));
+    assert!(warning.contains("两行.csv:2:"), "{warning}");
+    let summary = stderr.find("完成：").expect("a summary");
+    assert!(
+        stderr.find("警告：").expect("a warning") > summary,
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_bond_warning_is_placed_when_the_project_is_the_bonds_only_one_and_not_written() {
+    let ledger = example_ledger();
+    let file = ledger.file(
+        "无项目.csv",
+        "voucher_no,date,fund,function_code,expense_type,amount,bond_code,purpose,payee\n付-X-3,2022-12-29,gov_fund,2290402,project,\"50,000,000.00\",2205187,construction,某公司\n",
+    );
+    let stderr = ledger.ok_stderr(&["import", "--check", &file.display().to_string()]);
+    let warning = stderr
+        .lines()
+        .find(|l| l.contains("超过分配金额") || l.contains("超过已到位资金"))
+        .unwrap_or_else(|| panic!("no warning: {stderr}"));
+    assert!(warning.contains("无项目.csv:2:"), "{warning}");
+}
