@@ -115,7 +115,13 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             if let Some(refused) = posting::refuse_unopenable(&paths) {
                 return Ok(refused.report(false, quiet));
             }
-            let ledger = open(path)?;
+            // A dry run writes to an in-memory view of the file: it needs no write access and
+            // changes no byte.
+            let ledger = if check {
+                open_dry_run(path)?
+            } else {
+                open(path)?
+            };
             let (committed, tally) = posting::import(
                 &ledger,
                 &paths,
@@ -247,6 +253,11 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
 /// else.
 fn open(path: &std::path::Path) -> anyhow::Result<Ledger> {
     warn_on_open(Ledger::open(path)?)
+}
+
+/// Opens the ledger for `import --check`: every check of a real batch, the file unchanged.
+fn open_dry_run(path: &std::path::Path) -> anyhow::Result<Ledger> {
+    warn_on_open(Ledger::open_dry_run(path)?)
 }
 
 /// Opens the ledger for a command that only reads: the file is left byte for byte as it was, works

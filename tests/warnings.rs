@@ -247,3 +247,24 @@ fn a_bond_warning_is_placed_when_the_project_is_the_bonds_only_one_and_not_writt
         .unwrap_or_else(|| panic!("no warning: {stderr}"));
     assert!(warning.contains("无项目.csv:2:"), "{warning}");
 }
+
+#[test]
+fn import_check_leaves_the_ledger_file_byte_for_byte() {
+    let ledger = example_ledger();
+    let before = std::fs::read(&ledger.path).unwrap();
+    let file = payment(&ledger, "检查.csv", "付-T-9", ("2022-12-30", "1.00"), false);
+    let stderr = ledger.ok_stderr(&["import", "--check", &file]);
+    assert!(stderr.contains("将新记账 1 条"), "{stderr}");
+    // A refused dry run too.
+    let bad = payment(&ledger, "坏.csv", "付-T-9", ("2022-13-30", "1.00"), false);
+    ledger.refused(&["import", "--check", &bad]);
+    assert!(
+        std::fs::read(&ledger.path).unwrap() == before,
+        "the file changed"
+    );
+    // The dry run needs no write access.
+    let mut perms = std::fs::metadata(&ledger.path).unwrap().permissions();
+    perms.set_readonly(true);
+    std::fs::set_permissions(&ledger.path, perms).unwrap();
+    ledger.ok_stderr(&["import", "--check", &file]);
+}

@@ -116,12 +116,15 @@ pub(crate) enum Db {
     /// A file redb would repair before reading (a writer was killed), opened for reading only: the
     /// repair happens in memory ([`Overlay`]) and the file stays as it is.
     Repaired(Database),
+    /// A dry run (`import --check`): batches are written to a view of the file whose writes stay in
+    /// memory ([`Overlay`]), so every check runs as for a real batch and the file is not touched.
+    DryRun(Database),
 }
 
 impl Db {
     pub(crate) fn begin_read(&self) -> Result<ReadTransaction, redb::TransactionError> {
         match self {
-            Db::Write(db) | Db::Repaired(db) => db.begin_read(),
+            Db::Write(db) | Db::Repaired(db) | Db::DryRun(db) => db.begin_read(),
             Db::Read(db) => db.begin_read(),
         }
     }
@@ -248,6 +251,22 @@ impl Ledger {
                 ));
             }
             Ledger::read_meta(path, Db::Write(db))
+        })
+    }
+
+    /// Opens a ledger for a dry run (`import --check`): batches run with every check, against a view
+    /// whose writes stay in memory ([`Overlay`]), so the file — a read-only one too — keeps every
+    /// byte. No lock is taken: a writer may run meanwhile, and the dry run sees the file as it was.
+    pub fn open_dry_run(path: &Path) -> Result<Ledger, StoreError> {
+        guard::contain(path, "打开", || {
+            exists(path)?;
+            if let Some(problem) = engine_check(path)? {
+                return Err(StoreError::Damaged(
+                    path.display().to_string(),
+                    format!("{problem}。请运行 taizhang verify 查明，并由备份恢复"),
+                ));
+            }
+            Ledger::read_meta(path, Db::DryRun(overlay_database(path)?))
         })
     }
 
@@ -432,7 +451,7 @@ impl Ledger {
                 "{problem}；台账可能被改动，已拒绝记账。请运行 taizhang verify 查明"
             )));
         }
-        let Db::Write(db) = self.db() else {
+        let (Db::Write(db) | Db::DryRun(db)) = self.db() else {
             return Err(StoreError::ReadOnly(self.path.display().to_string()));
         };
         self.guarded("写入", || {
