@@ -55,6 +55,9 @@ pub struct ImportFile {
     pub header_line: u64,
     /// The header cells as written, and the column each names.
     headers: Vec<(String, &'static Column)>,
+    /// The header's width with the empty cells after its last named column (Excel writes them for
+    /// trailing commas or a stray cell far right): a row may be this wide if those cells are empty.
+    width: usize,
     /// Column key → its place in a row: the parser asks a dozen times per row.
     places: FxHashMap<&'static str, usize>,
     /// A workbook's sheet, rendered as CSV text ([`workbook`]); `None` for a CSV file.
@@ -108,6 +111,7 @@ fn expand(paths: &[PathBuf], problems: &mut Vec<Problem>) -> Vec<PathBuf> {
             Ok(entries) => {
                 let mut csvs: Vec<PathBuf> = entries
                     .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| !is_hidden_or_lock(p))
                     .filter(|p| {
                         p.extension().is_some_and(|x| x.eq_ignore_ascii_case("csv"))
                             || workbook::is_workbook(p)
@@ -129,6 +133,15 @@ fn expand(paths: &[PathBuf], problems: &mut Vec<Problem>) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// Files in a folder that are not the user's data: Excel's lock file `~$收入.xlsx` (there while the
+/// workbook is open), macOS's `._x.xlsx` resource forks and other dot-files. Only a folder's listing
+/// skips them; a file named on the command line is read whatever its name.
+fn is_hidden_or_lock(path: &Path) -> bool {
+    path.file_name()
+        .map(|n| n.as_encoded_bytes())
+        .is_some_and(|n| n.starts_with(b"~$") || n.starts_with(b"."))
 }
 
 fn file_problem(path: &Path, message: String) -> Problem {
@@ -168,7 +181,10 @@ impl ImportFile {
     pub fn open(path: &Path, kind: Option<Kind>) -> Result<ImportFile, Vec<Problem>> {
         let refuse = |e: std::io::Error| vec![file_problem(path, unreadable(&e))];
         check_regular(path).map_err(|message| vec![file_problem(path, message)])?;
-        let encoding = text::detect(path).map_err(refuse)?;
+        let encoding = text::detect(path).map_err(|e| match ambiguous(&e) {
+            Some(message) => vec![file_problem(path, message)],
+            None => refuse(e),
+        })?;
         let text = Text {
             path,
             name: path.display().to_string(),
@@ -217,10 +233,17 @@ impl ImportFile {
             return Err(whole("文件为空（应有表头行和数据行）".into()));
         }
         let header_line = record_line(&mut reader, record.position());
-        let cells: Vec<String> = record
+        let mut cells: Vec<String> = record
             .iter()
             .map(|c| c.trim().trim_start_matches('\u{feff}').to_string())
             .collect();
+        // Empty cells after the last named column name nothing: they are not columns.
+        let width = cells.len();
+        let named = cells
+            .iter()
+            .rposition(|c| !c.is_empty())
+            .map_or(0, |i| i + 1);
+        cells.truncate(named);
         let kind =
             match kind
                 .or_else(|| columns::detect(&cells))
@@ -243,6 +266,7 @@ impl ImportFile {
             encoding: text.encoding,
             header_line,
             headers,
+            width,
             places,
             sheet: text.sheet,
         })
@@ -319,6 +343,12 @@ impl ImportFile {
             message: error.message.clone(),
         }
     }
+}
+
+/// The message of a file whose encoding detection found it readable both ways.
+fn ambiguous(e: &std::io::Error) -> Option<String> {
+    let inner = e.get_ref()?.downcast_ref::<text::Ambiguous>()?;
+    Some(inner.to_string())
 }
 
 fn unreadable(e: &std::io::Error) -> String {
@@ -493,6 +523,42 @@ fn list_columns(kind: Kind) -> String {
         .join("、")
 }
 
+impl ImportFile {
+    /// A row wider or narrower than the named columns: refused unless the cells past them are
+    /// under the header's empty trailing cells and empty themselves. Off the common path: a row
+    /// as wide as the named columns never comes here.
+    fn check_unnamed(&self, record: &csv::ByteRecord, text: &str) -> Result<(), Vec<FieldError>> {
+        let named = self.headers.len();
+        let count = record.len();
+        if count < named || count > self.width {
+            let header = if count < named { named } else { self.width };
+            let message = format!("本行有 {count} 列，表头有 {header} 列");
+            return Err(vec![FieldError::new("", message)]);
+        }
+        let errors: Vec<FieldError> = (named..count)
+            .filter(|&i| {
+                record
+                    .range(i)
+                    .and_then(|r| text.get(r))
+                    .is_some_and(|c| !trim(c).is_empty())
+            })
+            .map(|i| {
+                let message = format!(
+                    "第 {} 列（{} 列）没有表头，却有数据",
+                    i + 1,
+                    column_letters(i)
+                );
+                FieldError::new("", message)
+            })
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
+
 /// One data row of a file.
 pub struct Row {
     pub line: u64,
@@ -571,12 +637,12 @@ impl Iterator for RowIter<'_> {
                 continue;
             }
             if self.record.len() != self.file.headers.len() {
-                let message = format!(
-                    "本行有 {} 列，表头有 {} 列",
-                    self.record.len(),
-                    self.file.headers.len()
-                );
-                return Some(refused(line, message));
+                if let Err(errors) = self.file.check_unnamed(&self.record, text) {
+                    return Some(Row {
+                        line,
+                        parsed: Err(errors),
+                    });
+                }
             }
             let cells = RowCells {
                 places: &self.file.places,
