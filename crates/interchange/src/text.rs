@@ -344,3 +344,58 @@ impl<R: Read> Read for Gb18030Reader<R> {
         Ok(n)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detect_bytes(bytes: &[u8]) -> io::Result<Encoding> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, bytes)?;
+        detect(&path)
+    }
+
+    #[test]
+    fn gbk_that_is_valid_utf8_is_gb18030() {
+        // "小学" in GBK: D0 A1 D1 A7, which UTF-8 reads as "Сѧ".
+        let bytes = b"a,b\r\nGK-\xd0\xa1\xd1\xa7,1\r\n";
+        assert!(std::str::from_utf8(bytes).is_ok());
+        assert_eq!(detect_bytes(bytes).unwrap(), Encoding::Gb18030);
+    }
+
+    #[test]
+    fn utf8_with_chinese_or_only_ascii_is_utf8() {
+        let text = "a,b\n张·李 café 3×4 5°,Привет\n";
+        assert_eq!(detect_bytes(text.as_bytes()).unwrap(), Encoding::Utf8);
+        assert_eq!(detect_bytes(b"a,b\n1,2\n").unwrap(), Encoding::Utf8);
+        assert_eq!(detect_bytes(b"").unwrap(), Encoding::Utf8);
+    }
+
+    #[test]
+    fn other_letters_that_gb18030_cannot_read_are_utf8() {
+        // "Ω — ok": GB18030 pairs CE A9, E2 80, then 94 with a space, which it cannot read.
+        assert_eq!(detect_bytes("Ω — ok\n".as_bytes()).unwrap(), Encoding::Utf8);
+    }
+
+    #[test]
+    fn latin_text_is_ambiguous_unless_it_has_a_bom() {
+        let err = detect_bytes("a\ncafé\n".as_bytes()).unwrap_err();
+        let ambiguous = err.get_ref().unwrap().downcast_ref::<Ambiguous>().unwrap();
+        assert_eq!(ambiguous.as_utf8, "é");
+        assert_eq!(ambiguous.as_gb18030, "茅");
+        assert_eq!(
+            detect_bytes("\u{feff}a\ncafé\n".as_bytes()).unwrap(),
+            Encoding::Utf8
+        );
+    }
+
+    #[test]
+    fn the_sample_is_the_first_non_ascii_run_cut_at_a_character() {
+        let text = format!("x{}y é\n", "ѧ".repeat(20));
+        let mut seen = Seen::default();
+        seen.note(&text, 0);
+        assert_eq!(seen.sample, "ѧ".repeat(12).as_bytes());
+        assert!(seen.foreign && seen.latin && !seen.cjk);
+    }
+}
