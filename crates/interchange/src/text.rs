@@ -25,6 +25,8 @@ const CHUNK_BYTES: usize = 64 * 1024;
 const ENOUGH_NON_ASCII: usize = 4096;
 /// The longest sample of the first non-ASCII text an ambiguity message shows, in bytes.
 const SAMPLE_BYTES: usize = 24;
+/// Text is scanned for non-ASCII bytes this many at a time.
+const BLOCK: usize = 64;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Encoding {
@@ -86,18 +88,27 @@ struct Seen {
 impl Seen {
     /// Notes the non-ASCII characters of a chunk of valid UTF-8 that starts at byte `offset`.
     fn note(&mut self, text: &str, offset: u64) {
-        let bytes = text.as_bytes();
-        for (i, &b) in bytes.iter().enumerate().filter(|(_, b)| !b.is_ascii()) {
-            self.non_ascii += 1;
-            let at = offset + i as u64;
-            let lead = b >= 0xC0;
-            if lead {
-                if let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) {
-                    self.classify(c, at);
-                }
+        // Blocks of ASCII are skipped a word at a time: a file may hold little else.
+        for (block, bytes) in text.as_bytes().chunks(BLOCK).enumerate() {
+            if bytes.is_ascii() {
+                continue;
             }
-            self.sample_byte(b, at, lead);
+            for (j, &b) in bytes.iter().enumerate().filter(|(_, b)| !b.is_ascii()) {
+                self.note_byte(text, block * BLOCK + j, b, offset);
+            }
         }
+    }
+
+    fn note_byte(&mut self, text: &str, i: usize, b: u8, offset: u64) {
+        self.non_ascii += 1;
+        let at = offset + i as u64;
+        let lead = b >= 0xC0;
+        if lead {
+            if let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) {
+                self.classify(c, at);
+            }
+        }
+        self.sample_byte(b, at, lead);
     }
 
     fn classify(&mut self, c: char, at: u64) {
