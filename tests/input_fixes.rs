@@ -12,7 +12,7 @@ use rust_xlsxwriter::{Workbook, XlsxError};
 const RECEIPT_HEADER: &str = "voucher_no,date,fund,function_code,amount,memo\r\n";
 
 /// A receipts file with one row whose voucher is `GK-<word>` and whose memo is `memo`, encoded
-/// by `encode` (the header stays ASCII either way).
+/// in GBK or UTF-8 (the header is ASCII either way).
 fn receipt_file(ledger: &TestLedger, name: &str, word: &str, memo: &str, gbk: bool) -> PathBuf {
     let text = format!("{RECEIPT_HEADER}GK-{word},2022-08-01,gov_fund,2290402,1,{memo}\r\n");
     let bytes = if gbk {
@@ -64,23 +64,38 @@ fn utf8_with_latin_signs_and_chinese_stays_utf8() {
 }
 
 #[test]
-fn latin_only_text_that_is_also_gbk_is_refused_unless_it_has_a_bom() {
-    // "café" in UTF-8 is "caf茅" in GBK: both plausible, so the file is refused, not guessed.
+fn a_latin_letter_alone_is_refused_as_ambiguous_unless_the_file_has_a_bom() {
+    // "全" in GBK (C8 AB) is "ȫ" in UTF-8: a Latin letter between commas, so either is plausible.
     let ledger = TestLedger::new();
-    let file = receipt_file(&ledger, "latin.csv", "1", "café", false);
+    let file = receipt_file(&ledger, "quan.csv", "1", "全", true);
     let err = ledger.refused(&["import", file.to_str().unwrap()]);
     assert!(
-        err.contains("latin.csv:1: 无法判断文件的编码：按 UTF-8 读是“é”，按 GB18030 读是“茅”"),
+        err.contains("quan.csv:1: 无法判断文件的编码：按 UTF-8 读是“ȫ”，按 GB18030 读是“全”"),
         "{err}"
     );
-    assert!(err.contains("CSV UTF-8"), "{err}");
+    assert!(err.contains("“CSV UTF-8（逗号分隔）”"), "{err}");
     assert_eq!(ledger.head().0, common::INIT_ENTRIES);
-    // A BOM (what Excel's "CSV UTF-8" writes) settles it.
+    // The same for a UTF-8 "é" alone; a BOM (what Excel's "CSV UTF-8" writes) settles it.
+    let file = receipt_file(&ledger, "e.csv", "1", "é", false);
+    let err = ledger.refused(&["import", file.to_str().unwrap()]);
+    assert!(
+        err.contains("按 UTF-8 读是“é”，按 GB18030 读是“茅”"),
+        "{err}"
+    );
     let mut bytes = b"\xef\xbb\xbf".to_vec();
     bytes.extend(std::fs::read(&file).unwrap());
     std::fs::write(&file, bytes).unwrap();
     ledger.import(&[&file]);
-    assert!(posted(&ledger).contains("\"memo\":\"café\""));
+    assert!(posted(&ledger).contains("\"memo\":\"é\""));
+}
+
+#[test]
+fn latin_letters_in_words_without_chinese_stay_utf8() {
+    let ledger = TestLedger::new();
+    let file = receipt_file(&ledger, "west.csv", "Zoë-1", "Café Zoë 5°", false);
+    ledger.import(&[&file]);
+    let log = posted(&ledger);
+    assert!(log.contains("\"memo\":\"Café Zoë 5°\""), "{log}");
 }
 
 #[test]

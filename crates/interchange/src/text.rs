@@ -72,14 +72,18 @@ struct Seen {
     /// Chinese characters, CJK punctuation or full-width forms: no GBK text misread gives these
     /// for long, and a Chinese unit's UTF-8 file has them.
     cjk: bool,
-    /// C1 controls and U+0250–U+07FF (IPA, Greek, Cyrillic, Armenian, Hebrew, Arabic…): what GBK's
-    /// Chinese characters (lead bytes C2–DF) become when misread, and what a Chinese ledger holds
-    /// without any Chinese never.
+    /// C1 controls and U+0250–U+07FF but the combining accents (IPA, Greek, Cyrillic, Armenian,
+    /// Hebrew, Arabic…): what GBK's Chinese characters (lead bytes C2–DF) become when misread, and
+    /// what a Chinese ledger holds without any Chinese never.
     foreign: bool,
-    /// Latin-1 and Latin Extended letters and signs (U+00A0–U+024F: é, ·, ×, °): real in Western
-    /// text, but also what a few GBK characters (lead bytes C2–C9) become.
-    latin: bool,
-    /// The first run of non-ASCII bytes, at most [`SAMPLE_BYTES`], and where it ended.
+    /// A Latin-1 or Latin Extended letter or sign (U+00A0–U+024F), or a combining accent
+    /// (U+0300–U+036F), with no ASCII letter or digit
+    /// right before or after it. In Western text é, ë, ·, ×, ° sit in words and numbers ("Café
+    /// Zoë", "5°", "3×4"); a GBK character misread as one (lead bytes C2–C9: 全 → ȫ, 农 → ũ)
+    /// stands between commas or beside other Chinese.
+    unanchored_latin: bool,
+    /// The text from the first unanchored Latin character to the end of its run of non-ASCII bytes,
+    /// at most [`SAMPLE_BYTES`], and where it ends.
     sample: Vec<u8>,
     sample_end: Option<u64>,
     sample_done: bool,
@@ -105,36 +109,54 @@ impl Seen {
         let lead = b >= 0xC0;
         if lead {
             if let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) {
-                self.classify(c, at);
+                self.classify(c, at, || anchored(text.as_bytes(), i, c.len_utf8()));
             }
         }
         self.sample_byte(b, at, lead);
     }
 
-    fn classify(&mut self, c: char, at: u64) {
+    fn classify(&mut self, c: char, at: u64, anchored: impl Fn() -> bool) {
         match u32::from(c) {
             0xFEFF if at == 0 => self.bom = true,
             0x2E80..=0x9FFF | 0xF900..=0xFAFF | 0xFF00..=0xFFEF | 0x20000..=0x3FFFF => {
                 self.cjk = true
             }
-            0x0080..=0x009F | 0x0250..=0x07FF => self.foreign = true,
-            0x00A0..=0x024F => self.latin = true,
+            0x0080..=0x009F | 0x0250..=0x02FF | 0x0370..=0x07FF => self.foreign = true,
+            // Combining accents count as Latin: decomposed Western text ("e\u{301}") has them.
+            0x00A0..=0x024F | 0x0300..=0x036F if !anchored() => {
+                self.unanchored_latin = true;
+                // The sample starts here.
+                self.sample_end.get_or_insert(at);
+            }
             _ => {}
         }
     }
 
     fn sample_byte(&mut self, b: u8, at: u64, lead: bool) {
+        let Some(end) = self.sample_end else {
+            return;
+        };
         if self.sample_done {
             return;
         }
-        let continues = self.sample_end.is_none_or(|end| end == at);
-        if !continues || (lead && self.sample.len() >= SAMPLE_BYTES) {
+        if end != at || (lead && self.sample.len() >= SAMPLE_BYTES) {
             self.sample_done = true;
             return;
         }
         self.sample.push(b);
         self.sample_end = Some(at + 1);
     }
+}
+
+/// Whether the character at `bytes[i..i + len]` has an ASCII letter or digit right before or after
+/// it (within this chunk: at a chunk's edge it counts as not, which only errs towards asking).
+fn anchored(bytes: &[u8], i: usize, len: usize) -> bool {
+    let before = i.checked_sub(1).and_then(|j| bytes.get(j));
+    let after = bytes.get(i + len);
+    [before, after]
+        .into_iter()
+        .flatten()
+        .any(u8::is_ascii_alphanumeric)
 }
 
 /// Detects the encoding by reading the file, up to the point where it is clear. An error whose
@@ -178,10 +200,11 @@ pub fn detect(path: &Path) -> io::Result<Encoding> {
 ///
 /// UTF-8 unless the file has no BOM, its UTF-8 reading no Chinese but other letters, and its
 /// GB18030 reading of the same bytes is clean: then letters of scripts a Chinese ledger never holds
-/// alone (Cyrillic, Greek…) make it GB18030, and Latin letters only (é, ·, ×, °: Western text is
-/// possible) make it ambiguous, refused.
+/// alone (Cyrillic, Greek…) make it GB18030, and Latin letters standing alone (é between commas:
+/// Western text is possible) make it ambiguous, refused. Latin letters within ASCII words are
+/// Western text ("Café Zoë"): UTF-8.
 fn decide(path: &Path, seen: &Seen, scanned: u64, whole: bool) -> io::Result<Encoding> {
-    if seen.bom || seen.cjk || !(seen.foreign || seen.latin) {
+    if seen.bom || seen.cjk || !(seen.foreign || seen.unanchored_latin) {
         return Ok(Encoding::Utf8);
     }
     if !reads_as_gb18030(path, scanned, whole)? {
@@ -390,23 +413,38 @@ mod tests {
     }
 
     #[test]
-    fn latin_text_is_ambiguous_unless_it_has_a_bom() {
-        let err = detect_bytes("a\ncafé\n".as_bytes()).unwrap_err();
+    fn latin_letters_alone_are_ambiguous_unless_the_file_has_a_bom() {
+        assert_eq!(
+            detect_bytes("a,b\nCafé Zoë,5°\n".as_bytes()).unwrap(),
+            Encoding::Utf8
+        );
+        // Decomposed, as macOS writes it: the accent follows its letter.
+        assert_eq!(
+            detect_bytes("a\nCafe\u{301}\n".as_bytes()).unwrap(),
+            Encoding::Utf8
+        );
+        // "同" in GBK (CD AC) is a combining accent alone in UTF-8.
+        let err = detect_bytes(b"a\n,\xcd\xac,\n").unwrap_err();
+        assert!(err.get_ref().unwrap().is::<Ambiguous>());
+        let err = detect_bytes("a,b\nZoë,é\n".as_bytes()).unwrap_err();
         let ambiguous = err.get_ref().unwrap().downcast_ref::<Ambiguous>().unwrap();
         assert_eq!(ambiguous.as_utf8, "é");
         assert_eq!(ambiguous.as_gb18030, "茅");
         assert_eq!(
-            detect_bytes("\u{feff}a\ncafé\n".as_bytes()).unwrap(),
+            detect_bytes("\u{feff}a,b\nZoë,é\n".as_bytes()).unwrap(),
             Encoding::Utf8
         );
     }
 
     #[test]
-    fn the_sample_is_the_first_non_ascii_run_cut_at_a_character() {
-        let text = format!("x{}y é\n", "ѧ".repeat(20));
+    fn the_sample_starts_at_the_first_latin_letter_alone_and_is_cut_at_a_character() {
+        let text = format!("Zoë,{},ѧ\n", "é".repeat(20));
         let mut seen = Seen::default();
         seen.note(&text, 0);
-        assert_eq!(seen.sample, "ѧ".repeat(12).as_bytes());
-        assert!(seen.foreign && seen.latin && !seen.cjk);
+        assert_eq!(seen.sample, "é".repeat(12).as_bytes());
+        assert!(seen.foreign && seen.unanchored_latin && !seen.cjk);
+        let mut seen = Seen::default();
+        seen.note("Zoë,5°,3×4", 0);
+        assert!(!seen.unanchored_latin && seen.sample.is_empty());
     }
 }
