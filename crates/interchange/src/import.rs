@@ -108,6 +108,7 @@ fn expand(paths: &[PathBuf], problems: &mut Vec<Problem>) -> Vec<PathBuf> {
             Ok(entries) => {
                 let mut csvs: Vec<PathBuf> = entries
                     .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| !is_hidden_or_lock(p))
                     .filter(|p| {
                         p.extension().is_some_and(|x| x.eq_ignore_ascii_case("csv"))
                             || workbook::is_workbook(p)
@@ -129,6 +130,15 @@ fn expand(paths: &[PathBuf], problems: &mut Vec<Problem>) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// Files in a folder that are not the user's data: Excel's lock file `~$收入.xlsx` (there while the
+/// workbook is open), macOS's `._x.xlsx` resource forks and other dot-files. Only a folder's listing
+/// skips them; a file named on the command line is read whatever its name.
+fn is_hidden_or_lock(path: &Path) -> bool {
+    path.file_name()
+        .map(|n| n.as_encoded_bytes())
+        .is_some_and(|n| n.starts_with(b"~$") || n.starts_with(b"."))
 }
 
 fn file_problem(path: &Path, message: String) -> Problem {
@@ -168,7 +178,10 @@ impl ImportFile {
     pub fn open(path: &Path, kind: Option<Kind>) -> Result<ImportFile, Vec<Problem>> {
         let refuse = |e: std::io::Error| vec![file_problem(path, unreadable(&e))];
         check_regular(path).map_err(|message| vec![file_problem(path, message)])?;
-        let encoding = text::detect(path).map_err(refuse)?;
+        let encoding = text::detect(path).map_err(|e| match ambiguous(&e) {
+            Some(message) => vec![file_problem(path, message)],
+            None => refuse(e),
+        })?;
         let text = Text {
             path,
             name: path.display().to_string(),
@@ -217,10 +230,16 @@ impl ImportFile {
             return Err(whole("文件为空（应有表头行和数据行）".into()));
         }
         let header_line = record_line(&mut reader, record.position());
-        let cells: Vec<String> = record
+        let mut cells: Vec<String> = record
             .iter()
             .map(|c| c.trim().trim_start_matches('\u{feff}').to_string())
             .collect();
+        // Empty cells after the last named column name nothing: they are not columns.
+        let named = cells
+            .iter()
+            .rposition(|c| !c.is_empty())
+            .map_or(0, |i| i + 1);
+        cells.truncate(named);
         let kind =
             match kind
                 .or_else(|| columns::detect(&cells))
@@ -319,6 +338,12 @@ impl ImportFile {
             message: error.message.clone(),
         }
     }
+}
+
+/// The message of a file whose encoding detection found it readable both ways.
+fn ambiguous(e: &std::io::Error) -> Option<String> {
+    let inner = e.get_ref()?.downcast_ref::<text::Ambiguous>()?;
+    Some(inner.to_string())
 }
 
 fn unreadable(e: &std::io::Error) -> String {
@@ -493,6 +518,43 @@ fn list_columns(kind: Kind) -> String {
         .join("、")
 }
 
+impl ImportFile {
+    /// A row wider or narrower than the named columns: refused if narrower, or where a cell past
+    /// them holds anything. Off the common path: a row
+    /// as wide as the named columns never comes here.
+    fn check_unnamed(&self, record: &csv::ByteRecord, text: &str) -> Result<(), Vec<FieldError>> {
+        let named = self.headers.len();
+        let count = record.len();
+        // Past the named columns, a cell is harmless if empty (Excel's trailing commas, a sheet's
+        // trailing blank cells) and refused at its column if not, however wide the row.
+        if count < named {
+            let message = format!("本行有 {count} 列，表头有 {named} 列");
+            return Err(vec![FieldError::new("", message)]);
+        }
+        let errors: Vec<FieldError> = (named..count)
+            .filter(|&i| {
+                record
+                    .range(i)
+                    .and_then(|r| text.get(r))
+                    .is_some_and(|c| !trim(c).is_empty())
+            })
+            .map(|i| {
+                let message = format!(
+                    "第 {} 列（{} 列）没有表头，却有数据",
+                    i + 1,
+                    column_letters(i)
+                );
+                FieldError::new("", message)
+            })
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+}
+
 /// One data row of a file.
 pub struct Row {
     pub line: u64,
@@ -571,12 +633,12 @@ impl Iterator for RowIter<'_> {
                 continue;
             }
             if self.record.len() != self.file.headers.len() {
-                let message = format!(
-                    "本行有 {} 列，表头有 {} 列",
-                    self.record.len(),
-                    self.file.headers.len()
-                );
-                return Some(refused(line, message));
+                if let Err(errors) = self.file.check_unnamed(&self.record, text) {
+                    return Some(Row {
+                        line,
+                        parsed: Err(errors),
+                    });
+                }
             }
             let cells = RowCells {
                 places: &self.file.places,

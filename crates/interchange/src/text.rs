@@ -5,6 +5,12 @@
 //! pass stops early once it has seen enough non-ASCII text that is valid UTF-8 ([`ENOUGH_NON_ASCII`]):
 //! Chinese text in GB18030 is not valid UTF-8 for long, and every row is still checked as UTF-8
 //! when it is read, so a file that turns invalid later is refused at that row, never misread.
+//!
+//! Valid UTF-8 is not proof, though: a few GBK characters are valid UTF-8 by chance ("小学" in GBK
+//! reads as "Сѧ"), so a short file from Excel on a Chinese Windows would be stored as garbage. Within
+//! the same bound the first pass also notes what the UTF-8 reading holds ([`Seen`]); a file without
+//! BOM whose UTF-8 reading has no Chinese at all but letters of other scripts is decided by
+//! [`decide`] (docs/decisions.md, "GBK text that is valid UTF-8").
 
 use std::fs::File;
 use std::io::{self, BufReader, Read};
@@ -17,6 +23,10 @@ const CHUNK_BYTES: usize = 64 * 1024;
 /// chance about one time in five (a lead byte C2–DF, a trail byte below C0); a thousand Chinese
 /// characters in a row never do. Before that much text, the whole file is checked.
 const ENOUGH_NON_ASCII: usize = 4096;
+/// The longest sample of the first non-ASCII text an ambiguity message shows, in bytes.
+const SAMPLE_BYTES: usize = 24;
+/// Text is scanned for non-ASCII bytes this many at a time.
+const BLOCK: usize = 64;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Encoding {
@@ -33,34 +43,215 @@ impl Encoding {
     }
 }
 
-/// Detects the encoding by reading the file, up to the point where it is clear.
+/// A file that reads as plausible text both as UTF-8 and as GB18030: refused rather than guessed.
+/// The sample is the file's first non-ASCII text, read both ways.
+#[derive(Debug)]
+pub struct Ambiguous {
+    pub as_utf8: String,
+    pub as_gb18030: String,
+}
+
+impl std::fmt::Display for Ambiguous {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "无法判断文件的编码：按 UTF-8 读是“{}”，按 GB18030 读是“{}”；\
+             请在 Excel 中“另存为”“CSV UTF-8（逗号分隔）”后再导入",
+            self.as_utf8, self.as_gb18030
+        )
+    }
+}
+
+impl std::error::Error for Ambiguous {}
+
+/// What the UTF-8 reading of the file's first part holds, as far as the first pass read.
+#[derive(Debug, Default)]
+struct Seen {
+    bom: bool,
+    non_ascii: usize,
+    /// Chinese characters, CJK punctuation or full-width forms: no GBK text misread gives these
+    /// for long, and a Chinese unit's UTF-8 file has them.
+    cjk: bool,
+    /// C1 controls and U+0250–U+07FF but the combining accents (IPA, Greek, Cyrillic, Armenian,
+    /// Hebrew, Arabic…): what GBK's Chinese characters (lead bytes C2–DF) become when misread, and
+    /// what a Chinese ledger holds without any Chinese never.
+    foreign: bool,
+    /// A Latin-1 or Latin Extended letter or sign (U+00A0–U+024F), or a combining accent
+    /// (U+0300–U+036F), with no ASCII letter or digit
+    /// right before or after it. In Western text é, ë, ·, ×, ° sit in words and numbers ("Café
+    /// Zoë", "5°", "3×4"); a GBK character misread as one (lead bytes C2–C9: 全 → ȫ, 农 → ũ)
+    /// stands between commas or beside other Chinese.
+    unanchored_latin: bool,
+    /// The text from the first unanchored Latin character to the end of its run of non-ASCII bytes,
+    /// at most [`SAMPLE_BYTES`], and where it ends.
+    sample: Vec<u8>,
+    sample_end: Option<u64>,
+    sample_done: bool,
+}
+
+impl Seen {
+    /// Notes the non-ASCII characters of a chunk of valid UTF-8 that starts at byte `offset`.
+    fn note(&mut self, text: &str, offset: u64) {
+        // Blocks of ASCII are skipped a word at a time: a file may hold little else.
+        for (block, bytes) in text.as_bytes().chunks(BLOCK).enumerate() {
+            if bytes.is_ascii() {
+                continue;
+            }
+            for (j, &b) in bytes.iter().enumerate().filter(|(_, b)| !b.is_ascii()) {
+                self.note_byte(text, block * BLOCK + j, b, offset);
+            }
+        }
+    }
+
+    fn note_byte(&mut self, text: &str, i: usize, b: u8, offset: u64) {
+        self.non_ascii += 1;
+        let at = offset + i as u64;
+        let lead = b >= 0xC0;
+        if lead {
+            if let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) {
+                self.classify(c, at, || anchored(text.as_bytes(), i, c.len_utf8()));
+            }
+        }
+        self.sample_byte(b, at, lead);
+    }
+
+    fn classify(&mut self, c: char, at: u64, anchored: impl Fn() -> bool) {
+        match u32::from(c) {
+            0xFEFF if at == 0 => self.bom = true,
+            0x2E80..=0x9FFF | 0xF900..=0xFAFF | 0xFF00..=0xFFEF | 0x20000..=0x3FFFF => {
+                self.cjk = true
+            }
+            0x0080..=0x009F | 0x0250..=0x02FF | 0x0370..=0x07FF => self.foreign = true,
+            // Combining accents count as Latin: decomposed Western text ("e\u{301}") has them.
+            0x00A0..=0x024F | 0x0300..=0x036F if !anchored() => {
+                self.unanchored_latin = true;
+                // The sample starts here.
+                self.sample_end.get_or_insert(at);
+            }
+            _ => {}
+        }
+    }
+
+    fn sample_byte(&mut self, b: u8, at: u64, lead: bool) {
+        let Some(end) = self.sample_end else {
+            return;
+        };
+        if self.sample_done {
+            return;
+        }
+        if end != at || (lead && self.sample.len() >= SAMPLE_BYTES) {
+            self.sample_done = true;
+            return;
+        }
+        self.sample.push(b);
+        self.sample_end = Some(at + 1);
+    }
+}
+
+/// Whether the character at `bytes[i..i + len]` has an ASCII letter or digit right before or after
+/// it (within this chunk: at a chunk's edge it counts as not, which only errs towards asking).
+fn anchored(bytes: &[u8], i: usize, len: usize) -> bool {
+    let before = i.checked_sub(1).and_then(|j| bytes.get(j));
+    let after = bytes.get(i + len);
+    [before, after]
+        .into_iter()
+        .flatten()
+        .any(u8::is_ascii_alphanumeric)
+}
+
+/// Detects the encoding by reading the file, up to the point where it is clear. An error whose
+/// inner error is [`Ambiguous`] refuses a file that reads as text both ways.
 pub fn detect(path: &Path) -> io::Result<Encoding> {
     let mut file = BufReader::with_capacity(CHUNK_BYTES, File::open(path)?);
     let mut buf = vec![0u8; CHUNK_BYTES];
     let mut carry = 0usize;
-    let mut non_ascii = 0usize;
-    while non_ascii < ENOUGH_NON_ASCII {
+    let mut offset = 0u64;
+    let mut seen = Seen::default();
+    while seen.non_ascii < ENOUGH_NON_ASCII {
         let read = file.read(&mut buf[carry..])?;
         let filled = carry + read;
         if read == 0 {
             // A sequence cut off at the end is not UTF-8.
-            return Ok(if carry == 0 {
-                Encoding::Utf8
-            } else {
-                Encoding::Gb18030
-            });
+            if carry != 0 {
+                return Ok(Encoding::Gb18030);
+            }
+            return decide(path, &seen, offset, true);
         }
-        let valid = match std::str::from_utf8(&buf[..filled]) {
-            Ok(_) => filled,
+        let text = match std::str::from_utf8(&buf[..filled]) {
+            Ok(text) => text,
             // An incomplete sequence at the end of the chunk: kept for the next read.
-            Err(e) if e.error_len().is_none() => e.valid_up_to(),
+            Err(e) if e.error_len().is_none() => match std::str::from_utf8(&buf[..e.valid_up_to()])
+            {
+                Ok(text) => text,
+                Err(_) => return Ok(Encoding::Gb18030),
+            },
             Err(_) => return Ok(Encoding::Gb18030),
         };
-        non_ascii += buf[..valid].iter().filter(|b| !b.is_ascii()).count();
+        seen.note(text, offset);
+        let valid = text.len();
+        offset += valid as u64;
         buf.copy_within(valid..filled, 0);
         carry = filled - valid;
     }
-    Ok(Encoding::Utf8)
+    decide(path, &seen, offset, false)
+}
+
+/// The encoding of a file whose first `scanned` bytes are valid UTF-8 (`whole`: all of it).
+///
+/// UTF-8 unless the file has no BOM, its UTF-8 reading no Chinese but other letters, and its
+/// GB18030 reading of the same bytes is clean: then letters of scripts a Chinese ledger never holds
+/// alone (Cyrillic, Greek…) make it GB18030, and Latin letters standing alone (é between commas:
+/// Western text is possible) make it ambiguous, refused. Latin letters within ASCII words are
+/// Western text ("Café Zoë"): UTF-8.
+fn decide(path: &Path, seen: &Seen, scanned: u64, whole: bool) -> io::Result<Encoding> {
+    if seen.bom || seen.cjk || !(seen.foreign || seen.unanchored_latin) {
+        return Ok(Encoding::Utf8);
+    }
+    if !reads_as_gb18030(path, scanned, whole)? {
+        return Ok(Encoding::Utf8);
+    }
+    if seen.foreign {
+        return Ok(Encoding::Gb18030);
+    }
+    let (as_gb18030, _) = GB18030.decode_without_bom_handling(&seen.sample);
+    let ambiguous = Ambiguous {
+        as_utf8: String::from_utf8_lossy(&seen.sample).into_owned(),
+        as_gb18030: as_gb18030.into_owned(),
+    };
+    Err(io::Error::new(io::ErrorKind::InvalidData, ambiguous))
+}
+
+/// Whether the first `scanned` bytes of the file decode as GB18030 without a malformed sequence
+/// (`whole`: they are the whole file, so a sequence cut off at their end is malformed too).
+fn reads_as_gb18030(path: &Path, scanned: u64, whole: bool) -> io::Result<bool> {
+    let mut file = File::open(path)?.take(scanned);
+    let mut decoder = GB18030.new_decoder_without_bom_handling();
+    let mut input = vec![0u8; CHUNK_BYTES];
+    let mut text = String::new();
+    loop {
+        let read = file.read(&mut input)?;
+        text.clear();
+        text.reserve(
+            decoder
+                .max_utf8_buffer_length(read)
+                .unwrap_or(CHUNK_BYTES * 4),
+        );
+        let last = read == 0 && whole;
+        let mut at = 0;
+        loop {
+            let (result, used) =
+                decoder.decode_to_string_without_replacement(&input[at..read], &mut text, last);
+            at += used;
+            match result {
+                DecoderResult::Malformed(..) => return Ok(false),
+                DecoderResult::OutputFull => text.clear(),
+                DecoderResult::InputEmpty => break,
+            }
+        }
+        if read == 0 {
+            return Ok(true);
+        }
+    }
 }
 
 /// Opens the file as a UTF-8 byte stream: the BOM dropped, GB18030 decoded on the fly.
@@ -185,5 +376,75 @@ impl<R: Read> Read for Gb18030Reader<R> {
         buf[..n].copy_from_slice(&self.output[self.at..self.at + n]);
         self.at += n;
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detect_bytes(bytes: &[u8]) -> io::Result<Encoding> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("t.csv");
+        std::fs::write(&path, bytes)?;
+        detect(&path)
+    }
+
+    #[test]
+    fn gbk_that_is_valid_utf8_is_gb18030() {
+        // "小学" in GBK: D0 A1 D1 A7, which UTF-8 reads as "Сѧ".
+        let bytes = b"a,b\r\nGK-\xd0\xa1\xd1\xa7,1\r\n";
+        assert!(std::str::from_utf8(bytes).is_ok());
+        assert_eq!(detect_bytes(bytes).unwrap(), Encoding::Gb18030);
+    }
+
+    #[test]
+    fn utf8_with_chinese_or_only_ascii_is_utf8() {
+        let text = "a,b\n张·李 café 3×4 5°,Привет\n";
+        assert_eq!(detect_bytes(text.as_bytes()).unwrap(), Encoding::Utf8);
+        assert_eq!(detect_bytes(b"a,b\n1,2\n").unwrap(), Encoding::Utf8);
+        assert_eq!(detect_bytes(b"").unwrap(), Encoding::Utf8);
+    }
+
+    #[test]
+    fn other_letters_that_gb18030_cannot_read_are_utf8() {
+        // "Ω — ok": GB18030 pairs CE A9, E2 80, then 94 with a space, which it cannot read.
+        assert_eq!(detect_bytes("Ω — ok\n".as_bytes()).unwrap(), Encoding::Utf8);
+    }
+
+    #[test]
+    fn latin_letters_alone_are_ambiguous_unless_the_file_has_a_bom() {
+        assert_eq!(
+            detect_bytes("a,b\nCafé Zoë,5°\n".as_bytes()).unwrap(),
+            Encoding::Utf8
+        );
+        // Decomposed, as macOS writes it: the accent follows its letter.
+        assert_eq!(
+            detect_bytes("a\nCafe\u{301}\n".as_bytes()).unwrap(),
+            Encoding::Utf8
+        );
+        // "同" in GBK (CD AC) is a combining accent alone in UTF-8.
+        let err = detect_bytes(b"a\n,\xcd\xac,\n").unwrap_err();
+        assert!(err.get_ref().unwrap().is::<Ambiguous>());
+        let err = detect_bytes("a,b\nZoë,é\n".as_bytes()).unwrap_err();
+        let ambiguous = err.get_ref().unwrap().downcast_ref::<Ambiguous>().unwrap();
+        assert_eq!(ambiguous.as_utf8, "é");
+        assert_eq!(ambiguous.as_gb18030, "茅");
+        assert_eq!(
+            detect_bytes("\u{feff}a,b\nZoë,é\n".as_bytes()).unwrap(),
+            Encoding::Utf8
+        );
+    }
+
+    #[test]
+    fn the_sample_starts_at_the_first_latin_letter_alone_and_is_cut_at_a_character() {
+        let text = format!("Zoë,{},ѧ\n", "é".repeat(20));
+        let mut seen = Seen::default();
+        seen.note(&text, 0);
+        assert_eq!(seen.sample, "é".repeat(12).as_bytes());
+        assert!(seen.foreign && seen.unanchored_latin && !seen.cjk);
+        let mut seen = Seen::default();
+        seen.note("Zoë,5°,3×4", 0);
+        assert!(!seen.unanchored_latin && seen.sample.is_empty());
     }
 }
