@@ -120,6 +120,17 @@ fn expect_head_fails_when_the_chain_never_had_it() {
 }
 
 #[test]
+fn expect_head_of_zeros_fails_on_a_ledger_with_entries() {
+    // 64 zeros is the head of an empty chain; every ledger here has at least its unit entry.
+    let ledger = common::TestLedger::new();
+    let zeros = "0".repeat(64);
+    let err = ledger.refused(&["verify", "--expect-head", &zeros]);
+    assert!(err.contains(&format!("链中没有哈希为 {zeros} 的记录")), "{err}");
+    assert!(err.contains("校验未通过"), "{err}");
+    assert!(!err.contains("空台账"), "{err}");
+}
+
+#[test]
 fn export_writes_every_report_and_a_manifest_tied_to_the_head() {
     let ledger = two_year();
     let (count, head) = ledger.head();
