@@ -138,7 +138,7 @@ impl Ledger {
             count: head.count,
             head_hash: hex(&head.hash),
         };
-        let io = |e: std::io::Error| StoreError::Io(e.to_string());
+        let io = |e: std::io::Error| StoreError::Io(format!("写归档失败：{}", crate::io_words(&e)));
         writeln!(
             out,
             "{}",
