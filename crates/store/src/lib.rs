@@ -71,6 +71,15 @@ impl From<redb::Error> for StoreError {
     fn from(e: redb::Error) -> StoreError {
         use redb::Error as E;
         match e {
+            // Reading past the end or bytes the engine cannot take: its own structure is broken.
+            E::Io(io)
+                if matches!(
+                    io.kind(),
+                    std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::InvalidData
+                ) =>
+            {
+                StoreError::Corrupt("存储引擎读到了文件结构之外（文件损坏或被截断）".into())
+            }
             E::Io(io) => StoreError::Io(io_words(&io)),
             E::Corrupted(_) => StoreError::Corrupt("存储引擎发现文件结构损坏".into()),
             E::TableDoesNotExist(table) => {
