@@ -134,8 +134,10 @@ fn an_empty_header_cell_is_named_by_its_place_and_a_huge_one_is_cut() {
 /// options (`--year`), placeholders (`<YEAR>`) and the program's own words (commands, kinds, formats)
 /// are taken out: what is left would be English prose.
 fn english_words(message: &str, paths: &[&str]) -> Vec<String> {
-    const KEYWORDS: [&str; 27] = [
+    const KEYWORDS: [&str; 28] = [
         "taizhang",
+        // A product name: "Excel 工作簿".
+        "excel",
         "catalog",
         "bond",
         "contract",
