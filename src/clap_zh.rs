@@ -131,12 +131,10 @@ pub fn message(error: &clap::Error) -> String {
     let mut message = match error.kind() {
         ErrorKind::InvalidValue if value.is_empty() => format!("{arg} 缺少值"),
         ErrorKind::InvalidValue => format!("{arg} 的值“{value}”无效"),
-        ErrorKind::ValueValidation => {
-            let why = std::error::Error::source(error)
-                .map(|e| format!("：{e}"))
-                .unwrap_or_default();
-            format!("{arg} 的值“{value}”无效{why}")
-        }
+        ErrorKind::ValueValidation => match std::error::Error::source(error) {
+            Some(why) => invalid_value(&arg, &value, why),
+            None => format!("{arg} 的值“{value}”无效"),
+        },
         ErrorKind::UnknownArgument => format!("没有这个选项或参数：“{arg}”"),
         ErrorKind::InvalidSubcommand => format!(
             "没有这个命令：“{}”",
@@ -169,6 +167,54 @@ pub fn message(error: &clap::Error) -> String {
         message.push_str(&format!("；若“{arg}”是一个值而非选项，请写在 -- 之后"));
     }
     message
+}
+
+/// A value clap's own parser (or ours) refused. Ours say why in Chinese; the standard library's
+/// number parsers say it in English ("invalid digit found in string"), so for them the message says
+/// what was expected instead, with the bounds of the option's type.
+fn invalid_value(arg: &str, value: &str, why: &(dyn std::error::Error + 'static)) -> String {
+    let option = arg.split(' ').next().unwrap_or(arg);
+    if why.is::<std::num::ParseIntError>() {
+        let range = integer_range(option).map_or_else(|| "整数".into(), |r| format!(" {r}"));
+        return format!("{option} 应为{range}（只写数字），“{value}”不是");
+    }
+    if why.is::<std::num::ParseFloatError>() {
+        return format!("{option} 应为数，“{value}”不是");
+    }
+    // Any other library's words are not shown: only ours, which are Chinese.
+    let ours = why.to_string();
+    if ours.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) {
+        format!("{arg} 的值“{value}”无效：{ours}")
+    } else {
+        format!("{arg} 的值“{value}”无效")
+    }
+}
+
+/// "0 到 18446744073709551615 之间的整数" for an option whose values are parsed as a standard
+/// integer type, found by its long name in the command line's definition.
+fn integer_range(option: &str) -> Option<String> {
+    use clap::CommandFactory;
+    use std::any::TypeId;
+    let command = crate::cli::Cli::command();
+    let parser_type = find_arg(&command, option.trim_start_matches('-'))?
+        .get_value_parser()
+        .type_id();
+    macro_rules! range_of {
+        ($($t:ty),*) => {$(
+            if parser_type == TypeId::of::<$t>() {
+                return Some(format!("{} 到 {} 之间的整数", <$t>::MIN, <$t>::MAX));
+            }
+        )*};
+    }
+    range_of!(u8, u16, u32, u64, usize, i8, i16, i32, i64);
+    None
+}
+
+fn find_arg<'c>(command: &'c Command, long: &str) -> Option<&'c Arg> {
+    command
+        .get_arguments()
+        .find(|a| a.get_long() == Some(long))
+        .or_else(|| command.get_subcommands().find_map(|s| find_arg(s, long)))
 }
 
 fn text(value: &ContextValue) -> String {
@@ -210,5 +256,31 @@ mod tests {
             error_of(&["taizhang", "report", "table7"]),
             "缺少必需的参数：--year <YEAR>"
         );
+    }
+
+    #[test]
+    fn a_number_the_parser_refuses_says_what_was_expected_in_chinese() {
+        assert_eq!(
+            error_of(&["taizhang", "log", "--from", "99999999999999999999"]),
+            "--from 应为 0 到 18446744073709551615 之间的整数（只写数字），“99999999999999999999”不是"
+        );
+        assert_eq!(
+            error_of(&[
+                "taizhang",
+                "classify",
+                "--industry",
+                "工业",
+                "--people",
+                "1e3"
+            ]),
+            "--people 应为 0 到 18446744073709551615 之间的整数（只写数字），“1e3”不是"
+        );
+        // Our own parsers' words stay.
+        assert_eq!(
+            error_of(&["taizhang", "report", "table7", "--year", "abc"]),
+            "--year <YEAR> 的值“abc”无效：“abc”不是年份（应如 2023）"
+        );
+        let year = error_of(&["taizhang", "report", "opening-adjustments", "--year", "x"]);
+        assert_eq!(year, "--year <YEAR> 的值“x”无效：“x”不是年份（应如 2023）");
     }
 }

@@ -290,7 +290,7 @@ pub enum Report {
     )]
     OpeningAdjustments {
         /// 年度，如 2023
-        #[arg(long)]
+        #[arg(long, value_parser = year)]
         year: i32,
         /// 输出格式：table（表格，万元）、csv（万元）或 json（元，精确到分）
         #[arg(long, value_enum, default_value = "table")]

@@ -396,11 +396,9 @@ fn report_expected_head(v: &taizhang_store::Verification, expected: &[u8; 32]) -
             );
             true
         }
-        None if expected.iter().all(|&b| b == 0) => {
-            eprintln!(
-                "期望的链头是空台账（0 条记录）的：此后记了 {} 条。",
-                v.count
-            );
+        // The zero hash is the head of an empty chain only: a chain with entries never had it.
+        None if v.count == 0 && expected.iter().all(|&b| b == 0) => {
+            eprintln!("链头与期望相符：台账是空的（0 条记录）。");
             true
         }
         None => {

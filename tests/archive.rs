@@ -120,6 +120,20 @@ fn expect_head_fails_when_the_chain_never_had_it() {
 }
 
 #[test]
+fn expect_head_of_zeros_fails_on_a_ledger_with_entries() {
+    // 64 zeros is the head of an empty chain; every ledger here has at least its unit entry.
+    let ledger = common::TestLedger::new();
+    let zeros = "0".repeat(64);
+    let err = ledger.refused(&["verify", "--expect-head", &zeros]);
+    assert!(
+        err.contains(&format!("链中没有哈希为 {zeros} 的记录")),
+        "{err}"
+    );
+    assert!(err.contains("校验未通过"), "{err}");
+    assert!(!err.contains("空台账"), "{err}");
+}
+
+#[test]
 fn export_writes_every_report_and_a_manifest_tied_to_the_head() {
     let ledger = two_year();
     let (count, head) = ledger.head();
@@ -178,5 +192,86 @@ fn a_bad_archive_is_described_in_chinese_words() {
             .count();
         assert_eq!(english, 0, "{err}");
         assert!(!ledger.path.exists());
+    }
+}
+
+/// ASCII words of four or more letters in `text` outside `path` and the known ones: English.
+fn english_words<'a>(text: &'a str, path: &str) -> Vec<&'a str> {
+    text.split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| w.len() >= 4 && !path.contains(w))
+        .filter(|w| !["taizhang", "JSON"].contains(w))
+        .collect()
+}
+
+#[test]
+fn an_archive_saved_by_a_windows_editor_restores() {
+    let ledger = common::TestLedger::new();
+    ledger.ok(&["post", "catalog", "--code", "21301", "--name", "农业农村"]);
+    let (count, head) = ledger.head();
+    let archive = ledger.dir.path().join("a.jsonl");
+    ledger.ok(&["archive", "--out", archive.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&archive).unwrap();
+    // Notepad: a byte-order mark, CRLF line ends, an empty line at the end.
+    let edited = format!("\u{feff}{}\r\n", text.replace('\n', "\r\n"));
+    for (name, content) in [
+        ("bom.jsonl", format!("\u{feff}{text}")),
+        ("crlf.jsonl", text.replace('\n', "\r\n")),
+        ("blank.jsonl", format!("{text}\n\n")),
+        ("notepad.jsonl", edited),
+    ] {
+        let path = ledger.dir.path().join(name);
+        std::fs::write(&path, content).unwrap();
+        let restored = TestLedger::uninitialised();
+        restored.ok(&["restore", path.to_str().unwrap()]);
+        assert_eq!(restored.head(), (count, head.clone()), "{name}");
+    }
+}
+
+#[test]
+fn a_line_of_the_wrong_json_is_described_in_chinese_words() {
+    let ledger = common::TestLedger::new();
+    let archive = ledger.dir.path().join("a.jsonl");
+    ledger.ok(&["archive", "--out", archive.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&archive).unwrap();
+    let first = text.lines().next().unwrap();
+    let entry = text.lines().nth(1).unwrap();
+    let bad_seq = format!(
+        "{first}\n{}\n",
+        entry.replacen("\"seq\":1", "\"seq\":\"one\"", 1)
+    );
+    for (name, content, said) in [
+        (
+            "nested.jsonl",
+            "[[[1]]]\n".to_string(),
+            "归档第 1 行：不是 taizhang 归档的首行（JSON 的字段或取值不是归档首行应有的",
+        ),
+        (
+            "entry.jsonl",
+            format!("{first}\n[[[1]]]\n"),
+            "归档第 2 行：不是一条记录（JSON 的字段或取值不是归档记录应有的，第 1 个字符附近",
+        ),
+        (
+            "field.jsonl",
+            bad_seq,
+            "归档第 2 行：不是一条记录（JSON 的字段或取值不是归档记录应有的，第 12 个字符附近",
+        ),
+        (
+            "cut.jsonl",
+            format!("{first}\n{{\"seq\": 1,\n"),
+            "归档第 2 行：不是一条记录（JSON 在行尾中断",
+        ),
+    ] {
+        let path = ledger.dir.path().join(name);
+        std::fs::write(&path, content).unwrap();
+        let restored = TestLedger::uninitialised();
+        let err = restored.refused(&["restore", path.to_str().unwrap()]);
+        assert!(err.contains(said), "{name}: {err}");
+        assert!(err.contains(&format!("归档 {}", path.display())), "{err}");
+        assert_eq!(
+            english_words(&err, path.to_str().unwrap()),
+            Vec::<&str>::new(),
+            "{err}"
+        );
+        assert!(!restored.path.exists());
     }
 }

@@ -138,7 +138,7 @@ impl Ledger {
             count: head.count,
             head_hash: hex(&head.hash),
         };
-        let io = |e: std::io::Error| StoreError::Io(e.to_string());
+        let io = |e: std::io::Error| StoreError::Io(format!("写归档失败：{}", crate::io_words(&e)));
         writeln!(
             out,
             "{}",
@@ -168,8 +168,14 @@ impl Ledger {
             .next()
             .ok_or_else(|| StoreError::Corrupt("归档为空".into()))?;
         let first = first.map_err(|e| bad(0, archive_io(&e)))?;
-        let head: ArchiveHead = serde_json::from_str(&first)
-            .map_err(|e| bad(0, format!("不是 taizhang 归档的首行（{}）", json_words(&e))))?;
+        // Notepad and other Windows editors start a UTF-8 file with a byte-order mark.
+        let first = first.strip_prefix('\u{feff}').unwrap_or(&first);
+        let head: ArchiveHead = serde_json::from_str(first).map_err(|e| {
+            bad(
+                0,
+                format!("不是 taizhang 归档的首行（{}）", json_words(&e, "首行")),
+            )
+        })?;
         if head.taizhang_archive > ARCHIVE_VERSION {
             return Err(StoreError::NewerFormat(head.taizhang_archive));
         }
@@ -183,11 +189,20 @@ impl Ledger {
         let mut namings = Namings::default();
         let result = ledger.write_batch("restore", |writer| {
             for (number, line) in lines.by_ref() {
+                // An edited archive may end in an empty line, or (saved with CRLF line ends, which
+                // `lines` takes off) a line of only the carriage return: neither is an entry.
+                if line.as_ref().is_ok_and(|l| l.trim().is_empty()) {
+                    continue;
+                }
                 let parsed = line
                     .map_err(|e| bad(number, archive_io(&e)))
                     .and_then(|l| {
-                        serde_json::from_str::<EntryLine>(&l)
-                            .map_err(|_| bad(number, "不是一条记录（JSON 无法解析）".into()))
+                        serde_json::from_str::<EntryLine>(&l).map_err(|e| {
+                            bad(
+                                number,
+                                format!("不是一条记录（{}）", json_words(&e, "记录")),
+                            )
+                        })
                     })
                     .and_then(|entry| entry.into_record().map_err(|m| bad(number, m)))
                     .inspect(|(record, _)| namings.add(&record.body))
@@ -244,13 +259,17 @@ fn archive_io(e: &std::io::Error) -> String {
     }
 }
 
-/// What is wrong with a line's JSON, in words (serde's own are English).
-fn json_words(e: &serde_json::Error) -> String {
+/// What is wrong with a line's JSON, in words (serde's own are English); `what` is what the line
+/// should have been ("首行", "记录").
+fn json_words(e: &serde_json::Error, what: &str) -> String {
     use serde_json::error::Category;
     match e.classify() {
         Category::Eof => "JSON 在行尾中断，行不完整".into(),
         Category::Syntax => format!("不是合法的 JSON，第 {} 个字符附近出错", e.column()),
-        Category::Data => "JSON 的字段或取值不是 taizhang 归档首行应有的".into(),
+        Category::Data => format!(
+            "JSON 的字段或取值不是归档{what}应有的，第 {} 个字符附近",
+            e.column()
+        ),
         Category::Io => "读取失败".into(),
     }
 }

@@ -57,7 +57,11 @@ pub(crate) fn contain<R>(
     INSIDE.with(|d| d.set(d.get() + 1));
     let result = catch_unwind(AssertUnwindSafe(f));
     INSIDE.with(|d| d.set(d.get() - 1));
-    result.unwrap_or_else(|_| Err(damaged(path, doing)))
+    match result {
+        Ok(Err(StoreError::BusyUnnamed)) => Err(StoreError::Busy(path.display().to_string())),
+        Ok(result) => result,
+        Err(_) => Err(damaged(path, doing)),
+    }
 }
 
 /// The error for a panic caught while `doing`, with where the engine stopped (and forgets it).

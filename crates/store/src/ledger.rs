@@ -292,9 +292,7 @@ impl Ledger {
     /// Reads the header and the unit's names, and runs the check on open.
     fn read_meta(path: &Path, db: Db) -> Result<Ledger, StoreError> {
         let txn = db.begin_read()?;
-        let meta = txn
-            .open_table(META)
-            .map_err(|e| StoreError::Corrupt(format!("不是 taizhang 台账（{e}）")))?;
+        let meta = txn.open_table(META).map_err(|e| without_meta(&txn, e))?;
         let raw = meta
             .get(META_HEADER)?
             .ok_or_else(|| StoreError::Corrupt("缺少台账头".into()))?;
@@ -538,9 +536,8 @@ impl Ledger {
         let mut facts = Facts::default();
         for item in txn.open_table(SUMS)?.iter()? {
             let (key, fen) = item?;
-            let key = keys::parse_sum_key(key.value()).ok_or_else(|| {
-                StoreError::Corrupt(format!("无法识别的汇总键 {:?}", key.value()))
-            })?;
+            let key = keys::parse_sum_key(key.value())
+                .ok_or_else(|| StoreError::Corrupt(format!("无法识别的汇总键“{}”", key.value())))?;
             facts.sums.0.insert(key, Amount::from_fen(fen.value()));
         }
         for item in txn.open_table(NAMES)?.iter()? {
@@ -584,7 +581,14 @@ impl Ledger {
                 let (first, value) = item?;
                 for (i, record) in (0u64..).zip(chunk::records(value.value())) {
                     let seq = first.value().saturating_add(i);
-                    if seq >= from && !each(decode_posted(&record?)?) {
+                    if seq < from {
+                        continue;
+                    }
+                    let posted = record
+                        .map_err(StoreError::from)
+                        .and_then(|r| decode_posted(&r))
+                        .map_err(|e| e.at_entry(seq))?;
+                    if !each(posted) {
                         return Ok(());
                     }
                 }
@@ -599,8 +603,10 @@ impl Ledger {
         self.guarded("备份", || {
             let _view = self.db().begin_read()?;
             create_private_file(out)?;
-            std::fs::copy(&self.path, out)
-                .map_err(|e| StoreError::Io(format!("复制到 {} 失败：{e}", out.display())))?;
+            std::fs::copy(&self.path, out).map_err(|e| {
+                let why = crate::io_words(&e);
+                StoreError::Io(format!("复制到 {} 失败：{why}", out.display()))
+            })?;
             Ok(())
         })
     }
@@ -643,6 +649,23 @@ fn body_under(
         )));
     }
     Ok(Some(body))
+}
+
+/// Why the header table would not open, said for what it is: a file with none of taizhang's tables
+/// is not a ledger; one that has them and lacks the header, or holds it in a table of the wrong
+/// type, is a damaged ledger.
+fn without_meta(txn: &ReadTransaction, e: redb::TableError) -> StoreError {
+    use redb::TableHandle;
+    let ours = [ENTRIES.name(), SUMS.name(), NAMES.name()];
+    let has_ours = txn
+        .list_tables()
+        .is_ok_and(|mut tables| tables.any(|t| ours.contains(&t.name())));
+    match e {
+        redb::TableError::TableDoesNotExist(_) if !has_ours => {
+            StoreError::Corrupt("不是 taizhang 台账（没有台账头表）".into())
+        }
+        other => StoreError::from(other),
+    }
 }
 
 /// The body of the stored entry `seq`: found in the chunk that starts at or before it, its hash
@@ -761,7 +784,11 @@ fn create_private_file(path: &Path) -> Result<(), StoreError> {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             Err(StoreError::AlreadyExists(path.display().to_string()))
         }
-        Err(e) => Err(StoreError::Io(format!("无法创建 {}：{e}", path.display()))),
+        Err(e) => Err(StoreError::Io(format!(
+            "无法创建 {}：{}",
+            path.display(),
+            crate::io_words(&e)
+        ))),
     }
 }
 
@@ -1600,9 +1627,14 @@ pub(crate) fn rebuild_sums(
 ) -> Result<Sums, StoreError> {
     let mut sums = Sums::default();
     for item in entries.iter()? {
-        let (_, value) = item?;
-        for record in chunk::records(value.value()) {
-            let body = decode_posted(&record?)?.body;
+        let (first, value) = item?;
+        for (i, record) in (0u64..).zip(chunk::records(value.value())) {
+            let seq = first.value().saturating_add(i);
+            let body = record
+                .map_err(StoreError::from)
+                .and_then(|r| decode_posted(&r))
+                .map_err(|e| e.at_entry(seq))?
+                .body;
             sums.apply(changes(
                 &body,
                 referred_in(entries, keys_table, algo, &body)?.as_ref(),

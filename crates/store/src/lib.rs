@@ -40,6 +40,9 @@ pub enum StoreError {
     NotFound(String),
     #[error("台账 {0} 正被另一个 taizhang 进程使用，请等它结束后再试")]
     Busy(String),
+    /// [`StoreError::Busy`] found where the path is not known; [`guard::contain`] names the file.
+    #[error("台账正被另一个 taizhang 进程使用，请等它结束后再试")]
+    BusyUnnamed,
     #[error("台账文件由更新版本的 taizhang 写入（格式 {0}），本程序无法读取，请升级")]
     NewerFormat(u32),
     #[error("台账已损坏：{0}")]
@@ -62,16 +65,59 @@ pub enum StoreError {
 }
 
 impl From<redb::Error> for StoreError {
-    /// redb's own words are English: the accountant is told what happened in hers.
+    /// redb's own words are English, and some of its errors print its types: the accountant is told
+    /// what happened in hers, and in the right category. A table missing or of the wrong type in a
+    /// file that taizhang opened as its own is damage, not a failure to read or write.
     fn from(e: redb::Error) -> StoreError {
+        use redb::Error as E;
         match e {
-            redb::Error::Io(io) => StoreError::Io(io_words(&io)),
-            redb::Error::Corrupted(_) => StoreError::Corrupt("存储引擎发现文件结构损坏".into()),
-            redb::Error::PreviousIo => StoreError::Io("此前的一次读写已失败，本次未再写入".into()),
-            redb::Error::DatabaseAlreadyOpen => StoreError::Io("台账正被另一个进程使用".into()),
-            redb::Error::ValueTooLarge(n) => StoreError::Io(format!("一条数据过大（{n} 字节）")),
-            other => StoreError::Io(format!("存储引擎出错（{other:?}）")),
+            // Reading past the end or bytes the engine cannot take: its own structure is broken.
+            E::Io(io)
+                if matches!(
+                    io.kind(),
+                    std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::InvalidData
+                ) =>
+            {
+                StoreError::Corrupt("存储引擎读到了文件结构之外（文件损坏或被截断）".into())
+            }
+            E::Io(io) => StoreError::Io(io_words(&io)),
+            E::Corrupted(_) => StoreError::Corrupt("存储引擎发现文件结构损坏".into()),
+            E::TableDoesNotExist(table) => {
+                StoreError::Corrupt(format!("缺少{}", table_words(&table)))
+            }
+            E::TableTypeMismatch { table, .. }
+            | E::TableIsMultimap(table)
+            | E::TableIsNotMultimap(table) => StoreError::Corrupt(format!(
+                "{}的键或值的类型不是台账应有的",
+                table_words(&table)
+            )),
+            E::TypeDefinitionChanged { .. } => {
+                StoreError::Corrupt("一张数据表的键或值的存储宽度不是台账应有的".into())
+            }
+            E::UpgradeRequired(_) => {
+                StoreError::Corrupt("存储引擎的文件格式版本不是本程序能读的".into())
+            }
+            E::PreviousIo => StoreError::Io("此前的一次读写已失败，本次未再写入".into()),
+            E::DatabaseAlreadyOpen | E::LockProtocolMismatch | E::WouldBlock => {
+                StoreError::BusyUnnamed
+            }
+            E::ValueTooLarge(n) => StoreError::Io(format!("一条数据过大（{n} 字节）")),
+            // What remains are the program's own misuse of the engine (a transaction still open,
+            // a savepoint, a poisoned lock): no words of the engine's, its types least of all.
+            _ => StoreError::Io("存储引擎拒绝了这次读写（程序内部错误）".into()),
         }
+    }
+}
+
+/// A stored table by what it holds (its name in the file is an English word).
+fn table_words(table: &str) -> &'static str {
+    match table {
+        "meta" => "台账头表",
+        "entries" => "记录表",
+        "sums" => "汇总表",
+        "names" => "科目名称表",
+        "keys" | "keys_short" => "幂等索引表",
+        _ => "一张数据表",
     }
 }
 
@@ -111,6 +157,16 @@ from_redb!(
     redb::SetDurabilityError,
     redb::SavepointError
 );
+
+impl StoreError {
+    /// Names the entry at which damage was found, where the caller knows it.
+    pub(crate) fn at_entry(self, seq: u64) -> StoreError {
+        match self {
+            StoreError::Corrupt(what) => StoreError::Corrupt(format!("第 {seq} 条：{what}")),
+            other => other,
+        }
+    }
+}
 
 impl From<record::DecodeError> for StoreError {
     fn from(e: record::DecodeError) -> StoreError {

@@ -274,7 +274,7 @@ fn place_bytes(seq: u64) -> usize {
 pub fn source_in_prefix(value: &[u8]) -> Result<String, DecodeError> {
     let payload = value.get(HEADER_BYTES..).ok_or(DecodeError::Empty)?;
     let ((_, _, source, _), _): ((BodyV1<'_>, Text<'_>, String, Micros), _) =
-        postcard::take_from_bytes(payload).map_err(|e| DecodeError::Corrupt(e.to_string()))?;
+        postcard::take_from_bytes(payload).map_err(undecodable)?;
     Ok(source)
 }
 
@@ -501,6 +501,30 @@ pub enum DecodeError {
     NewerVersion(u8),
     #[error("记录已损坏：{0}")]
     Corrupt(String),
+    /// The bytes are not a record this program wrote: [`postcard_words`] says what broke.
+    #[error("记录无法解码（{0}）")]
+    Undecodable(&'static str),
+}
+
+/// A postcard error in words. postcard's own text is English ("Hit the end of buffer…"); a record
+/// that does not decode means a damaged file, and the accountant is told that in hers.
+fn undecodable(e: postcard::Error) -> DecodeError {
+    DecodeError::Undecodable(postcard_words(&e))
+}
+
+fn postcard_words(e: &postcard::Error) -> &'static str {
+    use postcard::Error as P;
+    match e {
+        P::DeserializeUnexpectedEnd => "记录比应有的短",
+        P::DeserializeBadVarint => "一个整数的编码损坏",
+        P::DeserializeBadBool => "一个是否字段的取值损坏",
+        P::DeserializeBadChar => "一个字符的编码损坏",
+        P::DeserializeBadUtf8 => "一段文字不是合法的 UTF-8",
+        P::DeserializeBadOption => "一个可选字段的标记损坏",
+        P::DeserializeBadEnum => "记录种类或代码的编号损坏",
+        P::SerdeDeCustom => "一个字段的取值无效",
+        _ => "编码损坏",
+    }
 }
 
 /// Splits a stored value into version, hash and payload.
@@ -521,7 +545,7 @@ pub fn split(value: &[u8]) -> Result<(u8, [u8; HASH_BYTES], &[u8]), DecodeError>
 }
 
 pub fn decode_payload(payload: &[u8]) -> Result<EntryV1, DecodeError> {
-    postcard::from_bytes(payload).map_err(|e| DecodeError::Corrupt(e.to_string()))
+    postcard::from_bytes(payload).map_err(undecodable)
 }
 
 /// Serializes a hash as a byte string, as `hex_hash` does for postcard.
@@ -1075,5 +1099,42 @@ mod tests {
         ));
         assert!(matches!(split(&[]), Err(DecodeError::Empty)));
         assert!(decode_payload(&[0xff; 3]).is_err());
+    }
+
+    /// An ASCII word of four or more letters: English that would reach the accountant.
+    fn english_word(text: &str) -> Option<&str> {
+        text.split(|c: char| !c.is_ascii_alphabetic())
+            .find(|w| w.len() >= 4 && *w != "taizhang")
+    }
+
+    #[test]
+    fn a_damaged_payload_is_described_in_chinese() {
+        let mut entry = sample();
+        entry.operator = "会计".into();
+        let payload = encode_payload(&entry);
+        let mut kinds = std::collections::BTreeSet::new();
+        let mut damaged: Vec<Vec<u8>> = (0..payload.len()).map(|n| payload[..n].to_vec()).collect();
+        for (i, bit) in (0..payload.len()).flat_map(|i| [(i, 0x01), (i, 0x80), (i, 0x40)]) {
+            let mut flipped = payload.clone();
+            flipped[i] ^= bit;
+            damaged.push(flipped);
+        }
+        for bytes in &damaged {
+            for message in [
+                decode_payload(bytes).err().map(|e| e.to_string()),
+                source_in_prefix(&[[0; HEADER_BYTES].as_slice(), bytes].concat())
+                    .err()
+                    .map(|e| e.to_string()),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                assert!(message.starts_with("记录"), "{message}");
+                assert_eq!(english_word(&message), None, "{message}");
+                kinds.insert(message);
+            }
+        }
+        // Truncation, a bad varint, bad UTF-8, a bad option tag, a bad variant at least.
+        assert!(kinds.len() >= 4, "{kinds:?}");
     }
 }
