@@ -69,15 +69,27 @@ fn each_chunk(
     mut write: impl FnMut(&Posted, &mut String),
 ) -> anyhow::Result<bool> {
     let mut text = String::new();
+    let mut changed = Vec::new();
     ledger.for_each_entry(from, |posted| {
         write(&posted, &mut text);
+        // Each record's own hash, so that a changed one is not printed at its word (the links
+        // between records are `verify`'s).
+        if !ledger.hash_holds(&posted) {
+            changed.push(posted.record.seq);
+        }
         if text.len() > CHUNK_BYTES_MAX {
             output::out(&std::mem::take(&mut text));
         }
         true
     })?;
     output::out(&text);
-    Ok(true)
+    if let Some(first) = changed.first() {
+        eprintln!(
+            "警告：{} 条记录的内容与其哈希不符（第一条：第 {first} 条）：记录被改动过，以上所列不可信。请运行 taizhang verify 查明",
+            changed.len()
+        );
+    }
+    Ok(changed.is_empty())
 }
 
 /// One line: every column but the last padded to its width, two spaces between columns.

@@ -17,15 +17,40 @@ pub fn run(ledger: &Ledger, name: &str, format: LogFormat) -> anyhow::Result<boo
     if let Some(entry) = ledger.entry_by_key(&EntryKey::Voucher(name.to_string()))? {
         let reversal = ledger.entry_by_key(&EntryKey::Reversal(name.to_string()))?;
         show_voucher(&entry, reversal.as_ref(), format);
-        return Ok(true);
+        return Ok(all_hold(
+            ledger,
+            [&entry].into_iter().chain(reversal.as_ref()),
+        ));
     }
     let contract = ledger.contract_entries(name)?;
     if !contract.parts.is_empty() {
         show_contract(name, &contract, format);
-        return Ok(true);
+        let all = [
+            &contract.parts,
+            &contract.amendments,
+            &contract.payments,
+            &contract.reversals,
+        ];
+        return Ok(all_hold(ledger, all.into_iter().flatten()));
     }
     eprintln!("台账中没有凭证号或合同编号为“{name}”的记录");
     Ok(false)
+}
+
+/// Whether every entry shown still has its chained hash; says which do not (an auditor must not take
+/// a changed record at its word).
+fn all_hold<'p>(ledger: &Ledger, shown: impl IntoIterator<Item = &'p Posted>) -> bool {
+    let mut sound = true;
+    for posted in shown {
+        if !ledger.hash_holds(posted) {
+            eprintln!(
+                "警告：第 {} 条的内容与它的哈希不符：记录被改动过，以上所示不可信。请运行 taizhang verify 查明",
+                posted.record.seq
+            );
+            sound = false;
+        }
+    }
+    sound
 }
 
 fn show_voucher(entry: &Posted, reversal: Option<&Posted>, format: LogFormat) {

@@ -102,3 +102,76 @@ fn a_name_of_nothing_is_refused() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_changed_record_is_shown_with_a_warning_and_exit_one() {
+    let ledger = TestLedger::new();
+    let receipt = |voucher: &str, memo: &str| {
+        ledger.ok(&[
+            "post",
+            "receipt",
+            "--voucher-no",
+            voucher,
+            "--date",
+            "2022-06-01",
+            "--fund",
+            "gov_fund",
+            "--function-code",
+            "2290402",
+            "--amount",
+            "10",
+            "--memo",
+            memo,
+        ]);
+    };
+    receipt("R-1", "ZQXJWVKP");
+    receipt("R-2", "later");
+    // The first record's memo changed in the file, same length: not the newest, so only its own
+    // hash tells.
+    let mut bytes = std::fs::read(&ledger.path).unwrap();
+    let at = bytes
+        .windows(8)
+        .position(|w| w == b"ZQXJWVKP")
+        .expect("the memo is stored as written");
+    bytes[at + 7] = b'Q';
+    std::fs::write(&ledger.path, bytes).unwrap();
+    let err = ledger.refused(&["show", "R-1"]);
+    assert!(err.contains("内容与它的哈希不符"), "{err}");
+    let fine = ledger.ok_stderr(&["show", "R-2"]);
+    assert!(!fine.contains("哈希不符"), "{fine}");
+}
+
+#[test]
+fn log_says_when_a_record_it_prints_was_changed() {
+    let ledger = TestLedger::new();
+    for (voucher, memo) in [("R-1", "ZQXJWVKP"), ("R-2", "later")] {
+        ledger.ok(&[
+            "post",
+            "receipt",
+            "--voucher-no",
+            voucher,
+            "--date",
+            "2022-06-01",
+            "--fund",
+            "gov_fund",
+            "--function-code",
+            "2290402",
+            "--amount",
+            "10",
+            "--memo",
+            memo,
+        ]);
+    }
+    assert!(ledger.ok_stderr(&["log"]).is_empty());
+    let mut bytes = std::fs::read(&ledger.path).unwrap();
+    let at = bytes.windows(8).position(|w| w == b"ZQXJWVKP").unwrap();
+    bytes[at] = b'A';
+    std::fs::write(&ledger.path, bytes).unwrap();
+    for format in ["table", "json"] {
+        let err = ledger.refused(&["log", "--format", format]);
+        assert!(
+            err.contains("1 条记录的内容与其哈希不符（第一条：第 2 条）"),
+            "{err}"
+        );
+    }
+}

@@ -9,6 +9,7 @@ use crate::chunk;
 use crate::index::{self, KeyIndex};
 use crate::keys;
 use crate::ledger::{decode_posted, Ledger, Posted, ENTRIES};
+use crate::record;
 use crate::StoreError;
 
 /// A contract with everything that refers to it, in posting order.
@@ -50,6 +51,16 @@ impl Ledger {
             seqs.into_iter()
                 .map(|seq| posted_at(&entries, seq))
                 .collect()
+        })
+    }
+
+    /// Whether an entry read back still has the hash it was chained with (its content unchanged
+    /// since). Its link to the entry before is `verify`'s to check; this is for showing one entry.
+    pub fn hash_holds(&self, posted: &Posted) -> bool {
+        let payload = record::encode_payload(&posted.record);
+        (1..=record::FORMAT_VERSION).any(|version| {
+            record::payload_hash(self.algo(), version, &payload, posted.record.seq)
+                == Some(posted.hash)
         })
     }
 
