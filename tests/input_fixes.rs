@@ -65,18 +65,19 @@ fn utf8_with_latin_signs_and_chinese_stays_utf8() {
 
 #[test]
 fn a_latin_letter_alone_is_refused_as_ambiguous_unless_the_file_has_a_bom() {
-    // "全" in GBK (C8 AB) is "ȫ" in UTF-8: a Latin letter between commas, so either is plausible.
+    // "全" in GBK (C8 AB) is "ȫ" in UTF-8, a letter GB2312 lacks, while "全" is an everyday
+    // character: read as GBK.
     let ledger = TestLedger::new();
     let file = receipt_file(&ledger, "quan.csv", "1", "全", true);
-    let err = ledger.refused(&["import", file.to_str().unwrap()]);
+    ledger.import(&[&file]);
     assert!(
-        err.contains("quan.csv:1: 无法判断文件的编码：按 UTF-8 读是“ȫ”，按 GB18030 读是“全”"),
-        "{err}"
+        posted(&ledger).contains("\"memo\":\"全\""),
+        "{}",
+        posted(&ledger)
     );
-    assert!(err.contains("“CSV UTF-8（逗号分隔）”"), "{err}");
-    assert_eq!(ledger.head().0, common::INIT_ENTRIES);
-    // The same for a UTF-8 "é" alone; a BOM (what Excel's "CSV UTF-8" writes) settles it.
-    let file = receipt_file(&ledger, "e.csv", "1", "é", false);
+    // A UTF-8 "é" alone is "茅" in GBK, both everyday: refused rather than guessed; a BOM (what
+    // Excel's "CSV UTF-8" writes) settles it.
+    let file = receipt_file(&ledger, "e.csv", "2", "é", false);
     let err = ledger.refused(&["import", file.to_str().unwrap()]);
     assert!(
         err.contains("按 UTF-8 读是“é”，按 GB18030 读是“茅”"),
@@ -197,4 +198,40 @@ fn a_folder_skips_excel_lock_files_and_dot_files() {
     assert!(posted(&ledger).contains("H-1"));
     let err = ledger.refused(&["import", folder.join("~$收入.xlsx").to_str().unwrap()]);
     assert!(err.contains("~$收入.xlsx"), "{err}");
+}
+
+#[test]
+fn gbk_whose_bytes_read_as_rare_chinese_or_latin_in_utf8_is_read_as_gbk() {
+    // Found by the second adversarial review: each was stored as the UTF-8 reading (嫷尲, 𩲩, 3¥…).
+    let ledger = TestLedger::new();
+    let words = ["瀚峰安", "宸风博", "皓博", "馥春", "甬安"];
+    let memos = ["3楼", "A3前", "Q1全", "10票", "山木"];
+    for (i, (word, memo)) in words.iter().zip(memos).enumerate() {
+        let file = receipt_file(&ledger, &format!("gbk{i}.csv"), word, memo, true);
+        ledger.import(&[&file]);
+        let log = posted(&ledger);
+        assert!(
+            log.contains(&format!("\"voucher_no\":\"GK-{word}\"")),
+            "{log}"
+        );
+        assert!(log.contains(&format!("\"memo\":\"{memo}\"")), "{log}");
+    }
+}
+
+#[test]
+fn utf8_in_other_scripts_is_never_stored_as_chinese() {
+    let ledger = TestLedger::new();
+    let file = receipt_file(&ledger, "ru.csv", "ООО Ромашка", "Иванов", false);
+    ledger.import(&[&file]);
+    assert!(posted(&ledger).contains("\"memo\":\"Иванов\""));
+    // "Ω" is "惟" in GBK, both everyday: refused or UTF-8, never the Chinese reading.
+    let file = receipt_file(&ledger, "omega.csv", "Ωmega", "5 μm", false);
+    let out = ledger
+        .cmd(&["import", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!posted(&ledger).contains('惟'), "{}", posted(&ledger));
+    if out.status.success() {
+        assert!(posted(&ledger).contains("GK-Ωmega"));
+    }
 }

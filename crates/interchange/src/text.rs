@@ -25,6 +25,8 @@ const CHUNK_BYTES: usize = 64 * 1024;
 const ENOUGH_NON_ASCII: usize = 4096;
 /// The longest sample of the first non-ASCII text an ambiguity message shows, in bytes.
 const SAMPLE_BYTES: usize = 24;
+/// How far into the file the sample of a refusal is looked for.
+const SAMPLE_READ_BYTES_MAX: u64 = 1 << 20;
 /// Text is scanned for non-ASCII bytes this many at a time.
 const BLOCK: usize = 64;
 
@@ -87,6 +89,10 @@ struct Seen {
     sample: Vec<u8>,
     sample_end: Option<u64>,
     sample_done: bool,
+    /// Non-ASCII characters of the UTF-8 reading, and how many of them are in GB2312 (the common
+    /// characters and signs): misread GBK gives rare characters, real text common ones.
+    chars: usize,
+    common: usize,
 }
 
 impl Seen {
@@ -116,6 +122,10 @@ impl Seen {
     }
 
     fn classify(&mut self, c: char, at: u64, anchored: impl Fn() -> bool) {
+        if u32::from(c) != 0xFEFF {
+            self.chars += 1;
+            self.common += usize::from(in_gb2312(c));
+        }
         match u32::from(c) {
             0xFEFF if at == 0 => self.bom = true,
             0x2E80..=0x9FFF | 0xF900..=0xFAFF | 0xFF00..=0xFFEF | 0x20000..=0x3FFFF => {
@@ -198,60 +208,119 @@ pub fn detect(path: &Path) -> io::Result<Encoding> {
 
 /// The encoding of a file whose first `scanned` bytes are valid UTF-8 (`whole`: all of it).
 ///
-/// UTF-8 unless the file has no BOM, its UTF-8 reading no Chinese but other letters, and its
-/// GB18030 reading of the same bytes is clean: then letters of scripts a Chinese ledger never holds
-/// alone (Cyrillic, Greek…) make it GB18030, and Latin letters standing alone (é between commas:
-/// Western text is possible) make it ambiguous, refused. Latin letters within ASCII words are
-/// Western text ("Café Zoë"): UTF-8.
+/// Valid UTF-8 is UTF-8 when it has a BOM, no non-ASCII text, or a GB18030 reading that is not
+/// clean. Otherwise both readings are text, and the one whose characters are more often common
+/// ones (in GB2312: the Chinese characters and signs of everyday text) wins: GBK misread as UTF-8
+/// gives rare characters (瀚峰安 → 嫷尲, 皓博 → 𩲩) or Latin letters outside GB2312 (全 → ȫ), UTF-8
+/// misread as GB18030 gives rare ones too. A tie is Western text when every Latin letter sits in a
+/// word or number ("Café Zoë", "5°", decomposed accents) and nothing else foreign or Chinese is
+/// there; any other tie (é between commas: 茅?) is refused rather than guessed.
 fn decide(path: &Path, seen: &Seen, scanned: u64, whole: bool) -> io::Result<Encoding> {
-    if seen.bom || seen.cjk || !(seen.foreign || seen.unanchored_latin) {
+    if seen.bom || seen.chars == 0 {
         return Ok(Encoding::Utf8);
     }
-    if !reads_as_gb18030(path, scanned, whole)? {
+    // Latin letters and signs only, each in an ASCII word or number, most of them common ones:
+    // Western text ("Café Zoë, 5°"), whose Latin-1 pairs GBK would read as common Chinese (茅, 毛).
+    // GBK misread this way gives letters outside GB2312 ("3楼" → "3¥", "Q1全" → "Q1ȫ").
+    let western = !seen.cjk && !seen.foreign && !seen.unanchored_latin;
+    if western && seen.common * 2 >= seen.chars {
         return Ok(Encoding::Utf8);
     }
-    if seen.foreign {
+    let Some((gb_chars, gb_common)) = gb18030_reading(path, scanned, whole)? else {
+        return Ok(Encoding::Utf8);
+    };
+    // Shares compared without division: common/chars of one reading against the other's.
+    let utf8_share = seen.common * gb_chars.max(1);
+    let gb_share = gb_common * seen.chars;
+    if utf8_share > gb_share || (utf8_share == gb_share && western) {
+        return Ok(Encoding::Utf8);
+    }
+    // GB18030 when its reading is nearly all common text and the UTF-8 one is not: mostly rare
+    // characters, or letters of scripts a Chinese ledger does not hold (Сѧ).
+    let gb_plain = gb_common * 5 >= gb_chars * 4;
+    let utf8_odd = seen.common * 2 < seen.chars || seen.foreign;
+    if gb_share > utf8_share && gb_plain && utf8_odd {
         return Ok(Encoding::Gb18030);
     }
-    let (as_gb18030, _) = GB18030.decode_without_bom_handling(&seen.sample);
+    // Western text that the GB18030 reading does not clearly beat stays what it reads as.
+    if western {
+        return Ok(Encoding::Utf8);
+    }
+    let sample = if seen.sample.is_empty() {
+        first_non_ascii_run(path, scanned)?
+    } else {
+        seen.sample.clone()
+    };
+    let (as_gb18030, _) = GB18030.decode_without_bom_handling(&sample);
     let ambiguous = Ambiguous {
-        as_utf8: String::from_utf8_lossy(&seen.sample).into_owned(),
+        as_utf8: String::from_utf8_lossy(&sample).into_owned(),
         as_gb18030: as_gb18030.into_owned(),
     };
     Err(io::Error::new(io::ErrorKind::InvalidData, ambiguous))
 }
 
-/// Whether the first `scanned` bytes of the file decode as GB18030 without a malformed sequence
-/// (`whole`: they are the whole file, so a sequence cut off at their end is malformed too).
-fn reads_as_gb18030(path: &Path, scanned: u64, whole: bool) -> io::Result<bool> {
+/// Whether a character is in GB2312 (two bytes, A1–F7 then A1–FE, in GBK).
+fn in_gb2312(c: char) -> bool {
+    let mut utf8 = [0u8; 4];
+    let (bytes, _, unmappable) = encoding_rs::GBK.encode(c.encode_utf8(&mut utf8));
+    !unmappable
+        && matches!(*bytes, [lead, trail] if (0xA1..=0xF7).contains(&lead) && (0xA1..=0xFE).contains(&trail))
+}
+
+/// The first `scanned` bytes read as GB18030: its non-ASCII characters and how many are in GB2312,
+/// or `None` if a sequence is malformed (`whole`: those bytes are the whole file, so a sequence cut
+/// off at their end is malformed too).
+fn gb18030_reading(path: &Path, scanned: u64, whole: bool) -> io::Result<Option<(usize, usize)>> {
     let mut file = File::open(path)?.take(scanned);
     let mut decoder = GB18030.new_decoder_without_bom_handling();
     let mut input = vec![0u8; CHUNK_BYTES];
     let mut text = String::new();
+    let (mut chars, mut common) = (0usize, 0usize);
     loop {
         let read = file.read(&mut input)?;
-        text.clear();
-        text.reserve(
-            decoder
-                .max_utf8_buffer_length(read)
-                .unwrap_or(CHUNK_BYTES * 4),
-        );
         let last = read == 0 && whole;
         let mut at = 0;
         loop {
+            text.clear();
+            text.reserve(
+                decoder
+                    .max_utf8_buffer_length(read - at)
+                    .unwrap_or(CHUNK_BYTES * 4),
+            );
             let (result, used) =
                 decoder.decode_to_string_without_replacement(&input[at..read], &mut text, last);
             at += used;
+            for c in text.chars().filter(|c| !c.is_ascii()) {
+                chars += 1;
+                common += usize::from(in_gb2312(c));
+            }
             match result {
-                DecoderResult::Malformed(..) => return Ok(false),
-                DecoderResult::OutputFull => text.clear(),
+                DecoderResult::Malformed(..) => return Ok(None),
+                DecoderResult::OutputFull => {}
                 DecoderResult::InputEmpty => break,
             }
         }
         if read == 0 {
-            return Ok(true);
+            return Ok(Some((chars, common)));
         }
     }
+}
+
+/// The file's first run of non-ASCII bytes (at most [`SAMPLE_BYTES`] and a character), to show
+/// both readings of in a refusal.
+fn first_non_ascii_run(path: &Path, scanned: u64) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    File::open(path)?
+        .take(scanned.min(SAMPLE_READ_BYTES_MAX))
+        .read_to_end(&mut bytes)?;
+    let run: Vec<u8> = bytes
+        .iter()
+        .skip_while(|b| b.is_ascii())
+        .take_while(|b| !b.is_ascii())
+        .take(SAMPLE_BYTES)
+        .copied()
+        .collect();
+    Ok(run)
 }
 
 /// Opens the file as a UTF-8 byte stream: the BOM dropped, GB18030 decoded on the fly.
@@ -423,9 +492,8 @@ mod tests {
             detect_bytes("a\nCafe\u{301}\n".as_bytes()).unwrap(),
             Encoding::Utf8
         );
-        // "同" in GBK (CD AC) is a combining accent alone in UTF-8.
-        let err = detect_bytes(b"a\n,\xcd\xac,\n").unwrap_err();
-        assert!(err.get_ref().unwrap().is::<Ambiguous>());
+        // "同" in GBK (CD AC) is a combining accent alone in UTF-8, which GB2312 lacks: GBK.
+        assert_eq!(detect_bytes(b"a\n,\xcd\xac,\n").unwrap(), Encoding::Gb18030);
         let err = detect_bytes("a,b\nZoë,é\n".as_bytes()).unwrap_err();
         let ambiguous = err.get_ref().unwrap().downcast_ref::<Ambiguous>().unwrap();
         assert_eq!(ambiguous.as_utf8, "é");
