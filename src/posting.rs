@@ -91,8 +91,11 @@ impl Tally {
     pub fn report(&self, committed: bool, quiet: bool) -> bool {
         print_capped(&self.problems, "", "处问题");
         let outcome = self.print_outcome(committed, quiet);
-        // Posted anyway, listed after the summary (domain.md "Warnings at posting").
-        print_capped(&self.warnings, "警告：", "条警告");
+        // Posted anyway, listed after the summary (domain.md "Warnings at posting"); a batch refused
+        // for its errors posted nothing to warn about.
+        if outcome {
+            print_capped(&self.warnings, "警告：", "条警告");
+        }
         outcome
     }
 

@@ -268,3 +268,16 @@ fn import_check_leaves_the_ledger_file_byte_for_byte() {
     std::fs::set_permissions(&ledger.path, perms).unwrap();
     ledger.ok_stderr(&["import", "--check", &file]);
 }
+
+#[test]
+fn a_batch_refused_for_an_error_prints_no_warning_of_what_it_did_not_post() {
+    let ledger = example_ledger();
+    let rows = [
+        "付-X-7,2022-12-28,政府性基金预算,2290402,项目支出,800000.00,QS-ZHXQS-1,QS-2022-001,,建设,某公司",
+        "付-X-8,2022-13-29,政府性基金预算,2290402,项目支出,1.00,QS-ZHXQS-1,,,建设,某公司",
+    ];
+    let file = ledger.file("错.csv", &format!("{HEADER}{}\n", rows.join("\n")));
+    let stderr = ledger.refused(&["import", &file.display().to_string()]);
+    assert!(stderr.contains("错.csv:3"), "{stderr}");
+    assert!(!stderr.contains("警告："), "{stderr}");
+}
