@@ -6,10 +6,10 @@
 //! warning is a problem and the batch is refused.
 
 use rustc_hash::FxHashMap;
-use taizhang_core::{Amount, Body, Purpose};
+use taizhang_core::{Amount, Body};
 use taizhang_interchange::Problem;
-use taizhang_projection::warnings::{self, Warning};
-use taizhang_projection::{Facts, SumKey};
+use taizhang_projection::warnings::{self, BondMoney, ContractMoney, Warning};
+use taizhang_projection::Facts;
 use taizhang_store::{Ledger, StoreError, Writer};
 
 /// Where a row came from: the file's name as messages give it, and the line.
@@ -28,6 +28,12 @@ pub struct Watch {
     /// crossed a limit. Looked up by `&str`, so a row allocates only for a subject new to the batch.
     contracts: FxHashMap<String, ContractRun>,
     bonds: FxHashMap<String, FxHashMap<String, BondRun>>,
+    /// Every contract's and bond project's money before the batch (the projection's figures, read
+    /// once): where a subject's run starts.
+    contracts_before: FxHashMap<String, ContractMoney>,
+    bonds_before: FxHashMap<String, FxHashMap<String, BondMoney>>,
+    /// `before.bonds` up to here were posted before the batch; the rest, and `new_bonds`, in it.
+    bonds_before_len: usize,
 }
 
 /// A place in the batch: (file index, line).
@@ -37,18 +43,15 @@ type Place = (usize, u64);
 /// ledger held them before the batch, plus the batch's payments).
 struct ContractRun {
     last: Place,
-    amount: Amount,
-    paid: Amount,
+    money: ContractMoney,
     /// The row whose payment first took `paid` past `amount`.
     overpaid_at: Option<Place>,
 }
 
-/// A bond project as the batch runs through it (spent: purpose 建设 or 其他, as bond-use counts it).
+/// A bond project as the batch runs through it.
 struct BondRun {
     last: Place,
-    allocated: Amount,
-    received: Amount,
-    spent: Amount,
+    money: BondMoney,
     over_allocation_at: Option<Place>,
     over_received_at: Option<Place>,
 }
@@ -56,11 +59,23 @@ struct BondRun {
 impl Watch {
     /// Reads the ledger's state before the batch.
     pub fn new(ledger: &Ledger) -> Result<Watch, StoreError> {
+        let before = ledger.facts()?;
+        let contracts_before = (warnings::contract_money(&before).into_iter())
+            .map(|(no, money)| (no.to_string(), money))
+            .collect();
+        let mut bonds_before: FxHashMap<String, FxHashMap<String, BondMoney>> =
+            FxHashMap::default();
+        for ((bond, project), money) in warnings::bond_money(&before) {
+            (bonds_before.entry(bond.to_string()).or_default()).insert(project.to_string(), money);
+        }
         Ok(Watch {
-            before: ledger.facts()?,
+            bonds_before_len: before.bonds.len(),
+            before,
             new_bonds: Vec::new(),
             contracts: FxHashMap::default(),
             bonds: FxHashMap::default(),
+            contracts_before,
+            bonds_before,
         })
     }
 
@@ -73,7 +88,7 @@ impl Watch {
                 if let Some(no) = &p.contract_no {
                     self.contract(no, place).pay(p.amount, place);
                 }
-                let counts = matches!(p.purpose, Purpose::Construction | Purpose::Other);
+                let counts = warnings::spends_proceeds(p.purpose);
                 let project = self.project_of(p.bond_code.as_deref(), p.project_code.as_deref());
                 if let (Some(bond), Some(project)) = (p.bond_code.as_deref(), project) {
                     let run = self.bond(bond, &project, place);
@@ -88,7 +103,7 @@ impl Watch {
             Body::Receipt(r) => {
                 let project = self.project_of(r.bond_code.as_deref(), r.project_code.as_deref());
                 if let (Some(bond), Some(project)) = (r.bond_code.as_deref(), project) {
-                    self.bond(bond, &project, place).received += r.amount;
+                    self.bond(bond, &project, place).money.received += r.amount;
                 }
             }
             Body::Amendment(a) => self.contract(&a.contract_no, place).last = place,
@@ -117,8 +132,9 @@ impl Watch {
 
     fn contract(&mut self, no: &str, place: Place) -> &mut ContractRun {
         if !self.contracts.contains_key(no) {
-            let run = ContractRun::before(&self.before, no, place);
-            self.contracts.insert(no.to_string(), run);
+            let money = self.contracts_before.get(no).copied().unwrap_or_default();
+            self.contracts
+                .insert(no.to_string(), ContractRun::new(money, place));
         }
         let run = self.contracts.get_mut(no).expect("inserted above");
         run.last = place;
@@ -131,8 +147,17 @@ impl Watch {
             .get(bond)
             .is_some_and(|p| p.contains_key(project));
         if !known {
-            let run = BondRun::before(&self.before, &self.new_bonds, (bond, project), place);
-            (self.bonds.entry(bond.to_string()).or_default()).insert(project.to_string(), run);
+            let mut money = (self.bonds_before.get(bond))
+                .and_then(|projects| projects.get(project))
+                .copied()
+                .unwrap_or_default();
+            money.allocated += (self.before.bonds[self.bonds_before_len..].iter())
+                .chain(&self.new_bonds)
+                .filter(|b| b.terms.code == bond && b.project_code == project)
+                .map(|b| b.amount)
+                .sum();
+            (self.bonds.entry(bond.to_string()).or_default())
+                .insert(project.to_string(), BondRun::new(money, place));
         }
         let run = (self.bonds.get_mut(bond))
             .and_then(|p| p.get_mut(project))
@@ -197,78 +222,39 @@ impl Watch {
 }
 
 impl ContractRun {
-    /// A contract's figures as the ledger held them before the batch.
-    fn before(facts: &Facts, no: &str, place: Place) -> ContractRun {
-        let (mut amount, mut paid) = (Amount::ZERO, Amount::ZERO);
-        for (key, &value) in &facts.sums.0 {
-            match key {
-                SumKey::ContractAmount { contract_no, .. } if contract_no == no => amount += value,
-                SumKey::ContractPaid { contract_no, .. } if contract_no == no => paid += value,
-                _ => {}
-            }
-        }
+    fn new(money: ContractMoney, place: Place) -> ContractRun {
         ContractRun {
             last: place,
-            amount,
-            paid,
+            money,
             overpaid_at: None,
         }
     }
 
     fn pay(&mut self, amount: Amount, place: Place) {
-        self.paid += amount;
-        if self.paid > self.amount && self.overpaid_at.is_none() {
+        self.money.paid += amount;
+        if self.money.paid > self.money.amount && self.overpaid_at.is_none() {
             self.overpaid_at = Some(place);
         }
     }
 }
 
 impl BondRun {
-    /// A bond project's figures as the ledger (and the batch's own bond rows) held them.
-    fn before(
-        facts: &Facts,
-        new_bonds: &[taizhang_core::BondAllocation],
-        (bond, project): (&str, &str),
-        place: Place,
-    ) -> BondRun {
-        let allocated = (facts.bonds.iter())
-            .chain(new_bonds)
-            .filter(|b| b.terms.code == bond && b.project_code == project)
-            .map(|b| b.amount)
-            .sum();
-        let (mut received, mut spent) = (Amount::ZERO, Amount::ZERO);
-        for (key, &value) in &facts.sums.0 {
-            match key {
-                SumKey::BondReceived {
-                    bond: b,
-                    project: p,
-                    ..
-                } if b == bond && p == project => received += value,
-                SumKey::BondPaid {
-                    bond: b,
-                    project: p,
-                    purpose: Purpose::Construction | Purpose::Other,
-                    ..
-                } if b == bond && p == project => spent += value,
-                _ => {}
-            }
-        }
+    fn new(money: BondMoney, place: Place) -> BondRun {
         BondRun {
             last: place,
-            allocated,
-            received,
-            spent,
+            money,
             over_allocation_at: None,
             over_received_at: None,
         }
     }
 
     fn spend(&mut self, amount: Amount, place: Place) {
-        self.spent += amount;
-        if self.spent > self.allocated && self.over_allocation_at.is_none() {
+        let m = &mut self.money;
+        m.spent += amount;
+        if m.spent > m.allocated && self.over_allocation_at.is_none() {
             self.over_allocation_at = Some(place);
         }
-        if self.spent > self.received && self.over_received_at.is_none() {
+        if m.spent > m.received && self.over_received_at.is_none() {
             self.over_received_at = Some(place);
         }
     }

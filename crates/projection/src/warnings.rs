@@ -120,23 +120,35 @@ pub fn declared_size_warning(part: &ContractPart) -> Option<Warning> {
     })
 }
 
-fn overpaid_contracts(facts: &Facts) -> Vec<Warning> {
-    let mut totals: BTreeMap<&str, (Amount, Amount)> = BTreeMap::new();
+/// A contract's amount after every amendment and what has been paid on it, all years.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ContractMoney {
+    pub amount: Amount,
+    pub paid: Amount,
+}
+
+/// Every contract's money, by contract number.
+pub fn contract_money(facts: &Facts) -> BTreeMap<&str, ContractMoney> {
+    let mut money: BTreeMap<&str, ContractMoney> = BTreeMap::new();
     for (key, &amount) in &facts.sums.0 {
         match key {
             SumKey::ContractAmount { contract_no, .. } => {
-                totals.entry(contract_no).or_default().0 += amount
+                money.entry(contract_no).or_default().amount += amount
             }
             SumKey::ContractPaid { contract_no, .. } => {
-                totals.entry(contract_no).or_default().1 += amount
+                money.entry(contract_no).or_default().paid += amount
             }
             _ => {}
         }
     }
-    totals
+    money
+}
+
+fn overpaid_contracts(facts: &Facts) -> Vec<Warning> {
+    contract_money(facts)
         .into_iter()
-        .filter(|(_, (amount, paid))| paid > amount)
-        .map(|(no, (amount, paid))| Warning {
+        .filter(|(_, m)| m.paid > m.amount)
+        .map(|(no, ContractMoney { amount, paid })| Warning {
             rule: "overpaid",
             subject: no.to_string(),
             message: format!(
@@ -147,15 +159,22 @@ fn overpaid_contracts(facts: &Facts) -> Vec<Warning> {
         .collect()
 }
 
-/// Per bond and project: allocated, received and spent (purpose 建设 or 其他, as bond-use's unspent).
-#[derive(Default)]
-struct BondMoney {
-    allocated: Amount,
-    received: Amount,
-    spent: Amount,
+/// Per bond and project: allocated, received and spent (as bond-use's unspent balance counts it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BondMoney {
+    pub allocated: Amount,
+    pub received: Amount,
+    pub spent: Amount,
 }
 
-fn overspent_bonds(facts: &Facts) -> Vec<Warning> {
+/// Whether a payment of this purpose spends bond proceeds: 建设 and 其他 (interest and fees are paid
+/// from the budget; interchange.md, bond-use's unspent).
+pub fn spends_proceeds(purpose: Purpose) -> bool {
+    matches!(purpose, Purpose::Construction | Purpose::Other)
+}
+
+/// Every bond project's money, by bond code and project code.
+pub fn bond_money(facts: &Facts) -> BTreeMap<(&str, &str), BondMoney> {
     let mut money: BTreeMap<(&str, &str), BondMoney> = BTreeMap::new();
     for b in &facts.bonds {
         money
@@ -171,14 +190,20 @@ fn overspent_bonds(facts: &Facts) -> Vec<Warning> {
             SumKey::BondPaid {
                 bond,
                 project,
-                purpose: Purpose::Construction | Purpose::Other,
+                purpose,
                 ..
-            } => money.entry((bond, project)).or_default().spent += amount,
+            } if spends_proceeds(*purpose) => {
+                money.entry((bond, project)).or_default().spent += amount
+            }
             _ => {}
         }
     }
+    money
+}
+
+fn overspent_bonds(facts: &Facts) -> Vec<Warning> {
     let mut warnings = Vec::new();
-    for ((bond, project), m) in money {
+    for ((bond, project), m) in bond_money(facts) {
         let subject = format!("{bond}/{project}");
         if m.spent > m.allocated {
             warnings.push(Warning {
