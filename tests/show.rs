@@ -103,29 +103,31 @@ fn a_name_of_nothing_is_refused() {
     );
 }
 
+/// A receipt of 10 元 with this voucher and memo.
+fn post_receipt(ledger: &TestLedger, voucher: &str, memo: &str) {
+    ledger.ok(&[
+        "post",
+        "receipt",
+        "--voucher-no",
+        voucher,
+        "--date",
+        "2022-06-01",
+        "--fund",
+        "gov_fund",
+        "--function-code",
+        "2290402",
+        "--amount",
+        "10",
+        "--memo",
+        memo,
+    ]);
+}
+
 #[test]
 fn a_changed_record_is_shown_with_a_warning_and_exit_one() {
     let ledger = TestLedger::new();
-    let receipt = |voucher: &str, memo: &str| {
-        ledger.ok(&[
-            "post",
-            "receipt",
-            "--voucher-no",
-            voucher,
-            "--date",
-            "2022-06-01",
-            "--fund",
-            "gov_fund",
-            "--function-code",
-            "2290402",
-            "--amount",
-            "10",
-            "--memo",
-            memo,
-        ]);
-    };
-    receipt("R-1", "ZQXJWVKP");
-    receipt("R-2", "later");
+    post_receipt(&ledger, "R-1", "ZQXJWVKP");
+    post_receipt(&ledger, "R-2", "later");
     // The first record's memo changed in the file, same length: not the newest, so only its own
     // hash tells.
     let mut bytes = std::fs::read(&ledger.path).unwrap();
@@ -144,24 +146,8 @@ fn a_changed_record_is_shown_with_a_warning_and_exit_one() {
 #[test]
 fn log_says_when_a_record_it_prints_was_changed() {
     let ledger = TestLedger::new();
-    for (voucher, memo) in [("R-1", "ZQXJWVKP"), ("R-2", "later")] {
-        ledger.ok(&[
-            "post",
-            "receipt",
-            "--voucher-no",
-            voucher,
-            "--date",
-            "2022-06-01",
-            "--fund",
-            "gov_fund",
-            "--function-code",
-            "2290402",
-            "--amount",
-            "10",
-            "--memo",
-            memo,
-        ]);
-    }
+    post_receipt(&ledger, "R-1", "ZQXJWVKP");
+    post_receipt(&ledger, "R-2", "later");
     assert!(ledger.ok_stderr(&["log"]).is_empty());
     let mut bytes = std::fs::read(&ledger.path).unwrap();
     let at = bytes.windows(8).position(|w| w == b"ZQXJWVKP").unwrap();
