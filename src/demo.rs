@@ -4,8 +4,9 @@ use taizhang_store::{HashAlgo, Ledger, UnitNames};
 
 use crate::cli::{Format, ShareOf, TextFormat};
 use crate::output::out;
-use crate::posting;
 use crate::reports::{self, ReportRequest};
+use crate::tally;
+use taizhang_posting as posting;
 
 /// The example's files, compiled in so that the demo runs from anywhere.
 const EXAMPLE: [(&str, &str); 4] = [
@@ -44,12 +45,12 @@ pub fn run() -> anyhow::Result<bool> {
     let options = posting::ImportOptions::default();
     let (committed, tally) =
         posting::import(&ledger, std::slice::from_ref(&data), None, "demo", options)?;
-    if !tally.report(committed, false) {
+    if !tally::report(&tally, committed, false) {
         return Ok(false);
     }
     section("2. 再导入一次：已记账的行跳过，不重复记账");
     let (committed, tally) = posting::import(&ledger, &[data], None, "demo", options)?;
-    tally.report(committed, false);
+    tally::report(&tally, committed, false);
     show(
         &ledger,
         "3. 表7 政府性基金预算财政拨款收入支出决算表",

@@ -10,11 +10,10 @@ mod fields;
 mod log;
 mod outfile;
 mod output;
-mod posting;
 mod reports;
 mod screen;
 mod show;
-mod warnings;
+mod tally;
 
 use std::process::ExitCode;
 
@@ -24,8 +23,8 @@ use taizhang_core::{Industry, Kind};
 use taizhang_store::{HashAlgo, Ledger, UnitNames};
 
 use cli::{BondCommand, Cli, Command, Report};
-use posting::Misuse;
 use reports::ReportRequest;
+use taizhang_posting::{self as posting, Misuse};
 
 /// The import parses on one thread and stores on another, so memory allocated on one is freed on the
 /// other; mimalloc does that without the lock contention of the system allocator.
@@ -113,7 +112,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
         } => {
             let kind = kind.map(|k| parse_kind(&k)).transpose()?;
             if let Some(refused) = posting::refuse_unopenable(&paths) {
-                return Ok(refused.report(false, quiet));
+                return Ok(tally::report(&refused, false, quiet));
             }
             // A dry run writes to an in-memory view of the file: it needs no write access and
             // changes no byte.
@@ -122,6 +121,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             } else {
                 open(path)?
             };
+            let bar = tally::progress_bar(quiet);
             let (committed, tally) = posting::import(
                 &ledger,
                 &paths,
@@ -130,10 +130,11 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                 posting::ImportOptions {
                     strict,
                     dry_run: check,
-                    quiet,
+                    progress: Some(&|seen| bar.set_position(seen)),
                 },
             )?;
-            Ok(tally.report(committed, quiet))
+            bar.finish_and_clear();
+            Ok(tally::report(&tally, committed, quiet))
         }
         Command::Post {
             kind,
@@ -152,7 +153,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             let ledger = open(path)?;
             let (committed, tally) =
                 posting::post_options(&ledger, kind, &fields, &operator(who.operator), strict)?;
-            Ok(tally.report(committed, quiet))
+            Ok(tally::report(&tally, committed, quiet))
         }
         Command::Reverse {
             voucher,
@@ -169,7 +170,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                 &operator(who.operator),
                 false,
             )?;
-            Ok(tally.report(committed, quiet))
+            Ok(tally::report(&tally, committed, quiet))
         }
         Command::Close { through, who } => {
             let ledger = open(path)?;
@@ -180,7 +181,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                 &operator(who.operator),
                 false,
             )?;
-            Ok(tally.report(committed, quiet))
+            Ok(tally::report(&tally, committed, quiet))
         }
         Command::Unit {
             name,

@@ -268,7 +268,7 @@ pub fn report(
     sheet: &Sheet,
     json_value: impl FnOnce() -> serde_json::Value,
     text: Option<&dyn Fn() -> String>,
-) -> Result<(), crate::posting::Misuse> {
+) -> Result<(), taizhang_posting::Misuse> {
     match format {
         TextFormat::Table => out(&render(sheet)),
         TextFormat::Csv => out(&layout::to_csv(sheet)),
@@ -277,7 +277,7 @@ pub fn report(
         TextFormat::Text => match text {
             Some(text) => out(&format!("{}\n", text())),
             None => {
-                return Err(crate::posting::Misuse(
+                return Err(taizhang_posting::Misuse(
                     "此报表没有文字说明格式（--format text 仅用于 table7 与 procurement）".into(),
                 ))
             }

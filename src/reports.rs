@@ -7,7 +7,7 @@ use taizhang_store::Ledger;
 
 use crate::cli::{Format, ShareOf, TextFormat};
 use crate::output;
-use crate::posting::Misuse;
+use taizhang_posting::Misuse;
 
 pub enum ReportRequest {
     Table7 {

@@ -1,24 +1,22 @@
-//! Wiring for everything that writes a batch: import, post, reverse, close. Files are read and rows
-//! parsed by the interchange crate, checked and appended by the store; this module only carries rows
-//! from one to the other and tells the user what happened.
+//! taizhang-posting: everything that writes a batch — import, post, reverse, close — for every front
+//! end (the CLI, the web workspace). Files are read and rows parsed by the interchange crate, checked
+//! and appended by the store; this crate carries rows from one to the other and keeps the [`Tally`] of
+//! what happened. Telling the user is the front end's: nothing here prints.
+
+pub mod warnings;
 
 use std::collections::HashMap;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::mpsc::SyncSender;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use taizhang_core::rules::{FieldError, Refusal};
 use taizhang_core::{Body, EntryKey, Kind};
 use taizhang_interchange::{columns, parse, Cells, ImportFile, Problem};
 use taizhang_store::{FoldedSums, Ledger, Offered, Prepared, Preparer, Writer};
 
-use crate::warnings::{self, RowPlace, Watch};
+use crate::warnings::{RowPlace, Watch};
 
-/// Problems (and, apart, warnings) printed for one file; the rest are counted in one line. A bad
-/// export of 200,000 rows printed 200,000 lines, and no one reads past the first screen.
-const PROBLEMS_PER_FILE_MAX: usize = 50;
-/// Rows between progress updates; a bar appears only on a terminal and only for large imports.
+/// Rows between progress reports (the CLI's bar on a terminal).
 const PROGRESS_EVERY_ROWS: u64 = 4096;
 /// Rows the parsing thread hands over at a time, and chunks that may wait in the channel. Few: what
 /// waits when the last file is read to its end, the storing thread works through alone (16 chunks were
@@ -87,95 +85,63 @@ impl Tally {
         self.problems.len() > self.strict_warnings
     }
 
-    /// Prints the outcome to stderr; returns whether the batch was committed.
-    pub fn report(&self, committed: bool, quiet: bool) -> bool {
-        print_capped(&self.problems, "", "处问题");
-        let outcome = self.print_outcome(committed, quiet);
-        // Posted anyway, listed after the summary (domain.md "Warnings at posting"); a batch refused
-        // for its errors posted nothing to warn about.
-        if outcome {
-            print_capped(&self.warnings, "警告：", "条警告");
-        }
-        outcome
-    }
-
-    /// The summary line(s); returns whether the batch was committed (or, for `--check`, passed).
-    fn print_outcome(&self, committed: bool, quiet: bool) -> bool {
+    /// The summary a front end shows after the batch, in the CLI's words: whether it passed (a dry
+    /// run), was refused or was posted, and what it posted by kind. `quiet` leaves out the lines of
+    /// a posted batch.
+    pub fn outcome_lines(&self, committed: bool, quiet: bool) -> Vec<String> {
         if self.dry_run && self.problems.is_empty() {
-            eprintln!(
+            return vec![format!(
                 "检查通过（--check，未写入台账）：将新记账 {} 条，已存在 {} 条。",
                 self.posted, self.already
-            );
-            return true;
+            )];
         }
         if !committed {
-            eprintln!(
+            return vec![format!(
                 "已拒绝：共 {} 处问题，台账未作任何改动。",
                 self.problems.len().max(1)
-            );
-        } else if !quiet {
-            eprintln!(
-                "完成：新记账 {} 条，已存在 {} 条（跳过），拒绝 0 条。",
-                self.posted, self.already
-            );
-            if !self.posted_by_kind.is_empty() {
-                let parts: Vec<String> = self
-                    .posted_by_kind
-                    .iter()
-                    .map(|(k, n)| match k {
-                        Kind::Contract => {
-                            format!("合同 {} 个（供应商 {n} 条）", self.contracts.len())
-                        }
-                        _ => format!("{} {n} 条", k.label()),
-                    })
-                    .collect();
-                eprintln!("其中：{}。", parts.join("、"));
-            }
+            )];
         }
-        committed
+        if quiet {
+            return Vec::new();
+        }
+        let mut lines = vec![format!(
+            "完成：新记账 {} 条，已存在 {} 条（跳过），拒绝 0 条。",
+            self.posted, self.already
+        )];
+        if !self.posted_by_kind.is_empty() {
+            let parts: Vec<String> = self
+                .posted_by_kind
+                .iter()
+                .map(|(k, n)| match k {
+                    Kind::Contract => format!("合同 {} 个（供应商 {n} 条）", self.contracts.len()),
+                    _ => format!("{} {n} 条", k.label()),
+                })
+                .collect();
+            lines.push(format!("其中：{}。", parts.join("、")));
+        }
+        lines
+    }
+
+    /// Whether the batch passed: committed, or a dry run without problems.
+    pub fn passed(&self, committed: bool) -> bool {
+        committed || (self.dry_run && self.problems.is_empty())
+    }
+
+    /// How many problems are warnings refused under `--strict`.
+    pub fn strict_warnings(&self) -> usize {
+        self.strict_warnings
     }
 }
 
 /// How an import runs: the switches of `taizhang import`.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct ImportOptions {
+#[derive(Clone, Copy, Default)]
+pub struct ImportOptions<'p> {
     /// Refuse the batch on any warning.
     pub strict: bool,
     /// `--check`: every check, nothing written.
     pub dry_run: bool,
-    /// No progress bar.
-    pub quiet: bool,
-}
-
-/// Prints problems, at most [`PROBLEMS_PER_FILE_MAX`] of each file, then for each file with more a
-/// line that counts the rest.
-fn print_capped(problems: &[Problem], prefix: &str, unit: &str) {
-    let mut per_file: Vec<(&str, usize)> = Vec::new();
-    for p in problems {
-        let at = match per_file.iter().position(|(file, _)| *file == p.file) {
-            Some(at) => at,
-            None => {
-                per_file.push((&p.file, 0));
-                per_file.len() - 1
-            }
-        };
-        per_file[at].1 += 1;
-        match (per_file[at].1 <= PROBLEMS_PER_FILE_MAX, p.line) {
-            (false, _) => {}
-            // A warning of the batch as a whole (one a reversal brought): no file and line to name.
-            (true, 0) => eprintln!("{prefix}{}", p.message),
-            (true, _) => eprintln!("{prefix}{p}"),
-        }
-    }
-    for (file, n) in per_file
-        .into_iter()
-        .filter(|(_, n)| *n > PROBLEMS_PER_FILE_MAX)
-    {
-        eprintln!(
-            "{prefix}{file}：另有 {} {unit}未列出（共 {n} {unit}）",
-            n - PROBLEMS_PER_FILE_MAX
-        );
-    }
+    /// Told the rows seen so far, every few thousand rows (from the thread that calls `import`).
+    pub progress: Option<&'p dyn Fn(u64)>,
 }
 
 /// Imports files and folders as one batch.
@@ -184,12 +150,12 @@ pub fn import(
     paths: &[PathBuf],
     kind: Option<Kind>,
     operator: &str,
-    options: ImportOptions,
+    options: ImportOptions<'_>,
 ) -> anyhow::Result<(bool, Tally)> {
     let ImportOptions {
         strict,
         dry_run,
-        quiet,
+        progress,
     } = options;
     let operator = match checked_option("--operator", operator) {
         Ok(operator) => operator,
@@ -208,7 +174,7 @@ pub fn import(
             ))
         }
     };
-    let progress = progress_bar(quiet);
+    let progress = progress.unwrap_or(&|_| {});
     let mut tally = Tally {
         dry_run,
         ..Tally::default()
@@ -217,7 +183,7 @@ pub fn import(
     let names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
     let committed = ledger.write_batch(operator, |writer| {
         writer.expect_entries(files.iter().map(ImportFile::estimated_rows).sum());
-        import_files(writer, &files, strict, &mut tally, &progress, &mut watch);
+        import_files(writer, &files, strict, &mut tally, progress, &mut watch);
         let fallback = RowPlace {
             file: String::new(),
             line: 0,
@@ -225,7 +191,6 @@ pub fn import(
         settle_warnings(writer, watch, &names, &fallback, strict, &mut tally);
         tally.problems.is_empty() && !dry_run
     })?;
-    progress.finish_and_clear();
     Ok((committed, tally))
 }
 
@@ -264,7 +229,7 @@ fn import_files(
     files: &[ImportFile],
     strict: bool,
     tally: &mut Tally,
-    progress: &ProgressBar,
+    progress: &dyn Fn(u64),
     watch: &mut Watch,
 ) {
     let mut preparer = match writer.preparer_looking_ahead() {
@@ -287,7 +252,7 @@ fn import_files(
             for row in rows {
                 seen += 1;
                 if seen % PROGRESS_EVERY_ROWS == 0 {
-                    progress.set_position(seen);
+                    progress(seen);
                 }
                 offer_row(writer, (index, &files[index]), row, strict, tally, watch);
             }
@@ -410,18 +375,6 @@ fn settle_warnings(
     }
     let found = watch.finish(writer, files, fallback);
     tally.warn(found.iter().map(|(w, p)| warnings::problem(w, p)), strict);
-}
-
-fn progress_bar(quiet: bool) -> ProgressBar {
-    if quiet || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new_spinner();
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} 已处理 {pos} 条 {elapsed}")
-            .expect("a valid template"),
-    );
-    bar
 }
 
 /// The cells of one `post` command: `--voucher-no X` pairs by column key.
