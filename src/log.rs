@@ -144,7 +144,7 @@ fn date_and_amount(body: &Body) -> (String, String) {
         Body::Opening(o) => (format!("{}年初", o.year), money(&o.amount)),
         Body::Reversal(r) => (r.date.to_string(), String::new()),
         Body::Close(c) => (c.through.to_string(), String::new()),
-        Body::Catalog(_) | Body::Unit(_) => (String::new(), String::new()),
+        Body::Catalog(_) | Body::Unit(_) | Body::User(_) => (String::new(), String::new()),
     }
 }
 
@@ -165,6 +165,6 @@ fn key_text(key: &EntryKey) -> String {
         EntryKey::Opening { fund, code, .. } => format!("{fund} {code}"),
         EntryKey::Catalog(code) => code.to_string(),
         EntryKey::Close(_) => String::new(),
-        EntryKey::Unit(n) => format!("第 {n} 次"),
+        EntryKey::Unit(n) | EntryKey::User(n) => format!("第 {n} 次"),
     }
 }

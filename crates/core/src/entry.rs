@@ -225,6 +225,20 @@ pub struct LedgerOrigin {
     pub created_at: String,
 }
 
+/// A person of the unit given (or changed in) a role of the web workspace, or disabled. Recorded in
+/// the chain so that the auditor sees who could do what, and when; passwords and tokens are not here
+/// (the store keeps their hashes outside the chain).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct UserChange {
+    /// 1 for the ledger's first user change, then 2, 3 …: the entry's key (the same change may be
+    /// made again later).
+    pub number: u32,
+    pub name: String,
+    pub role: crate::Role,
+    /// False: the user is disabled and can no longer log in or use a token.
+    pub active: bool,
+}
+
 /// Any entry the ledger holds.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Body {
@@ -238,6 +252,7 @@ pub enum Body {
     Reversal(Reversal),
     Close(PeriodClose),
     Unit(UnitNaming),
+    User(UserChange),
 }
 
 /// The kinds of entry, in the order a batch posts them so that references resolve.
@@ -253,10 +268,11 @@ pub enum Kind {
     Reversal,
     Close,
     Unit,
+    User,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Catalog,
         Kind::Bond,
         Kind::Contract,
@@ -267,6 +283,7 @@ impl Kind {
         Kind::Reversal,
         Kind::Close,
         Kind::Unit,
+        Kind::User,
     ];
 
     /// The English key: file kinds, `--kind`, `post KIND` and the log's JSON use it.
@@ -282,6 +299,7 @@ impl Kind {
             Kind::Reversal => "reversal",
             Kind::Close => "close",
             Kind::Unit => "unit",
+            Kind::User => "user",
         }
     }
 
@@ -297,6 +315,7 @@ impl Kind {
             Kind::Reversal => "冲销",
             Kind::Close => "结账",
             Kind::Unit => "单位名称",
+            Kind::User => "用户",
         }
     }
 
@@ -336,6 +355,8 @@ pub enum EntryKey {
     Close(NaiveDate),
     /// The `number`th naming of the unit.
     Unit(u32),
+    /// The `number`th user change.
+    User(u32),
 }
 
 impl Body {
@@ -351,6 +372,7 @@ impl Body {
             Body::Reversal(_) => Kind::Reversal,
             Body::Close(_) => Kind::Close,
             Body::Unit(_) => Kind::Unit,
+            Body::User(_) => Kind::User,
         }
     }
 
@@ -380,11 +402,12 @@ impl Body {
             Body::Reversal(r) => EntryKey::Reversal(r.voucher_no.clone()),
             Body::Close(c) => EntryKey::Close(c.through),
             Body::Unit(u) => EntryKey::Unit(u.number),
+            Body::User(u) => EntryKey::User(u.number),
         }
     }
 
     /// The date that counts for period locks; `None` for undated entries (catalogue names, the
-    /// unit's names).
+    /// unit's names, users).
     pub fn period_date(&self) -> Option<NaiveDate> {
         match self {
             Body::Bond(b) => Some(b.terms.issue_date),
@@ -394,7 +417,7 @@ impl Body {
             Body::Payment(p) => Some(p.date),
             Body::Opening(o) => NaiveDate::from_ymd_opt(o.year, 1, 1),
             Body::Reversal(r) => Some(r.date),
-            Body::Catalog(_) | Body::Close(_) | Body::Unit(_) => None,
+            Body::Catalog(_) | Body::Close(_) | Body::Unit(_) | Body::User(_) => None,
         }
     }
 
@@ -420,7 +443,7 @@ impl Body {
             Body::Opening(_) => "function_code",
             Body::Catalog(_) => "code",
             Body::Close(_) => "through",
-            Body::Unit(_) => "name",
+            Body::Unit(_) | Body::User(_) => "name",
         }
     }
 }
@@ -447,6 +470,7 @@ impl EntryKey {
             EntryKey::Reversal(v) => format!("凭证号 {v} 的冲销"),
             EntryKey::Close(d) => format!("结账至 {d}"),
             EntryKey::Unit(n) => format!("第 {n} 次单位名称"),
+            EntryKey::User(n) => format!("第 {n} 次用户变更"),
         }
     }
 }

@@ -271,7 +271,7 @@ fn check_kind(
         Body::Catalog(c) => check_catalog(c, known, errors),
         Body::Reversal(r) => check_reversal(r, known, errors),
         Body::Close(c) => check_close(c, known, errors),
-        Body::Unit(_) => Ok(()),
+        Body::Unit(_) | Body::User(_) => Ok(()),
     }
 }
 

@@ -251,6 +251,44 @@ vocabulary!(
     }
 );
 
+vocabulary!(
+    /// A person's role in the web workspace (interchange.md "HTTP API"): viewer and auditor read;
+    /// maker imports, posts, reverses; checker approves; admin manages users, settings and closing.
+    Role, "角色" {
+        Admin = ("管理员", "admin"),
+        Maker = ("制单", "maker"),
+        Checker = ("审核", "checker"),
+        Auditor = ("审计", "auditor"),
+        Viewer = ("查看", "viewer"),
+    }
+);
+
+/// What a request may do; each role holds some.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Right {
+    /// Every report, entry and download.
+    Read,
+    /// Import, post, reverse.
+    Post,
+    /// Approve or reject a pending batch.
+    Approve,
+    /// Users, settings, closing periods.
+    Administer,
+}
+
+impl Role {
+    /// Whether this role holds the right. Everyone reads; an admin does not post (the one who
+    /// manages the accounts is not the one who books entries) unless also given a maker's account.
+    pub fn can(self, right: Right) -> bool {
+        match right {
+            Right::Read => true,
+            Right::Post => self == Role::Maker,
+            Right::Approve => self == Role::Checker,
+            Right::Administer => self == Role::Admin,
+        }
+    }
+}
+
 impl Frequency {
     /// Coupons a year.
     pub fn per_year(self) -> u32 {

@@ -107,12 +107,12 @@ const OPENING: &[Column] = &[
 
 const CATALOG: &[Column] = &[req("code", "科目编码"), req("name", "科目名称")];
 
-/// The kinds a file can hold, in dependency order: every kind but reversals, closes and the unit's
-/// names, which are commands, not files.
+/// The kinds a file can hold, in dependency order: every kind but reversals, closes, the unit's
+/// names and users, which are commands, not files.
 pub fn file_kinds() -> impl Iterator<Item = Kind> {
     Kind::ALL
         .into_iter()
-        .filter(|k| !matches!(k, Kind::Reversal | Kind::Close | Kind::Unit))
+        .filter(|k| !matches!(k, Kind::Reversal | Kind::Close | Kind::Unit | Kind::User))
 }
 
 pub fn columns(kind: Kind) -> &'static [Column] {
@@ -124,7 +124,7 @@ pub fn columns(kind: Kind) -> &'static [Column] {
         Kind::Payment => PAYMENTS,
         Kind::Opening => OPENING,
         Kind::Catalog => CATALOG,
-        Kind::Reversal | Kind::Close | Kind::Unit => &[],
+        Kind::Reversal | Kind::Close | Kind::Unit | Kind::User => &[],
     }
 }
 

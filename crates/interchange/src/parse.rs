@@ -212,6 +212,11 @@ pub fn parse(kind: Kind, cells: &impl Cells) -> Result<Parsed, Vec<FieldError>> 
                 .push(FieldError::new("name", "单位名称请用 taizhang unit 记录"));
             None
         }
+        Kind::User => {
+            r.errors
+                .push(FieldError::new("name", "用户请用 taizhang user 管理"));
+            None
+        }
     };
     match body {
         Some(body) if r.errors.is_empty() => Ok(Parsed { body, warnings }),

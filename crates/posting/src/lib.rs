@@ -502,6 +502,7 @@ fn kind_word(kind: Kind) -> &'static str {
         Kind::Reversal => "reverse",
         Kind::Close => "close",
         Kind::Unit => "unit",
+        Kind::User => "user",
     }
 }
 

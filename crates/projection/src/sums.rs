@@ -214,7 +214,8 @@ fn money_changes(body: &Body, date: NaiveDate) -> Vec<(SumKey, Amount)> {
         | Body::Catalog(_)
         | Body::Reversal(_)
         | Body::Close(_)
-        | Body::Unit(_) => {}
+        | Body::Unit(_)
+        | Body::User(_) => {}
     }
     out
 }

@@ -108,6 +108,15 @@ impl<'db> BatchTxn<'db> {
         open.with_dependent_mut(|_, tables| f(tables))
     }
 
+    /// Runs `f` on the open transaction itself, for a table outside [`Tables`] (the credentials).
+    pub fn with_txn<R>(
+        &mut self,
+        f: impl FnOnce(&WriteTransaction) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let open = self.open.as_mut().ok_or_else(abandoned)?;
+        open.with_dependent_mut(|txn, _| f(txn))
+    }
+
     /// Counts `bytes` just stored; commits the transaction and opens the next when it is large.
     /// Call only where the batch's tables hold everything written so far.
     pub fn stored(&mut self, bytes: usize) -> Result<(), StoreError> {

@@ -62,6 +62,8 @@ pub fn write_entry_key(out: &mut String, key: &EntryKey) {
         EntryKey::Close(d) => join_into(out, &["X", &d.to_string()]),
         // Zero-filled: the newest naming is the last key under "U".
         EntryKey::Unit(n) => join_into(out, &["U", &format!("{n:010}")]),
+        // "P" for person; zero-filled like the unit's, so the newest change is the last key.
+        EntryKey::User(n) => join_into(out, &["P", &format!("{n:010}")]),
     }
 }
 

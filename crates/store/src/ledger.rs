@@ -54,7 +54,9 @@ pub(crate) const CACHE_BYTES: usize = 4 * 1024 * 1024;
 /// A format-1 or -2 ledger is read as is and becomes format 3 with its first new batch.
 /// 4: unit entries ([`BodyV1::Unit`]); the first entry of a new ledger is one, chaining the header.
 /// An older program would take such a record for a damaged one; the format tells it to upgrade.
-pub(crate) const LEDGER_FORMAT: u32 = 4;
+/// 5: user entries ([`BodyV1::User`]), and the `credentials` table of password and token hashes
+/// beside the chain (never in it, never in an archive).
+pub(crate) const LEDGER_FORMAT: u32 = 5;
 
 /// Who and what the first entry of a new ledger names as its operator and source.
 const INIT_OPERATOR: &str = "taizhang init";
@@ -1028,6 +1030,17 @@ pub struct Writer<'t> {
 }
 
 impl<'t> Writer<'t> {
+    /// Stores a user's credentials in the batch's transaction: committed with its entries or not
+    /// at all.
+    pub fn put_credentials(
+        &mut self,
+        name: &str,
+        credentials: &crate::users::Credentials,
+    ) -> Result<(), StoreError> {
+        self.txn
+            .with_txn(|txn| crate::users::put_credentials(txn, name, credentials))
+    }
+
     fn open(
         db: &'t Database,
         txn: BatchTxn<'t>,
@@ -1449,7 +1462,7 @@ fn amount_bound(body: &Body) -> i128 {
         Body::Amendment(a) => fen(a.delta),
         Body::Bond(b) => fen(b.amount),
         Body::Reversal(_) => i128::from(taizhang_core::amount::AMOUNT_MAX_YUAN) * 100,
-        Body::Catalog(_) | Body::Close(_) | Body::Unit(_) => 0,
+        Body::Catalog(_) | Body::Close(_) | Body::Unit(_) | Body::User(_) => 0,
     }
 }
 

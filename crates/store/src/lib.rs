@@ -21,6 +21,7 @@ mod overlay;
 pub mod record;
 mod seen;
 mod sm3_lanes;
+mod users;
 mod verify;
 
 pub use archive::EntryLine;
@@ -29,6 +30,7 @@ pub use ledger::{
     FoldedSums, Head, Header, Ledger, Offered, Posted, Prepared, Preparer, UnitNames, Writer,
 };
 pub use lookup::ContractEntries;
+pub use users::{Credentials, TokenHash, UserState};
 pub use verify::Verification;
 
 /// Why the store failed. Messages are Chinese: they reach the accountant.
@@ -117,6 +119,7 @@ fn table_words(table: &str) -> &'static str {
         "sums" => "汇总表",
         "names" => "科目名称表",
         "keys" | "keys_short" => "幂等索引表",
+        "credentials" => "用户口令表",
         _ => "一张数据表",
     }
 }

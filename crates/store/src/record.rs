@@ -19,7 +19,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use taizhang_core as core;
 use taizhang_core::classify::Figures;
 use taizhang_core::{
-    AdjustReason, Category, ExpenseType, Frequency, Fund, Industry, Method, Purpose, Special,
+    AdjustReason, Category, Role, ExpenseType, Frequency, Fund, Industry, Method, Purpose, Special,
     SupplierSize,
 };
 
@@ -126,6 +126,7 @@ stable_codes! {
     Special { Prison = 0, DisabledWelfare = 1 }
     Frequency { Annual = 0, SemiAnnual = 1 }
     AdjustReason { Correction = 0, Recovery = 1, TransferIn = 2, TransferOut = 3, Remit = 4, Internal = 5, Other = 6 }
+    Role { Admin = 0, Maker = 1, Checker = 2, Auditor = 3, Viewer = 4 }
     Industry { Industrial = 0, Construction = 1, Wholesale = 2, Retail = 3, Software = 4, Leasing = 5, Other = 6, Agriculture = 7, Transport = 8, Warehousing = 9, Postal = 10, Accommodation = 11, Catering = 12, InfoTransmission = 13, RealEstate = 14, PropertyManagement = 15 }
 }
 
@@ -415,6 +416,13 @@ pub enum BodyV1<'a> {
         special: Option<Word<Special>>,
         clear_special: bool,
         before: Option<PartStateV1>,
+    },
+    /// A user given a role or disabled (ledger format 5); no password or token hash is ever here.
+    User {
+        number: u32,
+        name: Text<'a>,
+        role: Word<Role>,
+        active: bool,
     },
 }
 
@@ -732,6 +740,12 @@ impl<'a> From<&'a core::Body> for BodyV1<'a> {
             Body::Close(c) => BodyV1::Close {
                 through: Day(c.through),
             },
+            Body::User(u) => BodyV1::User {
+                number: u.number,
+                name: Cow::Borrowed(&u.name),
+                role: Word(u.role),
+                active: u.active,
+            },
             Body::Unit(u) => BodyV1::Unit {
                 number: u.number,
                 full_name: Cow::Borrowed(&u.full),
@@ -979,6 +993,17 @@ impl TryFrom<&BodyV1<'_>> for core::Body {
                 reason: reason.to_string(),
             }),
             BodyV1::Close { through } => Body::Close(PeriodClose { through: through.0 }),
+            BodyV1::User {
+                number,
+                name,
+                role,
+                active,
+            } => Body::User(UserChange {
+                number: *number,
+                name: name.to_string(),
+                role: role.0,
+                active: *active,
+            }),
             BodyV1::Unit {
                 number,
                 full_name,
