@@ -236,8 +236,75 @@ pub enum Command {
         shell: clap_complete::Shell,
     },
     /// 用随附示例（青山区大数据中心 2022 年）演示全部流程，无需准备
-    #[command(after_help = "示例：taizhang demo")]
-    Demo,
+    #[command(
+        after_help = "示例：taizhang demo\n      taizhang demo --serve   （演示后在浏览器中打开网页工作台）"
+    )]
+    Demo {
+        /// 演示后启动网页工作台（本机 127.0.0.1:8080），用演示台账和演示用户登录
+        #[arg(long)]
+        serve: bool,
+        /// 网页工作台的监听地址（配合 --serve）
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+    /// 网页工作台：在浏览器中查看报表、追溯凭证、导入和记账（默认只在本机 127.0.0.1:8080 监听）
+    #[command(
+        after_help = "示例：taizhang serve\n      taizhang serve --listen 0.0.0.0:8443 --tls-cert 证书.pem --tls-key 私钥.pem\n先用 taizhang user add 添加用户。"
+    )]
+    Serve {
+        /// 监听地址和端口
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// HTTPS 证书（PEM）；非本机地址须启用 HTTPS 或写明 --insecure-http
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// HTTPS 私钥（PEM）
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// 允许在非本机地址上用不加密的 HTTP（口令和台账以明文经过网络）
+        #[arg(long)]
+        insecure_http: bool,
+    },
+    /// 网页工作台的用户：添加、列出、停用、改口令、生成脚本令牌
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// 添加用户，或改变已有用户的角色（记入哈希链；口令只存散列，不入链）
+    #[command(
+        after_help = "示例：taizhang user add 张会计 --role maker\n      echo '口令……' | taizhang user add 李审计 --role auditor --password-stdin"
+    )]
+    Add {
+        /// 用户名
+        name: String,
+        /// 角色：admin（管理员）maker（制单）checker（审核）auditor（审计）viewer（查看）
+        #[arg(long)]
+        role: String,
+        /// 从标准输入读口令（一行），而不是在终端上输入两次
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// 列出用户、角色和状态
+    List,
+    /// 停用用户：不能再登录，令牌失效（记入哈希链）
+    Disable {
+        name: String,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// 改口令（不入链）
+    Passwd {
+        name: String,
+        /// 从标准输入读口令（一行）
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// 生成一个新的脚本令牌（Authorization: Bearer 令牌），只显示这一次
+    Token { name: String },
 }
 
 #[derive(Args, Debug)]

@@ -1,5 +1,6 @@
 //! `taizhang demo`: the main job on the bundled example, in a temporary ledger, with no set-up.
 
+use taizhang_core::Role;
 use taizhang_store::{HashAlgo, Ledger, UnitNames};
 
 use crate::cli::{Format, ShareOf, TextFormat};
@@ -28,14 +29,51 @@ const EXAMPLE: [(&str, &str); 4] = [
     ),
 ];
 
-pub fn run() -> anyhow::Result<bool> {
+/// The demo's people for `demo --serve`: name, role, password (shown on the terminal: a demo on
+/// the loopback address only).
+const DEMO_USERS: [(&str, Role, &str); 4] = [
+    ("会计", Role::Maker, "demo-会计-2022"),
+    ("审计", Role::Auditor, "demo-审计-2022"),
+    ("主任", Role::Viewer, "demo-主任-2022"),
+    ("管理员", Role::Admin, "demo-管理员-2022"),
+];
+
+/// `demo`, then with `serve` the web workspace on the demo ledger until Ctrl-C.
+pub fn run(serve: Option<String>) -> anyhow::Result<bool> {
     let dir = tempfile::tempdir()?;
-    let data = dir.path().join("qingshan-2022");
+    let (ledger, sound) = walk_through(dir.path())?;
+    let Some(listen) = serve else {
+        return Ok(sound);
+    };
+    section("8. 网页工作台（按 Ctrl-C 结束）");
+    for (name, role, password) in DEMO_USERS {
+        let hash = taizhang_web::auth::hash_password(password).map_err(|e| anyhow::anyhow!(e))?;
+        let credentials = taizhang_store::Credentials {
+            password: Some(hash),
+            tokens: Vec::new(),
+        };
+        ledger.change_user((name, role, true), Some(&credentials), "demo", "demo")?;
+        out(&format!("用户 {name}（{}）口令 {password}\n", role.label()));
+    }
+    let options = taizhang_web::ServeOptions {
+        listen,
+        tls: None,
+        insecure_http: false,
+    };
+    taizhang_web::serve(options, ledger, |url| {
+        out(&format!("请在浏览器中打开 {url}\n"));
+    })?;
+    Ok(sound)
+}
+
+/// The main job on the bundled example, in a ledger in `dir`.
+fn walk_through(dir: &std::path::Path) -> anyhow::Result<(Ledger, bool)> {
+    let data = dir.join("qingshan-2022");
     std::fs::create_dir(&data)?;
     for (name, text) in EXAMPLE {
         std::fs::write(data.join(name), text)?;
     }
-    let ledger_path = dir.path().join("demo.ledger");
+    let ledger_path = dir.join("demo.ledger");
     let unit = UnitNames {
         full: "武汉市青山区大数据中心".into(),
         short: "青山区大数据中心".into(),
@@ -46,7 +84,7 @@ pub fn run() -> anyhow::Result<bool> {
     let (committed, tally) =
         posting::import(&ledger, std::slice::from_ref(&data), None, "demo", options)?;
     if !tally::report(&tally, committed, false) {
-        return Ok(false);
+        return Ok((ledger, false));
     }
     section("2. 再导入一次：已记账的行跳过，不重复记账");
     let (committed, tally) = posting::import(&ledger, &[data], None, "demo", options)?;
@@ -86,7 +124,7 @@ pub fn run() -> anyhow::Result<bool> {
     )?;
     section("7. 校验哈希链与不变量");
     let sound = crate::verify(&ledger, None)?;
-    Ok(sound)
+    Ok((ledger, sound))
 }
 
 fn section(title: &str) {

@@ -14,13 +14,14 @@ mod reports;
 mod screen;
 mod show;
 mod tally;
+mod users;
 
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser};
 use taizhang_core::classify::{classify, Figures};
 use taizhang_core::{Industry, Kind};
-use taizhang_store::{HashAlgo, Ledger, UnitNames};
+use taizhang_store::{HashAlgo, Ledger, StoreError, UnitNames};
 
 use cli::{BondCommand, Cli, Command, Report};
 use reports::ReportRequest;
@@ -246,14 +247,57 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             output::out(&String::from_utf8_lossy(&out));
             Ok(true)
         }
-        Command::Demo => demo::run(),
+        Command::Demo { serve, listen } => demo::run(serve.then_some(listen)),
+        Command::Serve {
+            listen,
+            tls_cert,
+            tls_key,
+            insecure_http,
+        } => serve(path, listen, tls_cert.zip(tls_key), insecure_http, quiet),
+        Command::User(command) => users::run(path, command, operator, quiet),
     }
 }
 
 /// Opens the ledger to write to it; a problem found by the check on open is shown before anything
 /// else.
-fn open(path: &std::path::Path) -> anyhow::Result<Ledger> {
-    warn_on_open(Ledger::open(path)?)
+pub(crate) fn open(path: &std::path::Path) -> anyhow::Result<Ledger> {
+    warn_on_open(Ledger::open(path).map_err(|e| served_elsewhere(path, e))?)
+}
+
+/// A ledger busy because `taizhang serve` holds it: say where the server is.
+fn served_elsewhere(path: &std::path::Path, error: StoreError) -> anyhow::Error {
+    match (&error, taizhang_web::serve::read_marker(path)) {
+        (StoreError::Busy(_) | StoreError::BusyUnnamed, Some(server)) => anyhow::anyhow!(
+            "台账 {} 正由网页工作台 taizhang serve 使用（{server}）：请在浏览器或其 API 中操作，或先停止服务再运行本命令",
+            path.display()
+        ),
+        _ => error.into(),
+    }
+}
+
+/// `taizhang serve`: the web workspace on this ledger until Ctrl-C.
+fn serve(
+    path: &std::path::Path,
+    listen: String,
+    tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    insecure_http: bool,
+    quiet: bool,
+) -> anyhow::Result<bool> {
+    let ledger = open(path)?;
+    if ledger.users()?.iter().all(|u| !u.active) {
+        eprintln!("提示：台账还没有启用的用户，无人能登录。请先停止服务，用 taizhang user add 名字 --role 角色 添加。");
+    }
+    let options = taizhang_web::ServeOptions {
+        listen,
+        tls,
+        insecure_http,
+    };
+    taizhang_web::serve(options, ledger, |url| {
+        if !quiet {
+            eprintln!("网页工作台已启动：{url}（按 Ctrl-C 结束）");
+        }
+    })?;
+    Ok(true)
 }
 
 /// Opens the ledger for `import --check`: every check of a real batch, the file unchanged.
@@ -263,8 +307,8 @@ fn open_dry_run(path: &std::path::Path) -> anyhow::Result<Ledger> {
 
 /// Opens the ledger for a command that only reads: the file is left byte for byte as it was, works
 /// on a read-only file or mount, and beside other readers.
-fn open_read(path: &std::path::Path) -> anyhow::Result<Ledger> {
-    warn_on_open(Ledger::open_read_only(path)?)
+pub(crate) fn open_read(path: &std::path::Path) -> anyhow::Result<Ledger> {
+    warn_on_open(Ledger::open_read_only(path).map_err(|e| served_elsewhere(path, e))?)
 }
 
 fn warn_on_open(ledger: Ledger) -> anyhow::Result<Ledger> {

@@ -1,0 +1,153 @@
+//! Running the server: the address (loopback unless told otherwise, and then only with TLS or an
+//! explicit `--insecure-http`), TLS from PEM files (rustls with the ring provider), a marker file
+//! beside the ledger that tells a CLI command where the server is, and a clean stop on Ctrl-C or
+//! SIGTERM (the marker removed, no batch cut: a batch in flight finishes or was never begun).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use taizhang_store::Ledger;
+
+use crate::state::AppState;
+
+/// How long a stop waits for requests in flight (a large import) before it ends them.
+const STOP_GRACE: Duration = Duration::from_secs(60);
+
+pub struct ServeOptions {
+    pub listen: String,
+    pub tls: Option<(PathBuf, PathBuf)>,
+    pub insecure_http: bool,
+}
+
+/// The address the server is at, as the marker file and the greeting give it.
+pub fn marker_path(ledger: &Path) -> PathBuf {
+    let mut name = ledger.as_os_str().to_owned();
+    name.push(".serve");
+    PathBuf::from(name)
+}
+
+/// What the marker file says, for the CLI's message when the ledger is busy.
+pub fn read_marker(ledger: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(marker_path(ledger)).ok()?;
+    let line = text.lines().next()?.trim();
+    // Only what the server wrote: an address and a process number, nothing to print blindly.
+    let printable = line.chars().all(|c| !c.is_control());
+    (printable && line.len() < 200).then(|| line.to_string())
+}
+
+/// Checks the options, binds, and serves until stopped. `ready` is told the address once listening.
+pub fn serve(
+    options: ServeOptions,
+    ledger: Ledger,
+    ready: impl FnOnce(&str),
+) -> anyhow::Result<()> {
+    let address: SocketAddr = options.listen.trim().parse().map_err(|_| {
+        anyhow::anyhow!(
+            "--listen 应为“地址:端口”，如 127.0.0.1:8080，而不是“{}”",
+            taizhang_core::text::excerpt(&options.listen)
+        )
+    })?;
+    if !address.ip().is_loopback() && options.tls.is_none() && !options.insecure_http {
+        bail!(
+            "{address} 不是本机地址：口令和台账会以明文经过网络。请用 --tls-cert 和 --tls-key 启用 HTTPS，或明确写上 --insecure-http"
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("无法启动服务线程")?;
+    let ledger_path = ledger.path().to_path_buf();
+    let tls = options.tls.is_some();
+    let state = AppState::new(ledger, tls);
+    runtime.block_on(run(state, address, options.tls, &ledger_path, ready))
+}
+
+async fn run(
+    state: AppState,
+    address: SocketAddr,
+    tls: Option<(PathBuf, PathBuf)>,
+    ledger_path: &Path,
+    ready: impl FnOnce(&str),
+) -> anyhow::Result<()> {
+    let listener = std::net::TcpListener::bind(address)
+        .map_err(|e| anyhow::anyhow!("无法在 {address} 上监听：{}", bind_words(&e)))?;
+    listener.set_nonblocking(true)?;
+    let bound = listener.local_addr()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let url = format!("{scheme}://{bound}/");
+    let marker = marker_path(ledger_path);
+    std::fs::write(&marker, format!("{url} 进程 {}\n", std::process::id()))
+        .with_context(|| format!("无法写入 {}", marker.display()))?;
+    ready(&url);
+    let handle = axum_server::Handle::new();
+    tokio::spawn(stop_on_signal(handle.clone()));
+    let app = crate::router(state).into_make_service();
+    let served = match tls {
+        Some((cert, key)) => {
+            let config = tls_config(&cert, &key).await?;
+            axum_server::from_tcp_rustls(listener, config)
+                .handle(handle)
+                .serve(app)
+                .await
+        }
+        None => {
+            axum_server::from_tcp(listener)
+                .handle(handle)
+                .serve(app)
+                .await
+        }
+    };
+    let _ = std::fs::remove_file(&marker);
+    served.context("服务中断")
+}
+
+async fn tls_config(
+    cert: &Path,
+    key: &Path,
+) -> anyhow::Result<axum_server::tls_rustls::RustlsConfig> {
+    // Installed once per process; a second install (tests) finds it there already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "无法读取证书 {} 或私钥 {}：{}",
+                cert.display(),
+                key.display(),
+                taizhang_interchange::oserr::describe(&e)
+            )
+        })
+}
+
+async fn stop_on_signal(handle: axum_server::Handle) {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return handle.graceful_shutdown(Some(STOP_GRACE));
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+    handle.graceful_shutdown(Some(STOP_GRACE));
+}
+
+fn bind_words(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::AddrInUse => "端口已被占用（另一个 taizhang serve 或别的程序）".into(),
+        std::io::ErrorKind::AddrNotAvailable => "本机没有这个地址".into(),
+        std::io::ErrorKind::PermissionDenied => "没有权限（1024 以下的端口需要管理员权限）".into(),
+        _ => taizhang_interchange::oserr::describe(e),
+    }
+}

@@ -1,0 +1,60 @@
+//! What every handler shares: the ledger (one process holds it; reads run beside writes on the
+//! engine's read transactions), the sessions, and whether cookies are marked Secure.
+
+use std::sync::Arc;
+
+use taizhang_store::Ledger;
+
+use crate::auth::Sessions;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub inner: Arc<Inner>,
+}
+
+pub struct Inner {
+    pub ledger: Ledger,
+    pub sessions: Sessions,
+    /// Served over TLS: cookies carry `Secure`.
+    pub tls: bool,
+    /// Serialises batches: redb takes one write transaction at a time anyway, and a second batch
+    /// must not wait inside the engine holding a blocking thread.
+    pub writing: tokio::sync::Mutex<()>,
+}
+
+impl AppState {
+    pub fn new(ledger: Ledger, tls: bool) -> AppState {
+        AppState {
+            inner: Arc::new(Inner {
+                ledger,
+                sessions: Sessions::default(),
+                tls,
+                writing: tokio::sync::Mutex::new(()),
+            }),
+        }
+    }
+
+    pub fn ledger(&self) -> &Ledger {
+        &self.inner.ledger
+    }
+
+    /// Runs a read of the ledger on a blocking thread: redb's reads are synchronous.
+    pub async fn read<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Ledger) -> R + Send + 'static,
+    ) -> Result<R, crate::http::WebError> {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || f(&state.inner.ledger))
+            .await
+            .map_err(|_| crate::http::WebError::internal("读取台账的任务中断"))
+    }
+
+    /// Runs a write (a batch) on a blocking thread, one at a time.
+    pub async fn write<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Ledger) -> R + Send + 'static,
+    ) -> Result<R, crate::http::WebError> {
+        let _turn = self.inner.writing.lock().await;
+        self.read(f).await
+    }
+}
