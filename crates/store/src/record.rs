@@ -19,7 +19,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use taizhang_core as core;
 use taizhang_core::classify::Figures;
 use taizhang_core::{
-    AdjustReason, Category, Role, ExpenseType, Frequency, Fund, Industry, Method, Purpose, Special,
+    AdjustReason, Category, ExpenseType, Frequency, Fund, Industry, Method, Purpose, Role, Special,
     SupplierSize,
 };
 

@@ -205,13 +205,14 @@ pub(crate) fn put_credentials(
     name: &str,
     credentials: &Credentials,
 ) -> Result<(), StoreError> {
-    let bytes = serde_json::to_vec(credentials)
-        .map_err(|_| StoreError::Io("用户口令无法编码".into()))?;
+    let bytes =
+        serde_json::to_vec(credentials).map_err(|_| StoreError::Io("用户口令无法编码".into()))?;
     txn.open_table(CREDENTIALS)?
         .insert(name, bytes.as_slice())?;
     Ok(())
 }
 
 fn decode(raw: &[u8]) -> Result<Credentials, StoreError> {
-    serde_json::from_slice(raw).map_err(|_| StoreError::Corrupt("用户口令表的一条记录无法读取".into()))
+    serde_json::from_slice(raw)
+        .map_err(|_| StoreError::Corrupt("用户口令表的一条记录无法读取".into()))
 }
