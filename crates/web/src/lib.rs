@@ -6,8 +6,10 @@
 //! compiled in (templates with maud, the stylesheet, the charts drawn as SVG on the server): a
 //! government intranet fetches nothing from outside, and every page reads without scripts.
 
+pub mod actions;
 pub mod api;
 pub mod auth;
+pub mod forms;
 pub mod http;
 pub mod pages;
 pub mod serve;
@@ -26,6 +28,7 @@ pub fn router(state: AppState) -> Router {
     let private = Router::new()
         .merge(api::routes())
         .merge(pages::routes())
+        .merge(forms::routes())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             http::authenticate,
