@@ -84,6 +84,32 @@ pub fn collect(paths: &[PathBuf], kind: Option<Kind>) -> Result<Vec<ImportFile>,
     Ok(files)
 }
 
+/// Like [`collect`] for files (not folders) each with the name messages and entries' sources give
+/// it: an upload saved in a temporary folder is named as the user named it, not by its path there.
+pub fn collect_named(
+    files: &[(PathBuf, String)],
+    kind: Option<Kind>,
+) -> Result<Vec<ImportFile>, Vec<Problem>> {
+    let mut opened_all = Vec::new();
+    let mut problems = Vec::new();
+    for (path, name) in files {
+        let opened = if workbook::is_workbook(path) {
+            ImportFile::open_workbook_named(path, name, kind)
+        } else {
+            ImportFile::open_named(path, name, kind).map(|file| vec![file])
+        };
+        match opened {
+            Ok(mut opened) => opened_all.append(&mut opened),
+            Err(mut p) => problems.append(&mut p),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    opened_all.sort_by_key(|f| f.kind);
+    Ok(opened_all)
+}
+
 /// The problems of files that cannot be imported whatever they hold (missing, a FIFO, a device, a
 /// folder without CSV files), found from their metadata alone: a caller checks them before it takes
 /// the ledger's lock, so that a FIFO never holds it.
@@ -176,15 +202,24 @@ impl Text<'_> {
 impl ImportFile {
     /// Opens a file and reads its header; the kind is given or recognised from the header.
     pub fn open(path: &Path, kind: Option<Kind>) -> Result<ImportFile, Vec<Problem>> {
-        let refuse = |e: std::io::Error| vec![file_problem(path, unreadable(&e))];
-        check_regular(path).map_err(|message| vec![file_problem(path, message)])?;
+        ImportFile::open_named(path, &path.display().to_string(), kind)
+    }
+
+    /// [`ImportFile::open`], the file named `name` in messages and sources.
+    pub fn open_named(
+        path: &Path,
+        name: &str,
+        kind: Option<Kind>,
+    ) -> Result<ImportFile, Vec<Problem>> {
+        let refuse = |e: std::io::Error| vec![named_problem(name, unreadable(&e))];
+        check_regular(path).map_err(|message| vec![named_problem(name, message)])?;
         let encoding = text::detect(path).map_err(|e| match ambiguous(&e) {
-            Some(message) => vec![file_problem(path, message)],
+            Some(message) => vec![named_problem(name, message)],
             None => refuse(e),
         })?;
         let text = Text {
             path,
-            name: path.display().to_string(),
+            name: name.to_string(),
             encoding,
             sheet: None,
         };
@@ -194,13 +229,22 @@ impl ImportFile {
     /// Opens every sheet of a workbook that holds anything, each a file of the batch named
     /// `PATH:SHEET` ([`workbook`]).
     pub fn open_workbook(path: &Path, kind: Option<Kind>) -> Result<Vec<ImportFile>, Vec<Problem>> {
-        check_regular(path).map_err(|message| vec![file_problem(path, message)])?;
+        ImportFile::open_workbook_named(path, &path.display().to_string(), kind)
+    }
+
+    /// [`ImportFile::open_workbook`], the workbook named `name` (its sheets `NAME:SHEET`).
+    pub fn open_workbook_named(
+        path: &Path,
+        name: &str,
+        kind: Option<Kind>,
+    ) -> Result<Vec<ImportFile>, Vec<Problem>> {
+        check_regular(path).map_err(|message| vec![named_problem(name, message)])?;
         let mut files = Vec::new();
         let mut problems = Vec::new();
-        for sheet in workbook::sheets(path)? {
+        for sheet in workbook::sheets_named(path, name)? {
             let text = Text {
                 path,
-                name: format!("{}:{}", path.display(), sheet.sheet),
+                name: format!("{name}:{}", sheet.sheet),
                 encoding: Encoding::Utf8,
                 sheet: Some(Arc::from(sheet.csv)),
             };

@@ -12,7 +12,7 @@ pub mod parse;
 pub mod text;
 pub mod workbook;
 
-pub use import::{collect, ImportFile, Problem, Row};
+pub use import::{collect, collect_named, ImportFile, Problem, Row};
 pub use parse::{Cells, Parsed};
 pub mod layout;
 pub mod reports;

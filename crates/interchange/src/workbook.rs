@@ -48,8 +48,13 @@ pub struct SheetText {
 /// of the cells that cannot be text (an error value, a line break inside a cell). Hidden sheets are
 /// left out: what the user does not see is not what they mean to post.
 pub fn sheets(path: &Path) -> Result<Vec<SheetText>, Vec<Problem>> {
-    let file = path.display().to_string();
-    let whole = |message: String| vec![problem(&file, 1, "", message)];
+    sheets_named(path, &path.display().to_string())
+}
+
+/// [`sheets`], the problems naming the workbook `file` rather than its path (an upload kept in a
+/// temporary folder is named as the user named it).
+pub fn sheets_named(path: &Path, file: &str) -> Result<Vec<SheetText>, Vec<Problem>> {
+    let whole = |message: String| vec![problem(file, 1, "", message)];
     check_unpacked_sizes(path).map_err(whole)?;
     let mut book = open_workbook_auto(path).map_err(|e| whole(unreadable(&e)))?;
     let visible: Vec<String> = (book.sheets_metadata().iter())

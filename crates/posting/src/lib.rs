@@ -3,6 +3,7 @@
 //! and appended by the store; this crate carries rows from one to the other and keeps the [`Tally`] of
 //! what happened. Telling the user is the front end's: nothing here prints.
 
+pub mod read;
 pub mod warnings;
 
 use std::collections::HashMap;
@@ -152,17 +153,44 @@ pub fn import(
     operator: &str,
     options: ImportOptions<'_>,
 ) -> anyhow::Result<(bool, Tally)> {
+    let operator = match checked_option("--operator", operator) {
+        Ok(operator) => operator,
+        Err(problem) => return Ok((false, refused(problem))),
+    };
+    let files = taizhang_interchange::collect(paths, kind);
+    import_collected(ledger, files, operator.as_str(), options)
+}
+
+/// Imports files as one batch, each named in messages and entries' sources as given: the web
+/// workspace keeps uploads in a temporary folder, and the user should read their own file's name.
+pub fn import_named(
+    ledger: &Ledger,
+    files: &[(PathBuf, String)],
+    kind: Option<Kind>,
+    operator: &str,
+    options: ImportOptions<'_>,
+) -> anyhow::Result<(bool, Tally)> {
+    let operator = match checked_option("--operator", operator) {
+        Ok(operator) => operator,
+        Err(problem) => return Ok((false, refused(problem))),
+    };
+    let files = taizhang_interchange::collect_named(files, kind);
+    import_collected(ledger, files, operator.as_str(), options)
+}
+
+/// The batch of files opened (or the problems that kept them from opening).
+fn import_collected(
+    ledger: &Ledger,
+    files: Result<Vec<ImportFile>, Vec<Problem>>,
+    operator: &str,
+    options: ImportOptions<'_>,
+) -> anyhow::Result<(bool, Tally)> {
     let ImportOptions {
         strict,
         dry_run,
         progress,
     } = options;
-    let operator = match checked_option("--operator", operator) {
-        Ok(operator) => operator,
-        Err(problem) => return Ok((false, refused(problem))),
-    };
-    let operator = operator.as_str();
-    let files = match taizhang_interchange::collect(paths, kind) {
+    let files = match files {
         Ok(files) => files,
         Err(problems) => {
             return Ok((

@@ -6,8 +6,11 @@
 //! and wording live in the interchange crate.
 
 pub mod bond;
+pub mod cell;
 pub mod contracts;
+pub mod journal;
 pub mod opening;
+pub mod overview;
 pub mod procurement;
 pub mod sums;
 pub mod table7;

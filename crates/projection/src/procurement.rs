@@ -101,3 +101,17 @@ pub fn procurement(facts: &Facts, year: i32) -> Procurement {
         all,
     }
 }
+
+/// The supplier parts of the contracts signed in `year`, by signing date: what the year's
+/// procurement figures are made of, with the year's amendments (which the journal lists).
+pub fn parts_signed(facts: &Facts, year: i32) -> Vec<taizhang_core::ContractPart> {
+    use chrono::Datelike;
+    let mut parts: Vec<_> = facts
+        .contracts
+        .iter()
+        .filter(|c| c.terms.sign_date.year() == year)
+        .cloned()
+        .collect();
+    parts.sort_by(|a, b| (a.terms.sign_date, &a.terms.no).cmp(&(b.terms.sign_date, &b.terms.no)));
+    parts
+}

@@ -1,3 +1,352 @@
 //! The writes a request can make — import uploaded files, post, reverse, close — through the same
 //! posting paths as the CLI (taizhang-posting), with the caller as operator. Shared by the API and
-//! the pages' forms, so both say the same.
+//! the pages' forms, so both say the same. Every batch runs through [`AppState::write`]: one at a
+//! time, on a blocking thread.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use axum::extract::multipart::{Multipart, MultipartError};
+use serde_json::{json, Value};
+use taizhang_core::Kind;
+use taizhang_posting::{self as posting, ImportOptions, Tally};
+use taizhang_store::Ledger;
+use tokio::io::AsyncWriteExt;
+
+use crate::auth::Caller;
+use crate::http::{problems_json, WebError};
+use crate::state::AppState;
+
+/// The longest upload name taken, in characters (a file system takes 255 bytes; a Chinese
+/// character is three of them).
+const FILE_NAME_CHARS_MAX: usize = 80;
+
+/// What a batch did, as the front ends tell it.
+#[derive(Debug)]
+pub struct Outcome {
+    pub committed: bool,
+    pub tally: Tally,
+    /// The newest entry's number after a committed batch (a reversal's own page).
+    pub last_seq: Option<u64>,
+}
+
+impl Outcome {
+    /// Whether it passed: posted, or a dry run without problems.
+    pub fn passed(&self) -> bool {
+        self.tally.passed(self.committed)
+    }
+
+    /// The answer of the API: 200 `{"posted", "already", "warnings"}` (and `seq`, the newest
+    /// entry, after a post), or 422 with the problems.
+    pub fn into_json(self) -> Result<Value, WebError> {
+        if !self.passed() {
+            return Err(WebError::refused(self.tally.problems));
+        }
+        let mut body = json!({
+            "posted": self.tally.posted,
+            "already": self.tally.already,
+            "warnings": problems_json(&self.tally.warnings),
+        });
+        if let (Some(seq), Some(map)) = (self.last_seq, body.as_object_mut()) {
+            map.insert("seq".into(), json!(seq));
+        }
+        Ok(body)
+    }
+}
+
+/// Runs a batch on the writing thread and notes the head it left.
+async fn batch(
+    state: &AppState,
+    run: impl FnOnce(&Ledger) -> anyhow::Result<(bool, Tally)> + Send + 'static,
+) -> Result<Outcome, WebError> {
+    state
+        .write(move |ledger| -> Result<Outcome, WebError> {
+            let (committed, tally) = run(ledger)?;
+            // Batches take turns (`write`), so the head is this batch's own.
+            let last_seq = match committed && tally.posted > 0 {
+                true => Some(ledger.head()?.count),
+                false => None,
+            };
+            Ok(Outcome {
+                committed,
+                tally,
+                last_seq,
+            })
+        })
+        .await?
+}
+
+/// Uploaded files kept in a private temporary folder (removed when this is dropped), each under
+/// its own file name, and the form's other fields.
+pub struct Upload {
+    /// Holds the folder: dropped after the batch, and with it the files.
+    dir: tempfile::TempDir,
+    /// Path in the folder, and the name as the user gave it (what messages and sources say).
+    pub files: Vec<(PathBuf, String)>,
+    pub fields: HashMap<String, String>,
+}
+
+impl Upload {
+    /// Whether the form asks for a dry run: `check=1` (API) or `action=check` (the page's button).
+    pub fn dry_run(&self) -> bool {
+        let field = |k: &str| self.fields.get(k).map(|v| v.trim().to_string());
+        matches!(field("check").as_deref(), Some("1" | "true" | "on"))
+            || field("action").as_deref() == Some("check")
+    }
+}
+
+fn multipart_error(e: MultipartError) -> WebError {
+    let status = e.status();
+    let message = if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        format!(
+            "上传内容超过 {} MB 的上限",
+            crate::http::UPLOAD_BYTES_MAX / (1024 * 1024)
+        )
+    } else {
+        "上传的表单（multipart）无法读取：请重新选择文件后再试".to_string()
+    };
+    WebError::new(status, message)
+}
+
+/// Reads a multipart form: every part named `files` is saved (streamed, never whole in memory) in a
+/// new private folder under its own name; other parts are short text fields.
+pub async fn receive(mut multipart: Multipart) -> Result<Upload, WebError> {
+    let dir = tempfile::Builder::new()
+        .prefix("taizhang-upload-")
+        .tempdir()
+        .map_err(|e| WebError::internal(format!("无法建立临时文件夹：{e}")))?;
+    let mut upload = Upload {
+        dir,
+        files: Vec::new(),
+        fields: HashMap::new(),
+    };
+    while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
+        let key = field.name().unwrap_or("").to_string();
+        if key != "files" {
+            let text = field.text().await.map_err(multipart_error)?;
+            if text.len() > 1024 {
+                return Err(WebError::bad_request(format!(
+                    "表单字段 {} 过长",
+                    crate::api::excerpt(&key)
+                )));
+            }
+            upload.fields.insert(key, text);
+            continue;
+        }
+        let given = field.file_name().unwrap_or("").to_string();
+        let mut out: Option<(tokio::fs::File, PathBuf, String)> = None;
+        while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+            let (file, _, _) = match out.as_mut() {
+                Some(open) => open,
+                // A browser sends an empty part for a file input left empty: only a part with
+                // content becomes a file.
+                None => {
+                    let name = file_name(&given, &upload.files)?;
+                    let path = upload.dir.path().join(&name);
+                    let file = tokio::fs::File::create(&path).await.map_err(save_error)?;
+                    out.insert((file, path, name))
+                }
+            };
+            file.write_all(&chunk).await.map_err(save_error)?;
+        }
+        match out {
+            Some((mut file, path, name)) => {
+                file.flush().await.map_err(save_error)?;
+                upload.files.push((path, name))
+            }
+            None if given.trim().is_empty() => {}
+            None => {
+                let name = file_name(&given, &upload.files)?;
+                return Err(WebError::bad_request(format!("文件 {name} 是空的")));
+            }
+        }
+    }
+    if upload.files.is_empty() {
+        return Err(WebError::bad_request(
+            "请选择要导入的文件（表单字段 files，可选多个 CSV 或 Excel 文件）",
+        ));
+    }
+    Ok(upload)
+}
+
+fn save_error(e: std::io::Error) -> WebError {
+    WebError::internal(format!("无法保存上传的文件：{e}"))
+}
+
+/// The name an upload is saved and named under: the user's own file name, refused when it is a path
+/// (a separator or `..`), blank, too long, holds control or invisible characters, or repeats one of
+/// the batch.
+pub fn file_name(given: &str, taken: &[(PathBuf, String)]) -> Result<String, WebError> {
+    let bad = |why: &str| {
+        WebError::bad_request(format!("上传的文件名“{}”{why}", crate::api::excerpt(given)))
+    };
+    let name = taizhang_core::text::nfc(given.trim()).into_owned();
+    if name.is_empty() {
+        return Err(WebError::bad_request("上传的文件没有文件名"));
+    }
+    if name.contains(['/', '\\']) || name == "." || name == ".." {
+        return Err(bad("含路径分隔符，请只上传文件本身"));
+    }
+    if taizhang_core::text::check(&name).is_err() || name.contains(':') {
+        return Err(bad("含控制字符、不可见字符或冒号，请改名后再上传"));
+    }
+    if name.chars().count() > FILE_NAME_CHARS_MAX {
+        return Err(bad(&format!("超过 {FILE_NAME_CHARS_MAX} 个字符")));
+    }
+    if taken.iter().any(|(_, n)| *n == name) {
+        return Err(bad("在本次上传中重复出现"));
+    }
+    Ok(name)
+}
+
+/// Imports the uploaded files as one batch (or checks them: nothing written), all or nothing.
+pub async fn import(
+    state: &AppState,
+    caller: &Caller,
+    upload: Upload,
+) -> Result<Outcome, WebError> {
+    let dry_run = upload.dry_run();
+    let operator = caller.name.clone();
+    batch(state, move |ledger| {
+        let options = ImportOptions {
+            strict: false,
+            dry_run,
+            progress: None,
+        };
+        let outcome = posting::import_named(ledger, &upload.files, None, &operator, options);
+        drop(upload); // the temporary folder goes once the batch has read it
+        outcome
+    })
+    .await
+}
+
+/// Posts one entry from the CLI's options (`{"kind": "payment", "voucher_no": …}`; `strict` as
+/// `post --strict`).
+pub async fn post(state: &AppState, caller: &Caller, body: &Value) -> Result<Outcome, WebError> {
+    let (kind, fields, strict) = post_fields(body)?;
+    let operator = caller.name.clone();
+    batch(state, move |ledger| {
+        posting::post_options(ledger, kind, &fields, &operator, strict)
+    })
+    .await
+}
+
+/// The kind and `--option value` words of a post request.
+fn post_fields(body: &Value) -> Result<(Kind, Vec<String>, bool), WebError> {
+    let object = body.as_object().ok_or_else(|| {
+        WebError::bad_request("请求体应为 JSON 对象，如 {\"kind\": \"payment\", …}")
+    })?;
+    let kind_word = text_field(body, "kind")?;
+    let kind = Kind::parse(&kind_word)
+        .filter(|k| taizhang_interchange::columns::file_kinds().any(|f| f == *k))
+        .ok_or_else(|| {
+            WebError::bad_request(format!(
+                "参数 kind 不是可记账的种类“{}”（可选：catalog bond contract amendment opening receipt payment）",
+                crate::api::excerpt(&kind_word)
+            ))
+        })?;
+    let mut strict = false;
+    let mut fields = Vec::new();
+    for (key, value) in object {
+        match key.as_str() {
+            "kind" => continue,
+            "strict" => {
+                strict = value
+                    .as_bool()
+                    .ok_or_else(|| WebError::bad_request("参数 strict 应为 true 或 false"))?;
+                continue;
+            }
+            "operator" => {
+                return Err(WebError::bad_request(
+                    "参数 operator 不能指定：网页记账的操作员就是登录的用户",
+                ))
+            }
+            _ => {}
+        }
+        fields.push(format!("--{}", key.replace('_', "-")));
+        fields.push(scalar(key, value)?);
+    }
+    Ok((kind, fields, strict))
+}
+
+/// A field's value as the command line would have it: a string, or a whole number. A fraction as a
+/// JSON number is refused: money is written as text ("1234.56"), never through a float.
+fn scalar(key: &str, value: &Value) -> Result<String, WebError> {
+    match value {
+        Value::String(s) => Ok(s.clone()),
+        Value::Number(n) if n.is_i64() || n.is_u64() => Ok(n.to_string()),
+        _ => Err(WebError::bad_request(format!(
+            "参数 {} 应为字符串（金额请写成 \"1234.56\" 这样的文字）",
+            crate::api::excerpt(key)
+        ))),
+    }
+}
+
+/// A required text field of a JSON body.
+fn text_field(body: &Value, key: &str) -> Result<String, WebError> {
+    match body.get(key) {
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(_) => Err(WebError::bad_request(format!("参数 {key} 应为字符串"))),
+        None => Err(WebError::bad_request(format!("缺少参数 {key}"))),
+    }
+}
+
+/// What a reversal needs: the voucher, the date, the reason.
+pub struct Reversal {
+    pub voucher: String,
+    pub date: String,
+    pub reason: String,
+}
+
+impl Reversal {
+    /// From the API's JSON `{"voucher", "date", "reason"}`.
+    pub fn from_json(body: &Value) -> Result<Reversal, WebError> {
+        Ok(Reversal {
+            voucher: text_field(body, "voucher")?,
+            date: text_field(body, "date")?,
+            reason: text_field(body, "reason")?,
+        })
+    }
+}
+
+/// Reverses a receipt or payment, as `taizhang reverse`.
+pub async fn reverse(
+    state: &AppState,
+    caller: &Caller,
+    reversal: Reversal,
+) -> Result<Outcome, WebError> {
+    let operator = caller.name.clone();
+    let fields = [
+        ("voucher_no", reversal.voucher),
+        ("date", reversal.date),
+        ("reason", reversal.reason),
+    ];
+    batch(state, move |ledger| {
+        posting::post_one(ledger, Kind::Reversal, &fields, &operator, false)
+    })
+    .await
+}
+
+/// Closes the books through a date, as `taizhang close --through`.
+pub async fn close(
+    state: &AppState,
+    caller: &Caller,
+    through: String,
+) -> Result<Outcome, WebError> {
+    let operator = caller.name.clone();
+    batch(state, move |ledger| {
+        posting::post_one(
+            ledger,
+            Kind::Close,
+            &[("through", through)],
+            &operator,
+            false,
+        )
+    })
+    .await
+}
+
+/// The `through` of a close request's JSON.
+pub fn through(body: &Value) -> Result<String, WebError> {
+    text_field(body, "through")
+}

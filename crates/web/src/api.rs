@@ -1,22 +1,47 @@
 //! The JSON API (interchange.md §"HTTP API of taizhang serve"). Bodies are the CLI's report JSON,
-//! unchanged: each handler calls the projection and the interchange crate's layout, as the CLI does.
+//! unchanged: each handler parses its parameters (a bad one is 400 naming it), checks the caller's
+//! right, calls the projection, the posting crate or [`crate::actions`], and sends the JSON.
 
-use axum::extract::{Query, State};
-use axum::routing::get;
+use axum::body::Bytes;
+use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use taizhang_interchange::reports as layout;
-use taizhang_projection::table7;
+use taizhang_core::{Kind, Quarter, Right};
+use taizhang_interchange::reports::{self as layout, SmallMicroShareOf};
+use taizhang_posting::read as reading;
+use taizhang_projection::cell::{Cell, CellRow, Column};
+use taizhang_projection::journal::EntryFilter;
+use taizhang_projection::{bond, contracts, opening, procurement, table7};
 
+use crate::actions::{self, Reversal};
 use crate::auth::Caller;
-use crate::http::WebError;
+use crate::http::{require, WebError};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/session", get(session))
         .route("/api/reports/table7", get(table7_report))
+        .route("/api/reports/procurement", get(procurement_report))
+        .route("/api/reports/contracts", get(contracts_report))
+        .route(
+            "/api/reports/opening-adjustments",
+            get(opening_adjustments_report),
+        )
+        .route("/api/reports/bond-use", get(bond_use_report))
+        .route("/api/reports/procurement-checks", get(not_yet))
+        .route("/api/reports/payment-clock", get(not_yet))
+        .route("/api/reports/idle-funds", get(not_yet))
+        .route("/api/table7/cell", get(table7_cell))
+        .route("/api/entries", get(entries))
+        .route("/api/entries/{seq}", get(entry))
+        .route("/api/import", post(import))
+        .route("/api/post", post(post_entry))
+        .route("/api/reverse", post(reverse))
+        .route("/api/close", post(close))
         .route("/api/verify", get(verify))
 }
 
@@ -27,6 +52,62 @@ async fn session(Extension(caller): Extension<Caller>) -> Json<Value> {
         "role": caller.role.key(),
         "csrf_token": caller.csrf,
     }))
+}
+
+/// The query's parameters, read by hand: a malformed query is a Chinese 400 naming the parameter,
+/// never the extractor's English rejection. The last of a repeated parameter counts.
+#[derive(Deserialize, Default)]
+#[serde(transparent)]
+pub struct Params(Vec<(String, String)>);
+
+impl Params {
+    /// A parameter's value, trimmed; `None` when absent or blank.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// A required parameter.
+    pub fn required(&self, key: &str, example: &str) -> Result<&str, WebError> {
+        self.get(key)
+            .ok_or_else(|| WebError::bad_request(format!("缺少参数 {key}（如 {key}={example}）")))
+    }
+
+    /// The `year` parameter: required, a year the ledger can hold.
+    pub fn year(&self) -> Result<i32, WebError> {
+        let text = self.required("year", "2022")?;
+        parse_year(text)
+    }
+
+    /// An optional whole number, such as `limit` or `after_seq`.
+    pub fn number(&self, key: &str) -> Result<Option<u64>, WebError> {
+        self.get(key)
+            .map(|text| {
+                text.parse::<u64>().map_err(|_| {
+                    WebError::bad_request(format!(
+                        "参数 {key} 应为非负整数，而不是“{}”",
+                        excerpt(text)
+                    ))
+                })
+            })
+            .transpose()
+    }
+}
+
+fn parse_year(text: &str) -> Result<i32, WebError> {
+    text.parse::<i32>()
+        .ok()
+        .filter(|y| (1990..=2100).contains(y))
+        .ok_or_else(|| {
+            WebError::bad_request(format!(
+                "参数 year 应为 1990 至 2100 的年份，而不是“{}”",
+                excerpt(text)
+            ))
+        })
 }
 
 #[derive(Deserialize)]
@@ -40,36 +121,12 @@ pub fn year(query: &YearQuery) -> Result<i32, WebError> {
         .year
         .as_deref()
         .ok_or_else(|| WebError::bad_request("缺少参数 year（如 year=2022）"))?;
-    text.trim()
-        .parse::<i32>()
-        .ok()
-        .filter(|y| (1990..=2100).contains(y))
-        .ok_or_else(|| {
-            WebError::bad_request(format!(
-                "参数 year 应为 1990 至 2100 的年份，而不是“{}”",
-                excerpt(text)
-            ))
-        })
+    parse_year(text.trim())
 }
 
 /// A bit of untrusted text, short, for a message.
 pub fn excerpt(text: &str) -> String {
     taizhang_core::text::excerpt(text).to_string()
-}
-
-async fn table7_report(
-    State(state): State<AppState>,
-    Query(query): Query<YearQuery>,
-) -> Result<Json<Value>, WebError> {
-    let year = year(&query)?;
-    let value = state
-        .read(move |ledger| -> Result<Value, WebError> {
-            let facts = ledger.facts()?;
-            let unit = unit(ledger);
-            Ok(layout::table7_json(&table7::table7(&facts, year), &unit))
-        })
-        .await??;
-    Ok(Json(value))
 }
 
 /// The unit's names as the report layout takes them.
@@ -79,6 +136,282 @@ pub fn unit(ledger: &taizhang_store::Ledger) -> layout::Unit {
         full: names.full.clone(),
         short: names.short.clone(),
     }
+}
+
+/// Runs a report of the facts on a reading thread.
+async fn report(
+    state: &AppState,
+    make: impl FnOnce(&taizhang_projection::Facts, &layout::Unit) -> Value + Send + 'static,
+) -> Result<Json<Value>, WebError> {
+    let value = state
+        .read(move |ledger| -> Result<Value, WebError> {
+            let facts = ledger.facts()?;
+            Ok(make(&facts, &unit(ledger)))
+        })
+        .await??;
+    Ok(Json(value))
+}
+
+async fn table7_report(
+    State(state): State<AppState>,
+    Query(params): Query<Params>,
+) -> Result<Json<Value>, WebError> {
+    let year = params.year()?;
+    report(&state, move |facts, unit| {
+        layout::table7_json(&table7::table7(facts, year), unit)
+    })
+    .await
+}
+
+/// `small_micro_share_of`: sme (the CLI's default) or total.
+fn share_of(params: &Params) -> Result<SmallMicroShareOf, WebError> {
+    match params.get("small_micro_share_of") {
+        None | Some("sme") => Ok(SmallMicroShareOf::Sme),
+        Some("total") => Ok(SmallMicroShareOf::Total),
+        Some(other) => Err(WebError::bad_request(format!(
+            "参数 small_micro_share_of 应为 sme 或 total，而不是“{}”",
+            excerpt(other)
+        ))),
+    }
+}
+
+async fn procurement_report(
+    State(state): State<AppState>,
+    Query(params): Query<Params>,
+) -> Result<Json<Value>, WebError> {
+    let year = params.year()?;
+    let share_of = share_of(&params)?;
+    report(&state, move |facts, unit| {
+        layout::procurement_json(&procurement::procurement(facts, year), unit, share_of)
+    })
+    .await
+}
+
+async fn contracts_report(
+    State(state): State<AppState>,
+    Query(params): Query<Params>,
+) -> Result<Json<Value>, WebError> {
+    let year = params.year()?;
+    report(&state, move |facts, _| {
+        layout::contracts_json(year, &contracts::contracts(facts, year))
+    })
+    .await
+}
+
+async fn opening_adjustments_report(
+    State(state): State<AppState>,
+    Query(params): Query<Params>,
+) -> Result<Json<Value>, WebError> {
+    let year = params.year()?;
+    report(&state, move |facts, _| {
+        layout::opening_adjustments_json(year, &opening::adjustments(facts, year))
+    })
+    .await
+}
+
+async fn bond_use_report(
+    State(state): State<AppState>,
+    Query(params): Query<Params>,
+) -> Result<Json<Value>, WebError> {
+    let text = params.required("quarter", "2022Q3")?;
+    let quarter = Quarter::parse_typed(text)
+        .map_err(|e| WebError::bad_request(format!("参数 quarter：{e}")))?;
+    report(&state, move |facts, _| {
+        layout::bond_use_json(&bond::bond_use(facts, quarter))
+    })
+    .await
+}
+
+/// The reports of issue 17 (procurement checks, the payment clock, idle funds) are not built yet.
+async fn not_yet() -> WebError {
+    WebError::not_found("此报表尚未提供（采购检查、付款时限和闲置资金报表将随后加入）")
+}
+
+/// The cell a request names: `year`, `code` (a 类, 款 or 项 code, or 合计) and `column`.
+pub fn cell(params: &Params) -> Result<Cell, WebError> {
+    let year = params.year()?;
+    let code = params.required("code", "2290402")?;
+    let row = CellRow::parse(code).map_err(|e| WebError::bad_request(format!("参数 code：{e}")))?;
+    let key = params.required("column", "expense")?;
+    let column = Column::parse(key).ok_or_else(|| {
+        WebError::bad_request(format!(
+            "参数 column 应为 opening、income、expense、basic、project 或 closing，而不是“{}”",
+            excerpt(key)
+        ))
+    })?;
+    Ok(Cell { year, row, column })
+}
+
+/// `{"value", "entries": […]}`: the entries whose contributions add up to the cell.
+async fn table7_cell(
+    State(state): State<AppState>,
+    Query(params): Query<Params>,
+) -> Result<Json<Value>, WebError> {
+    let cell = cell(&params)?;
+    let found = state
+        .read(move |ledger| reading::cell_entries(ledger, cell))
+        .await??;
+    Ok(Json(found.to_json()))
+}
+
+/// The journal's filter from a request's parameters (the API's and the page's).
+pub fn entry_filter(params: &Params) -> Result<EntryFilter, WebError> {
+    let kind = params
+        .get("kind")
+        .map(|word| {
+            Kind::parse(word).ok_or_else(|| {
+                WebError::bad_request(format!(
+                    "参数 kind 不是已知的种类“{}”（如 receipt、payment、contract、reversal）",
+                    excerpt(word)
+                ))
+            })
+        })
+        .transpose()?;
+    let date = |key: &str| {
+        params
+            .get(key)
+            .map(|text| {
+                taizhang_core::period::parse_date(text)
+                    .map_err(|e| WebError::bad_request(format!("参数 {key}：{e}")))
+            })
+            .transpose()
+    };
+    let text = |key: &str| {
+        params
+            .get(key)
+            .map(|v| taizhang_core::text::nfc(v).into_owned())
+    };
+    let mut filter = EntryFilter {
+        kind,
+        from: date("from")?,
+        to: date("to")?,
+        voucher: text("voucher"),
+        contract: text("contract"),
+        code: text("code"),
+        payee: text("payee"),
+        text: text("text"),
+    };
+    if let Some(year) = params.get("year") {
+        let (from, to) = (filter.from, filter.to);
+        filter = filter.year(parse_year(year)?);
+        // A date range given as well narrows the year.
+        filter.from = from.max(filter.from);
+        filter.to = to.min(filter.to).or(filter.to);
+    }
+    Ok(filter)
+}
+
+/// The page's size and starting point: `limit` (1–500, 50 by default) and `after_seq`.
+pub fn paging(params: &Params) -> Result<(Option<u64>, Option<usize>), WebError> {
+    let after = params.number("after_seq")?;
+    let limit = params
+        .number("limit")?
+        .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+    if limit == Some(0) {
+        return Err(WebError::bad_request("参数 limit 应为 1 至 500 的整数"));
+    }
+    Ok((after, limit))
+}
+
+/// `{"entries": […], "next_after_seq"}`, newest first, as `log --format json` writes each.
+async fn entries(
+    State(state): State<AppState>,
+    Query(params): Query<Params>,
+) -> Result<Json<Value>, WebError> {
+    let filter = entry_filter(&params)?;
+    let (after, limit) = paging(&params)?;
+    let page = state
+        .read(move |ledger| reading::entries_page(ledger, &filter, after, limit))
+        .await??;
+    Ok(Json(page.to_json()))
+}
+
+/// The `{seq}` of an entry's address.
+pub fn seq(text: &str) -> Result<u64, WebError> {
+    text.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| {
+            WebError::bad_request(format!(
+                "参数 seq 应为记录的序号（正整数），而不是“{}”",
+                excerpt(text)
+            ))
+        })
+}
+
+/// `{"entry", "reverses", "reversed_by", "hash_holds"}`; 404 for a number no entry has.
+async fn entry(
+    State(state): State<AppState>,
+    Path(text): Path<String>,
+) -> Result<Json<Value>, WebError> {
+    let seq = seq(&text)?;
+    let detail = state
+        .read(move |ledger| reading::entry_detail(ledger, seq))
+        .await??
+        .ok_or_else(|| WebError::not_found(format!("没有第 {seq} 条记录")))?;
+    Ok(Json(detail.to_json()))
+}
+
+/// `POST /api/import`: multipart, field `files` (one or more), `check=1` for a dry run.
+async fn import(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Json<Value>, WebError> {
+    require(&caller, Right::Post)?;
+    let multipart = multipart
+        .map_err(|_| WebError::bad_request("请以 multipart/form-data 上传文件（字段 files）"))?;
+    let upload = actions::receive(multipart).await?;
+    let outcome = actions::import(&state, &caller, upload).await?;
+    Ok(Json(outcome.into_json()?))
+}
+
+/// A JSON body, read by hand: a malformed one is a Chinese 400.
+fn json_body(bytes: &Bytes) -> Result<Value, WebError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        WebError::bad_request(format!(
+            "请求体不是有效的 JSON（第 {} 行第 {} 列）",
+            e.line(),
+            e.column()
+        ))
+    })
+}
+
+/// `POST /api/post`: `{"kind": "payment", "voucher_no": …}` with the CLI's option names.
+async fn post_entry(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Result<Json<Value>, WebError> {
+    require(&caller, Right::Post)?;
+    let body = json_body(&body)?;
+    let outcome = actions::post(&state, &caller, &body).await?;
+    Ok(Json(outcome.into_json()?))
+}
+
+/// `POST /api/reverse`: `{"voucher", "date", "reason"}`.
+async fn reverse(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Result<Json<Value>, WebError> {
+    require(&caller, Right::Post)?;
+    let reversal = Reversal::from_json(&json_body(&body)?)?;
+    let outcome = actions::reverse(&state, &caller, reversal).await?;
+    Ok(Json(outcome.into_json()?))
+}
+
+/// `POST /api/close`: `{"through"}` (admin).
+async fn close(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Result<Json<Value>, WebError> {
+    require(&caller, Right::Administer)?;
+    let through = actions::through(&json_body(&body)?)?;
+    let outcome = actions::close(&state, &caller, through).await?;
+    Ok(Json(outcome.into_json()?))
 }
 
 /// `{"count", "head_hash", "ok", "problems"}`: the whole chain checked, as `taizhang verify`.

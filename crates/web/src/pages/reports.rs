@@ -1,0 +1,564 @@
+//! The reports in their official layout, each figure linking to what makes it up: 表7 (every cell to
+//! its entries), 政府采购 (the paragraph, the figures, the contracts with their supplier parts),
+//! 专项债券 (bonds and their schedules) and the quarter's bond use. Figures and layout come from the
+//! projection and interchange crates, exactly as `taizhang report` prints them; a page only arranges
+//! the sheet's cells in HTML.
+
+use axum::extract::{Query, State};
+use axum::Extension;
+use chrono::Datelike;
+use maud::{html, Markup};
+use serde::Deserialize;
+use taizhang_core::{Body, Category, ContractPart, Quarter, SmeClass};
+use taizhang_interchange::layout::{Cell, Sheet};
+use taizhang_interchange::reports::{self as layout_reports, SmallMicroShareOf};
+use taizhang_posting::read::{self, CellEntries};
+use taizhang_projection::cell::{self, CellRow, Column};
+use taizhang_projection::overview::newest_year;
+use taizhang_projection::table7::{self, COLUMN_KEYS};
+use taizhang_projection::{bond, contracts, procurement, Facts};
+use taizhang_store::Ledger;
+
+use crate::auth::Caller;
+use crate::http::WebError;
+use crate::pages::{fields, layout, view};
+use crate::state::AppState;
+
+#[derive(Deserialize, Default)]
+pub struct YearQuery {
+    year: Option<String>,
+}
+
+/// The year asked for, else the newest with money, else this year.
+fn year_of(facts: &Facts, asked: Option<i32>) -> i32 {
+    asked
+        .or_else(|| newest_year(facts))
+        .unwrap_or_else(|| view::beijing_today().year())
+}
+
+fn unit_page(state: &AppState, title: &str, caller: &Caller, active: &str, body: Markup) -> Markup {
+    let unit = state.ledger().unit().full.clone();
+    layout::page(title, &unit, caller, active, body)
+}
+
+/// A sheet's title, caption lines and notes around a table the page draws.
+fn sheet_frame(sheet: &Sheet, table: Markup) -> Markup {
+    html! {
+        div.report {
+            h1.report-title { (sheet.title) }
+            p.caption { @for line in &sheet.caption { span { (line) } } }
+            (table)
+            @if !sheet.notes.is_empty() {
+                div.notes { @for n in &sheet.notes { p { (n) } } }
+            }
+        }
+    }
+}
+
+/// A sheet drawn as it is (no links): header rows merged where a cell repeats its neighbour.
+fn plain_table(sheet: &Sheet, class: &str) -> Markup {
+    html! {
+        table class=(format!("sheet {class}")) {
+            thead { @for row in &sheet.header { tr { (merged_header(row)) } } }
+            tbody {
+                @for row in &sheet.rows {
+                    tr { @for c in row { (sheet_td(c)) } }
+                }
+            }
+        }
+    }
+}
+
+fn merged_header(row: &[String]) -> Markup {
+    let mut cells: Vec<(&str, usize)> = Vec::new();
+    for text in row {
+        match cells.last_mut() {
+            Some((last, span)) if *last == text.as_str() && !text.is_empty() => *span += 1,
+            _ => cells.push((text, 1)),
+        }
+    }
+    html! { @for (text, span) in cells { th colspan=[(span > 1).then_some(span)] { (text) } } }
+}
+
+fn sheet_td(c: &Cell) -> Markup {
+    match c {
+        Cell::Text(t) => html! { td { (t) } },
+        other => html! { td.num { (other.display()) } },
+    }
+}
+
+pub async fn table7_page(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Query(query): Query<YearQuery>,
+) -> Result<Markup, WebError> {
+    let asked = view::year_param(query.year.as_deref())?;
+    let (t, sheet, text) = state
+        .read(move |ledger| -> Result<_, WebError> {
+            let facts = ledger.facts()?;
+            let year = year_of(&facts, asked);
+            let unit = crate::api::unit(ledger);
+            let t = table7::table7(&facts, year);
+            let sheet = layout_reports::table7_sheet(&t, &unit);
+            let text = layout_reports::table7_text(&t, &unit, &table7::uses_by_lei(&facts, year));
+            Ok((t, sheet, text))
+        })
+        .await??;
+    let year = t.year;
+    let codes: Vec<String> = std::iter::once(cell::TOTAL_CODE.to_string())
+        .chain(t.rows.iter().map(|r| r.code.to_string()))
+        .collect();
+    let table = html! {
+        table #table7 .sheet.table7 {
+            thead {
+                tr {
+                    th colspan="2" { "项目" }
+                    th rowspan="2" { "年初结转和结余" }
+                    th rowspan="2" { "本年收入" }
+                    th colspan="3" { "本年支出" }
+                    th rowspan="2" { "年末结转和结余" }
+                }
+                tr { th { "功能分类科目编码" } th { "科目名称" } th { "小计" } th { "基本支出" } th { "项目支出" } }
+                tr.col-no { th { "栏次" } th {} @for i in 1..=6 { th { (i) } } }
+            }
+            tbody {
+                @for (row, code) in sheet.rows.iter().zip(&codes) {
+                    tr class=(level_class(code)) {
+                        @for (i, c) in row.iter().enumerate() {
+                            @if i < 2 { td { (c.display()) } }
+                            @else { (figure(year, code, COLUMN_KEYS[i - 2], c)) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let body = html! {
+        (view::year_nav("/table7", year))
+        (view::downloads("/table7", &format!("year={year}")))
+        (sheet_frame(&sheet, table))
+        @if !t.broken_identities.is_empty() {
+            p.error role="alert" { "表7 恒等式不成立：" (t.broken_identities.join("；")) "。请运行校验并报告此问题。" }
+        }
+        section.explain {
+            h2 { "决算说明（政府性基金预算财政拨款支出）" }
+            p.running { (text) }
+        }
+        p.muted.noprint { "点击任一金额，可查看构成它的每一条记录。" }
+    };
+    Ok(unit_page(&state, "表7", &caller, "/table7", body))
+}
+
+fn level_class(code: &str) -> &'static str {
+    match code.len() {
+        3 => "lei",
+        5 => "kuan",
+        7 => "xiang",
+        _ => "total",
+    }
+}
+
+/// A figure of table 7: a link to the entries that make it up; blank when zero.
+fn figure(year: i32, code: &str, column: &str, c: &Cell) -> Markup {
+    let shown = c.display();
+    if shown.is_empty() {
+        return html! { td.num {} };
+    }
+    let href = format!(
+        "/table7/cell?year={year}&code={}&column={column}",
+        view::encode(code)
+    );
+    html! { td.num { a.cell href=(href) { (shown) } } }
+}
+
+#[derive(Deserialize)]
+pub struct CellQuery {
+    year: Option<String>,
+    code: Option<String>,
+    column: Option<String>,
+}
+
+pub async fn table7_cell(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Query(query): Query<CellQuery>,
+) -> Result<Markup, WebError> {
+    let year = view::year_param(query.year.as_deref())?
+        .ok_or_else(|| WebError::bad_request("缺少参数 year（如 year=2022）"))?;
+    let code = query.code.unwrap_or_default();
+    let row = CellRow::parse(&code).map_err(|e| {
+        WebError::bad_request(format!(
+            "参数 code 不是科目编码：“{}”：{e}",
+            crate::api::excerpt(&code)
+        ))
+    })?;
+    let key = query.column.unwrap_or_default();
+    let column = Column::parse(key.trim()).ok_or_else(|| {
+        WebError::bad_request(format!(
+            "参数 column 应为 opening、income、expense、basic、project、closing 之一，而不是“{}”",
+            crate::api::excerpt(&key)
+        ))
+    })?;
+    let asked = cell::Cell { year, row, column };
+    let (found, name) = state
+        .read(move |ledger| -> Result<_, WebError> {
+            let found = read::cell_entries(ledger, asked)?;
+            let name = match &asked.row {
+                CellRow::Total => "合计".to_string(),
+                CellRow::Code(code) => ledger.facts()?.name(code),
+            };
+            Ok((found, name))
+        })
+        .await??;
+    let body = cell_body(&found, &name);
+    Ok(unit_page(&state, "表7 明细", &caller, "/table7", body))
+}
+
+fn cell_body(c: &CellEntries, name: &str) -> Markup {
+    let year = c.cell.year;
+    let code = c.cell.row.code();
+    let label = layout_reports::column_label(c.cell.column.key());
+    let sum: taizhang_core::Amount = c.entries.iter().map(|e| e.contribution).sum();
+    html! {
+        nav.crumbs.noprint { a href=(format!("/table7?year={year}")) { (year) " 年表7" } " › " (code) " " (name) " › " (label) }
+        h1 { (year) " 年表7：" (code) " " (name) " · " (label) }
+        p.cell-figure { "本格金额 " strong #cell-value { (view::yuan(c.value)) } " 元（表中 " (view::wan(c.value)) " 万元）" }
+        p.muted { (cell_explained(c.cell.column)) }
+        table #cell-entries .journal {
+            thead { tr { th.num { "序号" } th { "日期" } th { "种类" } th { "凭证号 / 记录" } th { "收款人 / 摘要" } th.num { "金额" } th.num { "计入本格" } } }
+            tbody {
+                @for e in &c.entries {
+                    @let s = fields::summary(&e.posted.body);
+                    tr.entry {
+                        td.num { a href=(format!("/entries/{}", e.posted.record.seq)) { (e.posted.record.seq) } }
+                        td.date { (s.date) }
+                        td { (e.posted.body.kind().label()) }
+                        td { a href=(format!("/entries/{}", e.posted.record.seq)) { (s.name) } }
+                        td.party { (s.party) }
+                        @match (s.amount, &e.reverses) {
+                            (Some(a), _) => (view::money_td(a)),
+                            (None, Some(Body::Payment(p))) => (view::money_td(-p.amount)),
+                            (None, Some(Body::Receipt(r))) => (view::money_td(-r.amount)),
+                            _ => td {},
+                        }
+                        (view::money_td(e.contribution))
+                    }
+                }
+            }
+            tfoot {
+                tr { th colspan="6" { "合计（" (c.entries.len()) " 条）" } td.num #cell-sum { (view::yuan(sum)) } }
+            }
+        }
+        @if sum != c.value {
+            p.error role="alert" { "明细合计与本格金额不符：请运行校验并报告此问题。" }
+        }
+    }
+}
+
+fn cell_explained(column: Column) -> &'static str {
+    match column {
+        Column::Income => "本年收入：本年该科目政府性基金预算的收入记录；冲销按冲销日期计负数。",
+        Column::Expense => "本年支出：本年该科目政府性基金预算的支出记录；冲销按冲销日期计负数。",
+        Column::Basic => "基本支出：本年该科目支出类型为基本支出的支出记录。",
+        Column::Project => "项目支出：本年该科目支出类型为项目支出的支出记录。",
+        Column::Opening => {
+            "年初结转和结余：上年末的结余，即最近一次填报的年初数加此后各年的收入、减支出。"
+        }
+        Column::Closing => {
+            "年末结转和结余＝年初结转和结余＋本年收入－本年支出：列出构成这三项的全部记录。"
+        }
+    }
+}
+
+pub async fn procurement_page(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Query(query): Query<YearQuery>,
+) -> Result<Markup, WebError> {
+    let asked = view::year_param(query.year.as_deref())?;
+    let (p, sheet, text, parts) = state
+        .read(move |ledger| -> Result<_, WebError> {
+            let facts = ledger.facts()?;
+            let year = year_of(&facts, asked);
+            let unit = crate::api::unit(ledger);
+            let p = procurement::procurement(&facts, year);
+            let sheet = layout_reports::procurement_sheet(&p, &unit);
+            let text = layout_reports::procurement_text(&p, &unit, SmallMicroShareOf::Sme);
+            let parts = procurement::parts_signed(&facts, year);
+            Ok((p, sheet, text, parts))
+        })
+        .await??;
+    let year = p.year;
+    let body = html! {
+        (view::year_nav("/procurement", year))
+        (view::downloads("/procurement", &format!("year={year}")))
+        section.explain { p.running #procurement-text { (text) } }
+        (sheet_frame(&sheet, procurement_table(&sheet)))
+        (parts_section(year, &parts))
+    };
+    Ok(unit_page(&state, "政府采购", &caller, "/procurement", body))
+}
+
+/// The procurement sheet, each share linking to the supplier parts below that make it up.
+fn procurement_table(sheet: &Sheet) -> Markup {
+    html! {
+        table #procurement .sheet {
+            thead { @for row in &sheet.header { tr { (merged_header(row)) } } }
+            tbody {
+                @for (i, row) in sheet.rows.iter().enumerate() {
+                    tr {
+                        @for c in row {
+                            @match c {
+                                Cell::Text(t) => td { (t) },
+                                other if other.display().is_empty() || other.display() == "—" => td.num { (other.display()) },
+                                other => td.num { a.share href=(format!("#{}", share_anchor(i))) { (other.display()) } },
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Which list of parts a row of the procurement sheet is made of (the sheet's row order: total,
+/// the three categories, SME, small/micro twice, SME per category).
+fn share_anchor(row: usize) -> &'static str {
+    match row {
+        1 => "parts-goods",
+        2 => "parts-works",
+        3 => "parts-services",
+        4 | 7..=9 => "parts-sme",
+        5 | 6 => "parts-small-micro",
+        _ => "parts",
+    }
+}
+
+fn parts_section(year: i32, parts: &[ContractPart]) -> Markup {
+    let in_category = |c: Category| parts.iter().filter(move |p| p.terms.category == c);
+    let class = |p: &ContractPart| SmeClass::of(p.part.size, p.part.special);
+    html! {
+        section #parts .parts {
+            h2 { (year) " 年签订的合同及其供应商分配" }
+            p.muted {
+                "构成采购金额的是本年签订合同的各供应商分配，加上本年签订的补充协议（变更）："
+                a href=(format!("/entries?kind=amendment&year={year}")) { "本年补充协议 ›" }
+            }
+            (parts_table("parts-all", "全部", parts.iter()))
+            @for (c, id) in [(Category::Goods, "parts-goods"), (Category::Works, "parts-works"), (Category::Services, "parts-services")] {
+                (parts_table(id, c.label(), in_category(c)))
+            }
+            (parts_table("parts-sme", "授予中小企业", parts.iter().filter(|p| class(p).is_sme())))
+            (parts_table("parts-small-micro", "授予小微企业", parts.iter().filter(|p| class(p) == SmeClass::SmallMicro)))
+        }
+    }
+}
+
+fn parts_table<'p>(id: &str, title: &str, parts: impl Iterator<Item = &'p ContractPart>) -> Markup {
+    let parts: Vec<&ContractPart> = parts.collect();
+    let total: taizhang_core::Amount = parts.iter().map(|p| p.part.amount).sum();
+    html! {
+        details id=(id) open[id == "parts-all"] {
+            summary { (title) "：" (parts.len()) " 个供应商分配，合计 " (view::yuan(total)) " 元" }
+            @if !parts.is_empty() {
+                table.journal {
+                    thead { tr { th { "合同编号" } th { "合同名称" } th { "签订日期" } th { "类别" } th { "供应商" } th { "企业划型" } th.num { "分配金额（元）" } } }
+                    tbody {
+                        @for p in &parts {
+                            tr {
+                                td { a href=(format!("/contracts/{}", view::encode(&p.terms.no))) { (p.terms.no) } }
+                                td { (p.terms.title) }
+                                td.date { (p.terms.sign_date) }
+                                td { (p.terms.category.label()) }
+                                td { (p.part.name) }
+                                td { (p.part.size.label()) @if let Some(s) = p.part.special { "（" (s.label()) "）" } }
+                                (view::money_td(p.part.amount))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub async fn bonds_page(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Markup, WebError> {
+    let schedules = state
+        .read(|ledger| -> Result<_, WebError> {
+            let facts = ledger.facts()?;
+            let unit = crate::api::unit(ledger);
+            let mut codes: Vec<String> = facts.bonds.iter().map(|b| b.terms.code.clone()).collect();
+            codes.sort();
+            codes.dedup();
+            let bonds: Vec<_> = codes
+                .iter()
+                .filter_map(|code| {
+                    let (terms, face) = bond::bond_face(&facts, code)?;
+                    let coupons = bond::schedule(&terms, face);
+                    let sheet = layout_reports::schedule_sheet(code, &terms.name, face, &coupons);
+                    let projects: Vec<_> = facts
+                        .bonds
+                        .iter()
+                        .filter(|b| &b.terms.code == code)
+                        .cloned()
+                        .collect();
+                    Some((terms, projects, sheet))
+                })
+                .collect();
+            let _ = unit;
+            Ok(bonds)
+        })
+        .await??;
+    let quarter = Quarter::of(view::beijing_today());
+    let body = html! {
+        h1 { "专项债券" }
+        p.noprint { a href=(format!("/bond-use?quarter={quarter}")) { "专项债券资金使用情况（按季度）›" } }
+        @if schedules.is_empty() { p.muted { "台账中还没有债券。" } }
+        @for (terms, projects, sheet) in &schedules {
+            section.bond id=(format!("bond-{}", terms.code)) {
+                h2 { (terms.code) " " (terms.name) }
+                table.fields {
+                    tr { th { "发行日" } td { (terms.issue_date) } th { "起息日" } td { (terms.value_date) } }
+                    tr { th { "期限" } td { (terms.term_years) " 年" } th { "票面利率" } td { (terms.coupon_rate) "%，" (terms.frequency.label()) } }
+                }
+                table.journal {
+                    thead { tr { th { "项目" } th.num { "分配金额（元）" } th { "" } } }
+                    tbody {
+                        @for p in projects {
+                            tr { td { (p.project_code) " " (p.project_name) } (view::money_td(p.amount)) td { a href=(format!("/entries?text={}", view::encode(&p.project_code))) { "相关记录 ›" } } }
+                        }
+                    }
+                }
+                p.downloads.noprint { "还本付息计划下载："
+                    a href=(format!("/schedule.xlsx?code={}", view::encode(&terms.code))) download { "Excel（xlsx）" } " "
+                    a href=(format!("/schedule.csv?code={}", view::encode(&terms.code))) download { "CSV" }
+                }
+                (sheet_frame(sheet, plain_table(sheet, "schedule")))
+            }
+        }
+    };
+    Ok(unit_page(&state, "专项债券", &caller, "/bonds", body))
+}
+
+#[derive(Deserialize)]
+pub struct QuarterQuery {
+    quarter: Option<String>,
+}
+
+pub async fn bond_use_page(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Query(query): Query<QuarterQuery>,
+) -> Result<Markup, WebError> {
+    let quarter = match query
+        .quarter
+        .as_deref()
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+    {
+        Some(q) => view::quarter_param(q)?,
+        None => Quarter::of(view::beijing_today()),
+    };
+    let sheet = state
+        .read(move |ledger| -> Result<_, WebError> {
+            let facts = ledger.facts()?;
+            Ok(layout_reports::bond_use_sheet(
+                &bond::bond_use(&facts, quarter),
+                &crate::api::unit(ledger),
+            ))
+        })
+        .await??;
+    let prev = previous(quarter);
+    let next = following(quarter);
+    let body = html! {
+        nav.years.noprint {
+            a href=(format!("/bond-use?quarter={prev}")) { "‹ " (prev) }
+            strong { (quarter) }
+            a href=(format!("/bond-use?quarter={next}")) { (next) " ›" }
+        }
+        (view::downloads("/bond-use", &format!("quarter={quarter}")))
+        (sheet_frame(&sheet, plain_table(&sheet, "bond-use wide")))
+    };
+    Ok(unit_page(
+        &state,
+        "专项债券使用情况",
+        &caller,
+        "/bonds",
+        body,
+    ))
+}
+
+fn previous(q: Quarter) -> Quarter {
+    if q.number == 1 {
+        Quarter {
+            year: q.year - 1,
+            number: 4,
+        }
+    } else {
+        Quarter {
+            year: q.year,
+            number: q.number - 1,
+        }
+    }
+}
+
+fn following(q: Quarter) -> Quarter {
+    if q.number == 4 {
+        Quarter {
+            year: q.year + 1,
+            number: 1,
+        }
+    } else {
+        Quarter {
+            year: q.year,
+            number: q.number + 1,
+        }
+    }
+}
+
+/// The sheet of a report for a download, as `taizhang report` and `export` build it.
+pub fn sheet_of(ledger: &Ledger, report: Report) -> Result<(String, Sheet), WebError> {
+    let facts = ledger.facts()?;
+    let unit = crate::api::unit(ledger);
+    Ok(match report {
+        Report::Table7(year) => (
+            format!("{year}-table7"),
+            layout_reports::table7_sheet(&table7::table7(&facts, year), &unit),
+        ),
+        Report::Procurement(year) => (
+            format!("{year}-procurement"),
+            layout_reports::procurement_sheet(&procurement::procurement(&facts, year), &unit),
+        ),
+        Report::Contracts(year) => (
+            format!("{year}-contracts"),
+            layout_reports::contracts_sheet(year, &contracts::contracts(&facts, year), &unit),
+        ),
+        Report::BondUse(q) => (
+            format!("{q}-bond-use"),
+            layout_reports::bond_use_sheet(&bond::bond_use(&facts, q), &unit),
+        ),
+        Report::Schedule(code) => {
+            let (terms, face) = bond::bond_face(&facts, &code).ok_or_else(|| {
+                WebError::not_found(format!("债券 {} 不在台账中", crate::api::excerpt(&code)))
+            })?;
+            let coupons = bond::schedule(&terms, face);
+            (
+                format!("schedule-{code}"),
+                layout_reports::schedule_sheet(&code, &terms.name, face, &coupons),
+            )
+        }
+    })
+}
+
+/// A report that can be downloaded.
+#[derive(Clone, Debug)]
+pub enum Report {
+    Table7(i32),
+    Procurement(i32),
+    Contracts(i32),
+    BondUse(Quarter),
+    Schedule(String),
+}
