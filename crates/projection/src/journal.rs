@@ -151,7 +151,6 @@ fn words(body: &Body) -> Vec<&str> {
         Body::Opening(o) => vec![opt(&o.code_name)],
         Body::User(u) => vec![&u.name],
         Body::Close(_) => vec![],
-        Body::User(u) => vec![&u.name],
     }
 }
 
