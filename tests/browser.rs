@@ -344,6 +344,7 @@ async fn screenshots() {
     };
     web.goto("/login").await;
     web.wait("form.login").await;
+    web.viewport(1366, 768).await;
     shot("login").await;
     web.login(MAKER).await;
     web.wait("div.progress").await;

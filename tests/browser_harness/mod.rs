@@ -467,6 +467,39 @@ impl Workspace {
         self.entry_seq_shown().await
     }
 
+    /// Sizes the window so that the page itself has `width`×`height` pixels (the window's frame,
+    /// which headless Chromium counts in --window-size, added on).
+    pub async fn viewport(&self, width: u32, height: u32) {
+        for _ in 0..3 {
+            let inner = self
+                .client
+                .execute("return [window.innerWidth, window.innerHeight];", vec![])
+                .await
+                .expect("the page's size");
+            let (w, h) = (
+                inner[0].as_u64().unwrap_or(0),
+                inner[1].as_u64().unwrap_or(0),
+            );
+            if (w, h) == (u64::from(width), u64::from(height)) {
+                return;
+            }
+            let (outer_w, outer_h) = self
+                .client
+                .get_window_size()
+                .await
+                .expect("the window's size");
+            let grow =
+                |outer: u64, inner: u64, want: u32| (outer + u64::from(want)).saturating_sub(inner);
+            self.client
+                .set_window_size(
+                    u32::try_from(grow(outer_w, w, width)).unwrap_or(width),
+                    u32::try_from(grow(outer_h, h, height)).unwrap_or(height),
+                )
+                .await
+                .expect("the window is resized");
+        }
+    }
+
     /// Saves a screenshot of what the browser shows.
     pub async fn screenshot(&self, file: &Path) {
         let png = self.client.screenshot().await.expect("a screenshot");
