@@ -82,9 +82,36 @@ fn every_cell_adds_up(ledger: &Ledger, year: i32) -> usize {
             assert_eq!(found.value, cell::value(&table, &row, column));
             assert_eq!(sum, found.value, "{year} {row:?} {column:?}");
             with_entries += usize::from(!found.entries.is_empty());
+            let mut paged = cell_pages(ledger, cell, 2);
+            paged.reverse();
+            let whole: Vec<(u64, Amount)> = found
+                .entries
+                .iter()
+                .map(|e| (e.posted.record.seq, e.contribution))
+                .collect();
+            assert_eq!(paged, whole, "{year} {row:?} {column:?} in pages");
         }
     }
     with_entries
+}
+
+/// (seq, contribution) of a cell's entries read page by page, newest first; each page has the value.
+fn cell_pages(ledger: &Ledger, cell: Cell, limit: usize) -> Vec<(u64, Amount)> {
+    let mut out = Vec::new();
+    let mut after = None;
+    loop {
+        let page = read::cell_entries_page(ledger, cell, after, Some(limit)).expect("page");
+        assert!(page.entries.len() <= limit);
+        out.extend(
+            page.entries
+                .iter()
+                .map(|e| (e.posted.record.seq, e.contribution)),
+        );
+        match page.next_after_seq {
+            Some(next) => after = Some(next),
+            None => return out,
+        }
+    }
 }
 
 #[test]
@@ -201,8 +228,20 @@ fn the_cell_json_lists_each_entry_with_its_contribution() {
     assert_eq!(entries[1]["amount"], "-5000000.55");
     assert_eq!(entries[1]["contribution"], "-5000000.55");
     assert_eq!(entries[1]["source"], "命令行");
+    assert_eq!(json["next_after_seq"], serde_json::Value::Null);
     let total = cell(&ledger, 2023, "合计", "expense").to_json();
     assert_eq!(total["code"], "合计");
+    let first = Cell {
+        year: 2023,
+        row: CellRow::Total,
+        column: Column::Expense,
+    };
+    let page = read::cell_entries_page(&ledger, first, None, Some(1)).expect("page");
+    let json = page.to_json();
+    assert_eq!(json["value"], total["value"]);
+    assert_eq!(json["entries"].as_array().map(Vec::len), Some(1));
+    assert_eq!(json["entries"][0]["kind"], "reversal");
+    assert_eq!(json["next_after_seq"], json["entries"][0]["seq"]);
 }
 
 fn all_pages(ledger: &Ledger, filter: &EntryFilter, limit: usize) -> Vec<u64> {
