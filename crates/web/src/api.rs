@@ -5,14 +5,17 @@
 use axum::body::Bytes;
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use taizhang_core::{Kind, Quarter, Right};
+use taizhang_interchange::export::CsvEncoding;
 use taizhang_interchange::reports::{self as layout, SmallMicroShareOf};
-use taizhang_posting::read as reading;
-use taizhang_projection::cell::{Cell, CellRow, Column};
+use taizhang_posting::{export, read as reading};
+use taizhang_projection::cell::Cell;
 use taizhang_projection::journal::EntryFilter;
 use taizhang_projection::{bond, contracts, opening, procurement, table7};
 
@@ -42,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/post", post(post_entry))
         .route("/api/reverse", post(reverse))
         .route("/api/close", post(close))
+        .route("/api/export", get(export))
         .route("/api/verify", get(verify))
 }
 
@@ -231,25 +235,26 @@ async fn not_yet() -> WebError {
 pub fn cell(params: &Params) -> Result<Cell, WebError> {
     let year = params.year()?;
     let code = params.required("code", "2290402")?;
-    let row = CellRow::parse(code).map_err(|e| WebError::bad_request(format!("参数 code：{e}")))?;
-    let key = params.required("column", "expense")?;
-    let column = Column::parse(key).ok_or_else(|| {
-        WebError::bad_request(format!(
-            "参数 column 应为 opening、income、expense、basic、project 或 closing，而不是“{}”",
-            excerpt(key)
-        ))
-    })?;
-    Ok(Cell { year, row, column })
+    let column = params.required("column", "expense")?;
+    Cell::parse(year, code, column)
+        .map_err(|(field, why)| WebError::bad_request(format!("参数 {field}：{why}")))
 }
 
-/// `{"value", "entries": […]}`: the entries whose contributions add up to the cell.
+/// `{"year", "code", "column", "value", "entries": […], "next_after_seq"}`: the entries whose
+/// contributions add up to the cell. All of them; a page of them, newest first, when the request
+/// names `limit` or `after_seq` (a 项's expense on a large ledger is too many for one answer).
 async fn table7_cell(
     State(state): State<AppState>,
     Query(params): Query<Params>,
 ) -> Result<Json<Value>, WebError> {
     let cell = cell(&params)?;
+    let (after, limit) = paging(&params)?;
+    let paged = after.is_some() || limit.is_some();
     let found = state
-        .read(move |ledger| reading::cell_entries(ledger, cell))
+        .read(move |ledger| match paged {
+            true => reading::cell_entries_page(ledger, cell, after, limit),
+            false => reading::cell_entries(ledger, cell),
+        })
         .await??;
     Ok(Json(found.to_json()))
 }
@@ -412,6 +417,45 @@ async fn close(
     let through = actions::through(&json_body(&body)?)?;
     let outcome = actions::close(&state, &caller, through).await?;
     Ok(Json(outcome.into_json()?))
+}
+
+/// `csv_encoding`: utf8-bom (the CLI's default), gb18030 or utf8.
+fn csv_encoding(params: &Params) -> Result<CsvEncoding, WebError> {
+    let all = [
+        CsvEncoding::Utf8Bom,
+        CsvEncoding::Gb18030,
+        CsvEncoding::Utf8,
+    ];
+    match params.get("csv_encoding") {
+        None => Ok(CsvEncoding::default()),
+        Some(name) => all.into_iter().find(|e| e.name() == name).ok_or_else(|| {
+            WebError::bad_request(format!(
+                "参数 csv_encoding 应为 utf8-bom、gb18030 或 utf8，而不是“{}”",
+                excerpt(name)
+            ))
+        }),
+    }
+}
+
+/// `GET /api/export?year=Y`: the year-end files (`taizhang export`'s, byte for byte) as one zip.
+async fn export(
+    State(state): State<AppState>,
+    Query(params): Query<Params>,
+) -> Result<Response, WebError> {
+    let year = params.year()?;
+    let encoding = csv_encoding(&params)?;
+    let zip = state
+        .read(move |ledger| export::year_zip(ledger, year, encoding))
+        .await??;
+    let disposition = format!("attachment; filename=\"taizhang-{year}.zip\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/zip".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        zip,
+    )
+        .into_response())
 }
 
 /// `{"count", "head_hash", "ok", "problems"}`: the whole chain checked, as `taizhang verify`.
