@@ -4,8 +4,10 @@
 
 use axum::body::Bytes;
 use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
@@ -21,7 +23,7 @@ use taizhang_projection::{bond, contracts, opening, procurement, table7};
 
 use crate::actions::{self, Reversal};
 use crate::auth::Caller;
-use crate::http::{require, WebError};
+use crate::http::{require, WebError, BODY_BYTES_MAX};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -42,11 +44,16 @@ pub fn routes() -> Router<AppState> {
         .route("/api/entries", get(entries))
         .route("/api/entries/{seq}", get(entry))
         .route("/api/import", post(import))
-        .route("/api/post", post(post_entry))
-        .route("/api/reverse", post(reverse))
-        .route("/api/close", post(close))
+        .route("/api/post", post(post_entry).layer(small_bodies()))
+        .route("/api/reverse", post(reverse).layer(small_bodies()))
+        .route("/api/close", post(close).layer(small_bodies()))
         .route("/api/export", get(export))
         .route("/api/verify", get(verify))
+}
+
+/// The body limit of the routes that take JSON: uploads alone may be large.
+fn small_bodies() -> DefaultBodyLimit {
+    DefaultBodyLimit::max(BODY_BYTES_MAX)
 }
 
 /// `{"user", "role", "csrf_token"}` (the token is null for a bearer token: it needs none).
@@ -372,9 +379,17 @@ async fn import(
     Ok(Json(outcome.into_json()?))
 }
 
-/// A JSON body, read by hand: a malformed one is a Chinese 400.
-fn json_body(bytes: &Bytes) -> Result<Value, WebError> {
-    serde_json::from_slice(bytes).map_err(|e| {
+/// A JSON body, read by hand: one too large is a Chinese 413 (also when sent without a length,
+/// which the early check cannot see), a malformed one a Chinese 400.
+fn json_body(bytes: Result<Bytes, BytesRejection>) -> Result<Value, WebError> {
+    let bytes = bytes.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => WebError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("请求体超过 {} KB 的上限", BODY_BYTES_MAX / 1024),
+        ),
+        status => WebError::new(status, "请求体无法读取"),
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| {
         WebError::bad_request(format!(
             "请求体不是有效的 JSON（第 {} 行第 {} 列）",
             e.line(),
@@ -387,10 +402,10 @@ fn json_body(bytes: &Bytes) -> Result<Value, WebError> {
 async fn post_entry(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, WebError> {
     require(&caller, Right::Post)?;
-    let body = json_body(&body)?;
+    let body = json_body(body)?;
     let outcome = actions::post(&state, &caller, &body).await?;
     Ok(Json(outcome.into_json()?))
 }
@@ -399,10 +414,10 @@ async fn post_entry(
 async fn reverse(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, WebError> {
     require(&caller, Right::Post)?;
-    let reversal = Reversal::from_json(&json_body(&body)?)?;
+    let reversal = Reversal::from_json(&json_body(body)?)?;
     let outcome = actions::reverse(&state, &caller, reversal).await?;
     Ok(Json(outcome.into_json()?))
 }
@@ -411,10 +426,10 @@ async fn reverse(
 async fn close(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, WebError> {
     require(&caller, Right::Administer)?;
-    let through = actions::through(&json_body(&body)?)?;
+    let through = actions::through(&json_body(body)?)?;
     let outcome = actions::close(&state, &caller, through).await?;
     Ok(Json(outcome.into_json()?))
 }

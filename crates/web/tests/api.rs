@@ -521,3 +521,59 @@ async fn export_zip() {
         .await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
 }
+
+/// A JSON body sent without a length is cut off at the same limit, and told in Chinese.
+#[tokio::test]
+async fn oversized_body_without_length_is_413() {
+    let app = App::new();
+    let big = format!(
+        "{{\"kind\": \"payment\", \"memo\": \"{}\"}}",
+        "x".repeat(2 * 1024 * 1024)
+    );
+    for (uri, user) in [
+        ("/api/post", "zhangsan"),
+        ("/api/reverse", "zhangsan"),
+        ("/api/close", "zhaoliu"),
+    ] {
+        let request = Request::post(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {}", app.token(user)))
+            .body(Body::from(big.clone()))
+            .expect("request");
+        let answer = app.send(request).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "{uri}: {}",
+            answer.text()
+        );
+        assert!(answer.json()["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("上限"));
+    }
+}
+
+/// After logout the cookie is no session; routes of issue 18 are not served yet.
+#[tokio::test]
+async fn logout_ends_the_session_and_unbuilt_routes_are_404() {
+    let app = App::new();
+    let session = app.login("lisi").await;
+    let request = Request::post(format!("/logout?csrf_token={}", session.csrf))
+        .header(header::COOKIE, &session.cookie)
+        .body(Body::empty())
+        .expect("request");
+    let answer = app.send(request).await;
+    assert!(answer.status.is_redirection(), "{}", answer.status);
+    let request = Request::get("/api/verify")
+        .header(header::COOKIE, &session.cookie)
+        .body(Body::empty())
+        .expect("request");
+    assert_eq!(app.send(request).await.status, StatusCode::UNAUTHORIZED);
+    for uri in ["/api/pending", "/api/entries/2/attachments"] {
+        assert_eq!(
+            app.get("lisi", uri).await.status,
+            StatusCode::NOT_FOUND,
+            "{uri}"
+        );
+    }
+}
