@@ -4,21 +4,26 @@
 
 use axum::body::Bytes;
 use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use taizhang_core::{Kind, Quarter, Right};
+use taizhang_interchange::export::CsvEncoding;
 use taizhang_interchange::reports::{self as layout, SmallMicroShareOf};
-use taizhang_posting::read as reading;
-use taizhang_projection::cell::{Cell, CellRow, Column};
+use taizhang_posting::{export, read as reading};
+use taizhang_projection::cell::Cell;
 use taizhang_projection::journal::EntryFilter;
 use taizhang_projection::{bond, contracts, opening, procurement, table7};
 
 use crate::actions::{self, Reversal};
 use crate::auth::Caller;
-use crate::http::{require, WebError};
+use crate::http::{require, WebError, BODY_BYTES_MAX};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -39,10 +44,16 @@ pub fn routes() -> Router<AppState> {
         .route("/api/entries", get(entries))
         .route("/api/entries/{seq}", get(entry))
         .route("/api/import", post(import))
-        .route("/api/post", post(post_entry))
-        .route("/api/reverse", post(reverse))
-        .route("/api/close", post(close))
+        .route("/api/post", post(post_entry).layer(small_bodies()))
+        .route("/api/reverse", post(reverse).layer(small_bodies()))
+        .route("/api/close", post(close).layer(small_bodies()))
+        .route("/api/export", get(export))
         .route("/api/verify", get(verify))
+}
+
+/// The body limit of the routes that take JSON: uploads alone may be large.
+fn small_bodies() -> DefaultBodyLimit {
+    DefaultBodyLimit::max(BODY_BYTES_MAX)
 }
 
 /// `{"user", "role", "csrf_token"}` (the token is null for a bearer token: it needs none).
@@ -231,25 +242,26 @@ async fn not_yet() -> WebError {
 pub fn cell(params: &Params) -> Result<Cell, WebError> {
     let year = params.year()?;
     let code = params.required("code", "2290402")?;
-    let row = CellRow::parse(code).map_err(|e| WebError::bad_request(format!("参数 code：{e}")))?;
-    let key = params.required("column", "expense")?;
-    let column = Column::parse(key).ok_or_else(|| {
-        WebError::bad_request(format!(
-            "参数 column 应为 opening、income、expense、basic、project 或 closing，而不是“{}”",
-            excerpt(key)
-        ))
-    })?;
-    Ok(Cell { year, row, column })
+    let column = params.required("column", "expense")?;
+    Cell::parse(year, code, column)
+        .map_err(|(field, why)| WebError::bad_request(format!("参数 {field}：{why}")))
 }
 
-/// `{"value", "entries": […]}`: the entries whose contributions add up to the cell.
+/// `{"year", "code", "column", "value", "entries": […], "next_after_seq"}`: the entries whose
+/// contributions add up to the cell. All of them; a page of them, newest first, when the request
+/// names `limit` or `after_seq` (a 项's expense on a large ledger is too many for one answer).
 async fn table7_cell(
     State(state): State<AppState>,
     Query(params): Query<Params>,
 ) -> Result<Json<Value>, WebError> {
     let cell = cell(&params)?;
+    let (after, limit) = paging(&params)?;
+    let paged = after.is_some() || limit.is_some();
     let found = state
-        .read(move |ledger| reading::cell_entries(ledger, cell))
+        .read(move |ledger| match paged {
+            true => reading::cell_entries_page(ledger, cell, after, limit),
+            false => reading::cell_entries(ledger, cell),
+        })
         .await??;
     Ok(Json(found.to_json()))
 }
@@ -367,9 +379,17 @@ async fn import(
     Ok(Json(outcome.into_json()?))
 }
 
-/// A JSON body, read by hand: a malformed one is a Chinese 400.
-fn json_body(bytes: &Bytes) -> Result<Value, WebError> {
-    serde_json::from_slice(bytes).map_err(|e| {
+/// A JSON body, read by hand: one too large is a Chinese 413 (also when sent without a length,
+/// which the early check cannot see), a malformed one a Chinese 400.
+fn json_body(bytes: Result<Bytes, BytesRejection>) -> Result<Value, WebError> {
+    let bytes = bytes.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => WebError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("请求体超过 {} KB 的上限", BODY_BYTES_MAX / 1024),
+        ),
+        status => WebError::new(status, "请求体无法读取"),
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| {
         WebError::bad_request(format!(
             "请求体不是有效的 JSON（第 {} 行第 {} 列）",
             e.line(),
@@ -382,10 +402,10 @@ fn json_body(bytes: &Bytes) -> Result<Value, WebError> {
 async fn post_entry(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, WebError> {
     require(&caller, Right::Post)?;
-    let body = json_body(&body)?;
+    let body = json_body(body)?;
     let outcome = actions::post(&state, &caller, &body).await?;
     Ok(Json(outcome.into_json()?))
 }
@@ -394,10 +414,10 @@ async fn post_entry(
 async fn reverse(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, WebError> {
     require(&caller, Right::Post)?;
-    let reversal = Reversal::from_json(&json_body(&body)?)?;
+    let reversal = Reversal::from_json(&json_body(body)?)?;
     let outcome = actions::reverse(&state, &caller, reversal).await?;
     Ok(Json(outcome.into_json()?))
 }
@@ -406,12 +426,51 @@ async fn reverse(
 async fn close(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, WebError> {
     require(&caller, Right::Administer)?;
-    let through = actions::through(&json_body(&body)?)?;
+    let through = actions::through(&json_body(body)?)?;
     let outcome = actions::close(&state, &caller, through).await?;
     Ok(Json(outcome.into_json()?))
+}
+
+/// `csv_encoding`: utf8-bom (the CLI's default), gb18030 or utf8.
+fn csv_encoding(params: &Params) -> Result<CsvEncoding, WebError> {
+    let all = [
+        CsvEncoding::Utf8Bom,
+        CsvEncoding::Gb18030,
+        CsvEncoding::Utf8,
+    ];
+    match params.get("csv_encoding") {
+        None => Ok(CsvEncoding::default()),
+        Some(name) => all.into_iter().find(|e| e.name() == name).ok_or_else(|| {
+            WebError::bad_request(format!(
+                "参数 csv_encoding 应为 utf8-bom、gb18030 或 utf8，而不是“{}”",
+                excerpt(name)
+            ))
+        }),
+    }
+}
+
+/// `GET /api/export?year=Y`: the year-end files (`taizhang export`'s, byte for byte) as one zip.
+async fn export(
+    State(state): State<AppState>,
+    Query(params): Query<Params>,
+) -> Result<Response, WebError> {
+    let year = params.year()?;
+    let encoding = csv_encoding(&params)?;
+    let zip = state
+        .read(move |ledger| export::year_zip(ledger, year, encoding))
+        .await??;
+    let disposition = format!("attachment; filename=\"taizhang-{year}.zip\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/zip".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        zip,
+    )
+        .into_response())
 }
 
 /// `{"count", "head_hash", "ok", "problems"}`: the whole chain checked, as `taizhang verify`.

@@ -441,3 +441,139 @@ async fn security_headers_on_api_and_pages() {
         .header("content-type")
         .starts_with("application/json"));
 }
+
+/// A cell's entries a page at a time: the pages together are the whole list and add up to the cell.
+#[tokio::test]
+async fn table7_cell_pages() {
+    let app = App::new();
+    let base = "/api/table7/cell?year=2022&code=2290402&column=expense&limit=3";
+    let mut uri = base.to_string();
+    let mut seqs = Vec::new();
+    let mut sum = 0;
+    for _ in 0..10 {
+        let page = app.get_json("lisi", &uri).await;
+        assert_eq!(page["value"], "69405912.36");
+        let entries = page["entries"].as_array().expect("entries");
+        assert!(entries.len() <= 3);
+        seqs.extend(entries.iter().map(|e| e["seq"].as_u64().expect("seq")));
+        sum += entries.iter().map(|e| fen(&e["contribution"])).sum::<i64>();
+        match page["next_after_seq"].as_u64() {
+            Some(next) => uri = format!("{base}&after_seq={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(seqs.len(), 7);
+    assert!(
+        seqs.windows(2).all(|w| w[0] > w[1]),
+        "newest first: {seqs:?}"
+    );
+    assert_eq!(sum, 6_940_591_236);
+}
+
+/// The year-end export: a zip of `taizhang export`'s files, the same bytes as the library makes.
+#[tokio::test]
+async fn export_zip() {
+    let app = App::new();
+    let answer = app.get("wangwu", "/api/export?year=2022").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    assert_eq!(answer.header("content-type"), "application/zip");
+    assert!(answer
+        .header("content-disposition")
+        .contains("taizhang-2022.zip"));
+    assert_eq!(answer.header("cache-control"), "no-store");
+    assert!(answer.body.starts_with(b"PK\x03\x04"));
+    let expected = app
+        .state
+        .read(|ledger| {
+            taizhang_posting::export::year_zip(
+                ledger,
+                YEAR,
+                taizhang_interchange::export::CsvEncoding::Utf8Bom,
+            )
+        })
+        .await
+        .expect("read")
+        .expect("zip");
+    assert_eq!(answer.body.as_ref(), expected.as_slice());
+    let names = String::from_utf8_lossy(&answer.body).into_owned();
+    assert!(names.contains("manifest.json"));
+    let gb = app
+        .get("wangwu", "/api/export?year=2022&csv_encoding=gb18030")
+        .await;
+    assert_eq!(gb.status, StatusCode::OK);
+    for (uri, parameter) in [
+        ("/api/export", "year"),
+        ("/api/export?year=2022&csv_encoding=latin1", "csv_encoding"),
+    ] {
+        let answer = app.get("wangwu", uri).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{uri}");
+        assert!(answer.json()["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains(parameter));
+    }
+    let anonymous = app
+        .send(
+            Request::get("/api/export?year=2022")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+}
+
+/// A JSON body sent without a length is cut off at the same limit, and told in Chinese.
+#[tokio::test]
+async fn oversized_body_without_length_is_413() {
+    let app = App::new();
+    let big = format!(
+        "{{\"kind\": \"payment\", \"memo\": \"{}\"}}",
+        "x".repeat(2 * 1024 * 1024)
+    );
+    for (uri, user) in [
+        ("/api/post", "zhangsan"),
+        ("/api/reverse", "zhangsan"),
+        ("/api/close", "zhaoliu"),
+    ] {
+        let request = Request::post(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {}", app.token(user)))
+            .body(Body::from(big.clone()))
+            .expect("request");
+        let answer = app.send(request).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "{uri}: {}",
+            answer.text()
+        );
+        assert!(answer.json()["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("上限"));
+    }
+}
+
+/// After logout the cookie is no session; routes of issue 18 are not served yet.
+#[tokio::test]
+async fn logout_ends_the_session_and_unbuilt_routes_are_404() {
+    let app = App::new();
+    let session = app.login("lisi").await;
+    let request = Request::post(format!("/logout?csrf_token={}", session.csrf))
+        .header(header::COOKIE, &session.cookie)
+        .body(Body::empty())
+        .expect("request");
+    let answer = app.send(request).await;
+    assert!(answer.status.is_redirection(), "{}", answer.status);
+    let request = Request::get("/api/verify")
+        .header(header::COOKIE, &session.cookie)
+        .body(Body::empty())
+        .expect("request");
+    assert_eq!(app.send(request).await.status, StatusCode::UNAUTHORIZED);
+    for uri in ["/api/pending", "/api/entries/2/attachments"] {
+        assert_eq!(
+            app.get("lisi", uri).await.status,
+            StatusCode::NOT_FOUND,
+            "{uri}"
+        );
+    }
+}

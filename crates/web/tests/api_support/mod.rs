@@ -290,7 +290,7 @@ pub fn payments_csv(rows: &[(&str, &str, &str)]) -> String {
     );
     for (voucher, date, amount) in rows {
         text.push_str(&format!(
-            "{voucher},{date},政府性基金预算,2290402,项目支出,\"{amount}\",QS-ZHXQS-1,,2205187,项目建设,示例数字科技股份有限公司,测试付款\n"
+            "{voucher},{date},政府性基金预算,2290402,项目支出,\"{amount}\",QS-ZHXQS-1,,2205187,建设,示例数字科技股份有限公司,测试付款\n"
         ));
     }
     text
