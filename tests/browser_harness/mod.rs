@@ -100,7 +100,7 @@ fn wait_listening(child: &mut std::process::Child, port: u16, what: &str) {
 /// The program under test, built by cargo for this test.
 pub fn taizhang() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_taizhang"));
-    command.env_remove("TAIZHANG_LEDGER").env("USER", "测试员");
+    command.env_remove("TAIZHANG_LEDGER").env("USER", "会计");
     command
 }
 
@@ -127,7 +127,20 @@ impl TestLedger {
             "--short-name",
             "青山区大数据中心",
         ]);
-        ledger.ok(&["import", &example().to_string_lossy()]);
+        // Imported from the example's parent folder, so that sources read "qingshan-2022/…" (as in
+        // the guide and its screenshots) rather than this machine's path.
+        let out = taizhang()
+            .current_dir(example().parent().expect("ledger-data"))
+            .arg("--ledger")
+            .arg(&ledger.path)
+            .args(["import", "qingshan-2022"])
+            .output()
+            .expect("the binary runs");
+        assert!(
+            out.status.success(),
+            "importing the example failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         for user in [MAKER, AUDITOR, VIEWER, ADMIN] {
             ledger.add_user(user);
         }
