@@ -159,7 +159,7 @@ async fn import_is_all_or_nothing(web: &Workspace) {
         "the good batch has no problem"
     );
     assert!(
-        dry.contains('2'),
+        dry.contains("将新记账 2 条"),
         "the dry run tells of the two payments: “{dry}”"
     );
     assert_eq!(web.entry_count().await, before, "a dry run posts nothing");
