@@ -210,7 +210,8 @@ async fn post_one_entry_with_the_clis_option_names() {
         "{}",
         answer.text()
     );
-    assert_eq!(answer.json()["problems"][0]["column"], "--date");
+    assert_eq!(answer.json()["problems"][0]["column"], "date");
+    assert_eq!(answer.json()["problems"][0]["file"], "请求");
     // Misuse: 400 naming what is wrong.
     let cases = [
         (json!({"voucher_no": "x"}), "kind"),
@@ -365,4 +366,22 @@ async fn roles_on_every_post() {
         let answer = app.get(user, "/api/reports/table7?year=2022").await;
         assert_eq!(answer.status, StatusCode::OK, "{user}");
     }
+}
+
+/// A refused close names the request's field as the request named it.
+#[tokio::test]
+async fn close_problems_name_the_field() {
+    let app = App::new();
+    let answer = app
+        .post_json("zhaoliu", "/api/close", &json!({"through": "2022-02-30"}))
+        .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        answer.text()
+    );
+    let problem = &answer.json()["problems"][0];
+    assert_eq!(problem["file"], "请求");
+    assert_eq!(problem["column"], "through");
 }
