@@ -6,7 +6,9 @@
 //! and wording live in the interchange crate.
 
 pub mod bond;
+pub mod cell;
 pub mod contracts;
+pub mod journal;
 pub mod opening;
 pub mod procurement;
 pub mod sums;
