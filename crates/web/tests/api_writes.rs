@@ -385,3 +385,46 @@ async fn close_problems_name_the_field() {
     assert_eq!(problem["file"], "请求");
     assert_eq!(problem["column"], "through");
 }
+
+/// A forged request from a reader's browser, with the session's valid CSRF token even: 403.
+#[tokio::test]
+async fn readers_session_with_csrf_still_403_on_every_post() {
+    use axum::body::Body;
+    use axum::http::{header, Request};
+    let app = App::new();
+    let before = app.count().await;
+    for user in ["lisi", "wangwu"] {
+        let session = app.login(user).await;
+        let bodies = [
+            ("/api/post", json!({"kind": "payment", "voucher_no": "x"})),
+            (
+                "/api/reverse",
+                json!({"voucher": "付-2022-009", "date": "2022-12-30", "reason": "x"}),
+            ),
+            ("/api/close", json!({"through": "2022-06-30"})),
+        ];
+        for (uri, body) in bodies {
+            let request = Request::post(uri)
+                .header(header::COOKIE, &session.cookie)
+                .header("X-CSRF-Token", &session.csrf)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .expect("request");
+            let answer = app.send(request).await;
+            assert_eq!(answer.status, StatusCode::FORBIDDEN, "{user} {uri}");
+        }
+        let form = Multipart::default().file("files", "付款.csv", payments_csv(&GOOD).as_bytes());
+        let request = form
+            .request(axum::http::Method::POST, "/api/import")
+            .header(header::COOKIE, &session.cookie)
+            .header("X-CSRF-Token", &session.csrf)
+            .body(Body::from(form.body()))
+            .expect("request");
+        assert_eq!(
+            app.send(request).await.status,
+            StatusCode::FORBIDDEN,
+            "{user} import"
+        );
+    }
+    assert_eq!(app.count().await, before);
+}
