@@ -37,7 +37,7 @@ impl Outcome {
     }
 
     /// The answer of the API: 200 `{"posted", "already", "warnings"}` (and `seq`, the newest
-    /// entry, after a post), or 422 with the problems.
+    /// entry, after a post, reverse or close that posted), or 422 with the problems.
     pub fn into_json(self) -> Result<Value, WebError> {
         if !self.passed() {
             return Err(WebError::refused(self.tally.problems));
@@ -226,7 +226,7 @@ pub async fn import(
 ) -> Result<Outcome, WebError> {
     let dry_run = upload.dry_run();
     let operator = caller.name.clone();
-    batch(state, move |ledger| {
+    let outcome = batch(state, move |ledger| {
         let options = ImportOptions {
             strict: false,
             dry_run,
@@ -236,7 +236,12 @@ pub async fn import(
         drop(upload); // the temporary folder goes once the batch has read it
         outcome
     })
-    .await
+    .await?;
+    // The import's answer is exactly interchange.md's `{"posted", "already", "warnings"}`.
+    Ok(Outcome {
+        last_seq: None,
+        ..outcome
+    })
 }
 
 /// Posts one entry from the CLI's options (`{"kind": "payment", "voucher_no": …}`; `strict` as

@@ -65,6 +65,12 @@ async fn import_one_bad_row_posts_nothing_then_the_good_batch_posts() {
     assert_eq!(body["posted"], 2, "{body}");
     assert_eq!(body["already"], 0);
     assert!(body["warnings"].is_array());
+    let keys: Vec<&String> = body.as_object().expect("object").keys().collect();
+    assert_eq!(
+        keys,
+        ["posted", "already", "warnings"],
+        "exactly interchange.md's keys"
+    );
     assert_eq!(app.count().await, before + 2);
     let page = app
         .get_json("lisi", "/api/entries?voucher=%E4%BB%98-2022-102")
