@@ -149,8 +149,8 @@ fn words(body: &Body) -> Vec<&str> {
         Body::Catalog(c) => vec![&c.name],
         Body::Unit(u) => vec![&u.full, &u.short],
         Body::Opening(o) => vec![opt(&o.code_name)],
-        Body::User(u) => vec![&u.name],
         Body::Close(_) => vec![],
+        Body::User(u) => vec![&u.name],
     }
 }
 

@@ -37,7 +37,7 @@ impl Outcome {
     }
 
     /// The answer of the API: 200 `{"posted", "already", "warnings"}` (and `seq`, the newest
-    /// entry, after a post), or 422 with the problems.
+    /// entry, after a post, reverse or close that posted), or 422 with the problems.
     pub fn into_json(self) -> Result<Value, WebError> {
         if !self.passed() {
             return Err(WebError::refused(self.tally.problems));
@@ -74,6 +74,25 @@ async fn batch(
             })
         })
         .await?
+}
+
+/// What names the request in the problems of a one-entry batch (post, reverse, close).
+pub const REQUEST: &str = "请求";
+
+/// The posting crate names a typed entry's problems as the CLI's: file "命令行", column "--voucher-no".
+/// A request has no command line: its problems name the request and the field as the request
+/// named it ("voucher_no", the form's field and the JSON's key).
+fn as_request(mut outcome: Outcome) -> Outcome {
+    let tally = &mut outcome.tally;
+    for p in tally.problems.iter_mut().chain(tally.warnings.iter_mut()) {
+        if p.file == "命令行" {
+            p.file = REQUEST.to_string();
+            if let Some(option) = p.column.strip_prefix("--") {
+                p.column = option.replace('-', "_");
+            }
+        }
+    }
+    outcome
 }
 
 /// Uploaded files kept in a private temporary folder (removed when this is dropped), each under
@@ -207,7 +226,7 @@ pub async fn import(
 ) -> Result<Outcome, WebError> {
     let dry_run = upload.dry_run();
     let operator = caller.name.clone();
-    batch(state, move |ledger| {
+    let outcome = batch(state, move |ledger| {
         let options = ImportOptions {
             strict: false,
             dry_run,
@@ -217,7 +236,12 @@ pub async fn import(
         drop(upload); // the temporary folder goes once the batch has read it
         outcome
     })
-    .await
+    .await?;
+    // The import's answer is exactly interchange.md's `{"posted", "already", "warnings"}`.
+    Ok(Outcome {
+        last_seq: None,
+        ..outcome
+    })
 }
 
 /// Posts one entry from the CLI's options (`{"kind": "payment", "voucher_no": …}`; `strict` as
@@ -225,10 +249,11 @@ pub async fn import(
 pub async fn post(state: &AppState, caller: &Caller, body: &Value) -> Result<Outcome, WebError> {
     let (kind, fields, strict) = post_fields(body)?;
     let operator = caller.name.clone();
-    batch(state, move |ledger| {
+    let outcome = batch(state, move |ledger| {
         posting::post_options(ledger, kind, &fields, &operator, strict)
     })
-    .await
+    .await?;
+    Ok(as_request(outcome))
 }
 
 /// The kind and `--option value` words of a post request.
@@ -321,10 +346,11 @@ pub async fn reverse(
         ("date", reversal.date),
         ("reason", reversal.reason),
     ];
-    batch(state, move |ledger| {
+    let outcome = batch(state, move |ledger| {
         posting::post_one(ledger, Kind::Reversal, &fields, &operator, false)
     })
-    .await
+    .await?;
+    Ok(as_request(outcome))
 }
 
 /// Closes the books through a date, as `taizhang close --through`.
@@ -334,7 +360,7 @@ pub async fn close(
     through: String,
 ) -> Result<Outcome, WebError> {
     let operator = caller.name.clone();
-    batch(state, move |ledger| {
+    let outcome = batch(state, move |ledger| {
         posting::post_one(
             ledger,
             Kind::Close,
@@ -343,7 +369,8 @@ pub async fn close(
             false,
         )
     })
-    .await
+    .await?;
+    Ok(as_request(outcome))
 }
 
 /// The `through` of a close request's JSON.

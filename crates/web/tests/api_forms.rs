@@ -175,7 +175,7 @@ async fn post_page_with_pickers_posts_a_payment() {
     assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
     let html = answer.text();
     assert!(
-        html.contains(r#"<li class="problem">命令行:1:--amount："#),
+        html.contains(r#"<li class="problem">请求:1:amount："#),
         "{html}"
     );
     assert!(html.contains("付-2022-702"));
@@ -205,7 +205,7 @@ async fn reverse_from_the_entry_page_redirects_to_the_reversal() {
     assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
     let html = answer.text();
     assert!(
-        html.contains(r#"class="problem""#) && html.contains("--date"),
+        html.contains(r#"class="problem""#) && html.contains("请求:1:date："),
         "{html}"
     );
     assert!(html.contains(r#"id="reverse-form""#));

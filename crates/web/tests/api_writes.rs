@@ -65,6 +65,12 @@ async fn import_one_bad_row_posts_nothing_then_the_good_batch_posts() {
     assert_eq!(body["posted"], 2, "{body}");
     assert_eq!(body["already"], 0);
     assert!(body["warnings"].is_array());
+    let keys: Vec<&String> = body.as_object().expect("object").keys().collect();
+    assert_eq!(
+        keys,
+        ["posted", "already", "warnings"],
+        "exactly interchange.md's keys"
+    );
     assert_eq!(app.count().await, before + 2);
     let page = app
         .get_json("lisi", "/api/entries?voucher=%E4%BB%98-2022-102")
@@ -210,7 +216,8 @@ async fn post_one_entry_with_the_clis_option_names() {
         "{}",
         answer.text()
     );
-    assert_eq!(answer.json()["problems"][0]["column"], "--date");
+    assert_eq!(answer.json()["problems"][0]["column"], "date");
+    assert_eq!(answer.json()["problems"][0]["file"], "请求");
     // Misuse: 400 naming what is wrong.
     let cases = [
         (json!({"voucher_no": "x"}), "kind"),
@@ -365,4 +372,65 @@ async fn roles_on_every_post() {
         let answer = app.get(user, "/api/reports/table7?year=2022").await;
         assert_eq!(answer.status, StatusCode::OK, "{user}");
     }
+}
+
+/// A refused close names the request's field as the request named it.
+#[tokio::test]
+async fn close_problems_name_the_field() {
+    let app = App::new();
+    let answer = app
+        .post_json("zhaoliu", "/api/close", &json!({"through": "2022-02-30"}))
+        .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        answer.text()
+    );
+    let problem = &answer.json()["problems"][0];
+    assert_eq!(problem["file"], "请求");
+    assert_eq!(problem["column"], "through");
+}
+
+/// A forged request from a reader's browser, with the session's valid CSRF token even: 403.
+#[tokio::test]
+async fn readers_session_with_csrf_still_403_on_every_post() {
+    use axum::body::Body;
+    use axum::http::{header, Request};
+    let app = App::new();
+    let before = app.count().await;
+    for user in ["lisi", "wangwu"] {
+        let session = app.login(user).await;
+        let bodies = [
+            ("/api/post", json!({"kind": "payment", "voucher_no": "x"})),
+            (
+                "/api/reverse",
+                json!({"voucher": "付-2022-009", "date": "2022-12-30", "reason": "x"}),
+            ),
+            ("/api/close", json!({"through": "2022-06-30"})),
+        ];
+        for (uri, body) in bodies {
+            let request = Request::post(uri)
+                .header(header::COOKIE, &session.cookie)
+                .header("X-CSRF-Token", &session.csrf)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .expect("request");
+            let answer = app.send(request).await;
+            assert_eq!(answer.status, StatusCode::FORBIDDEN, "{user} {uri}");
+        }
+        let form = Multipart::default().file("files", "付款.csv", payments_csv(&GOOD).as_bytes());
+        let request = form
+            .request(axum::http::Method::POST, "/api/import")
+            .header(header::COOKIE, &session.cookie)
+            .header("X-CSRF-Token", &session.csrf)
+            .body(Body::from(form.body()))
+            .expect("request");
+        assert_eq!(
+            app.send(request).await.status,
+            StatusCode::FORBIDDEN,
+            "{user} import"
+        );
+    }
+    assert_eq!(app.count().await, before);
 }
