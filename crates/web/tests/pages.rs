@@ -26,6 +26,11 @@ fn repo(path: &str) -> PathBuf {
 
 /// The bundled example, a maker and an auditor, and one payment reversed (付-2022-002).
 fn site() -> Site {
+    site_with(|_| {})
+}
+
+/// [`site`] with more entries posted by `more`.
+fn site_with(more: impl FnOnce(&Ledger)) -> Site {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let unit = UnitNames {
         full: "武汉市青山区大数据中心".into(),
@@ -59,6 +64,7 @@ fn site() -> Site {
             .change_user((name, role, true), Some(&credentials), "测试", "测试")
             .expect("user");
     }
+    more(&ledger);
     Site {
         _dir: dir,
         app: router(AppState::new(ledger, false)),
@@ -293,8 +299,17 @@ async fn a_contract_shows_its_parts_and_payments() {
     assert!(html.contains(r#"id="contract-parts""#));
     assert!(html.contains(r#"id="contract-payments""#));
     assert!(html.contains(r#"<tr class="entry">"#));
-    let (status, _, _) = site.get(&cookie, "/contracts/NO-SUCH").await;
+    let (status, body, kind) = site.get(&cookie, "/contracts/NO-SUCH").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        kind.starts_with("text/html"),
+        "a person gets a page, not JSON"
+    );
+    let text = String::from_utf8(body).expect("UTF-8");
+    assert!(
+        text.contains("台账中没有合同编号为“NO-SUCH”的合同"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -311,14 +326,17 @@ async fn procurement_bonds_and_bond_use_show_their_figures() {
         "{html}"
     );
     assert!(html.contains(r#"id="parts-sme""#));
-    assert!(
-        html.contains("合计 78,585,300.00 元"),
-        "the parts add up to the total"
-    );
-    assert!(
-        html.contains("合计 18,549,000.00 元"),
-        "the SME parts to the SME figure"
-    );
+    // Each list of parts adds up to its figure in the table, exactly.
+    for (id, sum) in [
+        ("parts-all", "78,585,300.00"),
+        ("parts-services", "78,585,300.00"),
+        ("parts-goods", "0.00"),
+        ("parts-sme", "18,549,000.00"),
+        ("parts-small-micro", "14,825,200.00"),
+    ] {
+        let at = html.find(&format!(r#"id="{id}""#)).expect(id);
+        assert_eq!(text_after(&html[at..], r#"class="sum""#), sum, "{id}");
+    }
     let bonds = site.page(&cookie, "/bonds").await;
     assert!(bonds.contains("2205187"));
     assert!(bonds.contains("还本付息计划"));
@@ -395,4 +413,40 @@ async fn pages_need_a_login() {
         .get(header::LOCATION)
         .and_then(|v| v.to_str().ok());
     assert_eq!(to, Some("/login?next=/table7%3Fyear%3D2022"));
+}
+
+#[tokio::test]
+async fn procurement_parts_add_up_with_an_amendment_that_corrects_a_class() {
+    // The medium-sized supplier was small all along, and its part is 23,800.00 less.
+    let site = site_with(|ledger| {
+        let fields = [
+            ("contract_no", "QS-2022-001".to_string()),
+            ("date", "2022-11-01".to_string()),
+            ("supplier_name", "示例软件系统有限公司".to_string()),
+            ("delta", "-23800.00".to_string()),
+            ("reason", "更正声明函".to_string()),
+            ("size", "小型".to_string()),
+        ];
+        let (posted, tally) =
+            taizhang_posting::post_one(ledger, Kind::Amendment, &fields, "测试", false)
+                .expect("amend");
+        assert!(posted, "{:?}", tally.problems);
+    });
+    let cookie = site.login("auditor").await;
+    let html = site.page(&cookie, "/procurement?year=2022").await;
+    assert!(html.contains("政府采购支出总额7856.15万元"), "{html}");
+    // The part counts as medium, the correction moves it to small/micro: −3,723,800.00 medium,
+    // +3,700,000.00 small/micro.
+    for (id, sum) in [
+        ("parts-all", "78,561,500.00"),
+        ("parts-sme", "18,525,200.00"),
+        ("parts-small-micro", "18,525,200.00"),
+    ] {
+        let at = html.find(&format!(r#"id="{id}""#)).expect(id);
+        assert_eq!(text_after(&html[at..], r#"class="sum""#), sum, "{id}");
+    }
+    assert!(
+        html.contains("-3,723,800.00"),
+        "the amount moved out of medium"
+    );
 }

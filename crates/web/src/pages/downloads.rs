@@ -13,6 +13,7 @@ use taizhang_interchange::xlsx;
 use crate::http::WebError;
 use crate::pages::reports::{sheet_of, Report};
 use crate::pages::view;
+use crate::pages::view::PageError;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -45,7 +46,7 @@ fn code(q: &DownloadQuery) -> Result<String, WebError> {
     Ok(taizhang_core::text::nfc(code).into_owned())
 }
 
-async fn send(state: AppState, report: Report, format: Format) -> Result<Response, WebError> {
+async fn send(state: AppState, report: Report, format: Format) -> Result<Response, PageError> {
     let (name, sheet) = state.read(move |ledger| sheet_of(ledger, report)).await??;
     let (bytes, kind, ext) = match format {
         Format::Xlsx => {
@@ -89,7 +90,7 @@ macro_rules! download {
         pub async fn $name(
             State(state): State<AppState>,
             Query($q): Query<DownloadQuery>,
-        ) -> Result<Response, WebError> {
+        ) -> Result<Response, PageError> {
             send(state, $report, $format).await
         }
     };

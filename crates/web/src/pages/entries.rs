@@ -9,11 +9,13 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use taizhang_core::{Body, Kind, Right};
 use taizhang_posting::read::{self, EntryDetail, Page};
+use taizhang_projection::contracts::{self, ContractRow};
 use taizhang_projection::journal::EntryFilter;
 use taizhang_store::{ContractEntries, EntryLine, Posted};
 
 use crate::auth::Caller;
 use crate::http::WebError;
+use crate::pages::view::PageError;
 use crate::pages::{fields, layout, view};
 use crate::state::AppState;
 
@@ -113,7 +115,7 @@ pub async fn journal(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Query(query): Query<JournalQuery>,
-) -> Result<Markup, WebError> {
+) -> Result<Markup, PageError> {
     let filter = query.filter()?;
     let after = number(&query.after_seq, "after_seq")?;
     let limit = number(&query.limit, "limit")?.map(|n| n.min(10_000) as usize);
@@ -192,7 +194,7 @@ pub async fn entry(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(seq): Path<String>,
-) -> Result<Markup, WebError> {
+) -> Result<Markup, PageError> {
     let seq: u64 = seq.trim().parse().map_err(|_| {
         WebError::bad_request(format!(
             "记录序号应为正整数，而不是“{}”",
@@ -308,19 +310,26 @@ pub async fn contract(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(no): Path<String>,
-) -> Result<Markup, WebError> {
+) -> Result<Markup, PageError> {
     let no = taizhang_core::text::nfc(no.trim()).into_owned();
     let asked = no.clone();
-    let found = state
-        .read(move |ledger| ledger.contract_entries(&asked))
+    let (found, row) = state
+        .read(move |ledger| -> Result<_, WebError> {
+            let found = ledger.contract_entries(&asked)?;
+            // Every year the ledger can hold: the contract as of now, amendments and payments in.
+            let rows = contracts::contracts(&ledger.facts()?, 2100);
+            let row = rows.into_iter().find(|r| r.terms.no == asked);
+            Ok((found, row))
+        })
         .await??;
     if found.parts.is_empty() {
         return Err(WebError::not_found(format!(
             "台账中没有合同编号为“{}”的合同",
             crate::api::excerpt(&no)
-        )));
+        ))
+        .into());
     }
-    let body = contract_body(&no, &found);
+    let body = contract_body(&no, &found, row.as_ref());
     let unit = state.ledger().unit().full.clone();
     Ok(layout::page(
         &format!("合同 {no}"),
@@ -331,7 +340,7 @@ pub async fn contract(
     ))
 }
 
-fn contract_body(no: &str, c: &ContractEntries) -> Markup {
+fn contract_body(no: &str, c: &ContractEntries, row: Option<&ContractRow>) -> Markup {
     let title = c.parts.first().and_then(|p| match &p.body {
         Body::Contract(part) => Some(part.terms.title.clone()),
         _ => None,
@@ -346,6 +355,13 @@ fn contract_body(no: &str, c: &ContractEntries) -> Markup {
         nav.crumbs.noprint { a href="/entries" { "台账" } " › 合同 " (no) }
         h1 { "合同 " (no) }
         @if let Some(t) = title { p.lead { (t) } }
+        @if let Some(r) = row {
+            table #contract-figures .fields {
+                tr { th { "签订日期" } td { (r.terms.sign_date) } th { "类别 / 方式" } td { (r.terms.category.label()) " / " (r.terms.method.label()) } }
+                tr { th { "合同金额（含补充协议）" } td.num { (view::yuan(r.amount)) } th { "累计支付" } td.num { (view::yuan(r.paid)) } }
+                tr { th { "未付金额" } (view::money_td(r.remaining)) th { "提示" } td { @if r.overpaid { span.neg { "超付" } } } }
+            }
+        }
         @for (id, heading, entries) in groups {
             section id=(format!("contract-{id}")) {
                 h2 { (heading) "（" (entries.len()) " 条）" }

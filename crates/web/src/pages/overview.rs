@@ -17,6 +17,7 @@ use taizhang_store::{Head, Ledger, StoreError};
 use crate::auth::Caller;
 use crate::http::WebError;
 use crate::pages::verify::{last_check, LastCheck};
+use crate::pages::view::PageError;
 use crate::pages::{layout, view};
 use crate::state::AppState;
 
@@ -38,7 +39,7 @@ pub async fn page(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Query(query): Query<OverviewQuery>,
-) -> Result<Markup, WebError> {
+) -> Result<Markup, PageError> {
     let asked = view::year_param(query.year.as_deref())?;
     let today = chrono::Utc::now().date_naive();
     let o = state
@@ -192,7 +193,7 @@ fn spending(m: &MonthlySpending) -> Markup {
             (view::month_chart(&m.months, m.peak()))
             table.months {
                 tr { @for i in 1..=12 { th { (i) "月" } } th { "合计" } }
-                tr { @for a in &m.months { (view::money_td(*a)) } (view::money_td(m.total())) }
+                tr { @for a in &m.months { (view::money_td_blank(*a)) } (view::money_td(m.total())) }
             }
             p.muted { "表中单位：元。冲销计入冲销日期所在的月份。" a href=(format!("/entries?kind=payment&from={}-01-01&to={}-12-31", m.year, m.year)) { "本年支出记录 ›" } }
         }

@@ -9,7 +9,7 @@ use axum::Extension;
 use chrono::Datelike;
 use maud::{html, Markup};
 use serde::Deserialize;
-use taizhang_core::{Body, Category, ContractPart, Quarter, SmeClass};
+use taizhang_core::{Amount, Body, Category, ContractPart, Quarter, SmeClass};
 use taizhang_interchange::layout::{Cell, Sheet};
 use taizhang_interchange::reports::{self as layout_reports, SmallMicroShareOf};
 use taizhang_posting::read::{self, CellEntries};
@@ -17,10 +17,11 @@ use taizhang_projection::cell::{self, CellRow, Column};
 use taizhang_projection::overview::newest_year;
 use taizhang_projection::table7::{self, COLUMN_KEYS};
 use taizhang_projection::{bond, contracts, procurement, Facts};
-use taizhang_store::Ledger;
+use taizhang_store::{Ledger, StoreError};
 
 use crate::auth::Caller;
 use crate::http::WebError;
+use crate::pages::view::PageError;
 use crate::pages::{fields, layout, view};
 use crate::state::AppState;
 
@@ -82,16 +83,22 @@ fn merged_header(row: &[String]) -> Markup {
 
 fn sheet_td(c: &Cell) -> Markup {
     match c {
+        Cell::Text(t) if is_date(t) => html! { td.date { (t) } },
         Cell::Text(t) => html! { td { (t) } },
         other => html! { td.num { (other.display()) } },
     }
+}
+
+/// Whether a text cell is a date (kept on one line).
+fn is_date(text: &str) -> bool {
+    text.len() == 10 && chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok()
 }
 
 pub async fn table7_page(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Query(query): Query<YearQuery>,
-) -> Result<Markup, WebError> {
+) -> Result<Markup, PageError> {
     let asked = view::year_param(query.year.as_deref())?;
     let (t, sheet, text) = state
         .read(move |ledger| -> Result<_, WebError> {
@@ -182,7 +189,7 @@ pub async fn table7_cell(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Query(query): Query<CellQuery>,
-) -> Result<Markup, WebError> {
+) -> Result<Markup, PageError> {
     let year = view::year_param(query.year.as_deref())?
         .ok_or_else(|| WebError::bad_request("缺少参数 year（如 year=2022）"))?;
     let code = query.code.unwrap_or_default();
@@ -274,17 +281,17 @@ pub async fn procurement_page(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Query(query): Query<YearQuery>,
-) -> Result<Markup, WebError> {
+) -> Result<Markup, PageError> {
     let asked = view::year_param(query.year.as_deref())?;
     let (p, sheet, text, parts) = state
         .read(move |ledger| -> Result<_, WebError> {
-            let facts = ledger.facts()?;
+            let (facts, head) = ledger.facts_and_head()?;
             let year = year_of(&facts, asked);
             let unit = crate::api::unit(ledger);
             let p = procurement::procurement(&facts, year);
             let sheet = layout_reports::procurement_sheet(&p, &unit);
             let text = layout_reports::procurement_text(&p, &unit, SmallMicroShareOf::Sme);
-            let parts = procurement::parts_signed(&facts, year);
+            let parts = procurement_entries(ledger, year, head.count)?;
             Ok((p, sheet, text, parts))
         })
         .await??;
@@ -334,45 +341,130 @@ fn share_anchor(row: usize) -> &'static str {
     }
 }
 
-fn parts_section(year: i32, parts: &[ContractPart]) -> Markup {
-    let in_category = |c: Category| parts.iter().filter(move |p| p.terms.category == c);
-    let class = |p: &ContractPart| SmeClass::of(p.part.size, p.part.special);
+/// A contract part or amendment with what it adds to one category and class of the year's
+/// procurement.
+struct Counted {
+    seq: u64,
+    body: Body,
+    /// The part itself, or the part an amendment changes.
+    part: Option<ContractPart>,
+    category: Category,
+    class: SmeClass,
+    amount: Amount,
+}
+
+/// The entries that make up the year's procurement figures: one pass over the log up to the head
+/// the figures were read at; an amendment's part through the index.
+fn procurement_entries(ledger: &Ledger, year: i32, upto: u64) -> Result<Vec<Counted>, StoreError> {
+    let mut parts = Vec::new();
+    let mut amendments = Vec::new();
+    ledger.for_each_entry(1, |posted| {
+        if posted.record.seq > upto {
+            return false;
+        }
+        match &posted.body {
+            Body::Contract(c) if c.terms.sign_date.year() == year => parts.push(posted),
+            Body::Amendment(a) if a.date.year() == year => amendments.push(posted),
+            _ => {}
+        }
+        true
+    })?;
+    let mut out = Vec::new();
+    for posted in parts {
+        let part = match &posted.body {
+            Body::Contract(c) => Some(c.clone()),
+            _ => None,
+        };
+        counted(&mut out, posted.record.seq, &posted.body, None, part, year);
+    }
+    for posted in amendments {
+        let referred = match posted.body.refers_to() {
+            Some(key) => ledger.entry_by_key(&key)?.map(|p| p.body),
+            None => None,
+        };
+        let part = match &referred {
+            Some(Body::Contract(c)) => Some(c.clone()),
+            _ => None,
+        };
+        counted(
+            &mut out,
+            posted.record.seq,
+            &posted.body,
+            referred.as_ref(),
+            part,
+            year,
+        );
+    }
+    out.sort_by_key(|c| c.seq);
+    Ok(out)
+}
+
+fn counted(
+    out: &mut Vec<Counted>,
+    seq: u64,
+    body: &Body,
+    referred: Option<&Body>,
+    part: Option<ContractPart>,
+    year: i32,
+) {
+    for (category, class, amount) in procurement::contributions(body, referred, year) {
+        out.push(Counted {
+            seq,
+            body: body.clone(),
+            part: part.clone(),
+            category,
+            class,
+            amount,
+        });
+    }
+}
+
+/// How a part counts in the shares (a special entity counts as small/micro whatever its size).
+fn class_label(class: SmeClass) -> &'static str {
+    match class {
+        SmeClass::Large => "大型",
+        SmeClass::Medium => "中型",
+        SmeClass::SmallMicro => "小微（含视同）",
+    }
+}
+
+fn parts_section(year: i32, parts: &[Counted]) -> Markup {
+    let in_category = |c: Category| parts.iter().filter(move |p| p.category == c);
     html! {
         section #parts .parts {
-            h2 { (year) " 年签订的合同及其供应商分配" }
-            p.muted {
-                "构成采购金额的是本年签订合同的各供应商分配，加上本年签订的补充协议（变更）："
-                a href=(format!("/entries?kind=amendment&year={year}")) { "本年补充协议 ›" }
-            }
+            h2 { (year) " 年政府采购的构成：合同的供应商分配与补充协议" }
+            p.muted { "本年签订合同的各供应商分配按签订年度计入，补充协议（变更金额或更正企业划型）按其日期计入；各表合计即上表对应金额（元）。" }
             (parts_table("parts-all", "全部", parts.iter()))
             @for (c, id) in [(Category::Goods, "parts-goods"), (Category::Works, "parts-works"), (Category::Services, "parts-services")] {
                 (parts_table(id, c.label(), in_category(c)))
             }
-            (parts_table("parts-sme", "授予中小企业", parts.iter().filter(|p| class(p).is_sme())))
-            (parts_table("parts-small-micro", "授予小微企业", parts.iter().filter(|p| class(p) == SmeClass::SmallMicro)))
+            (parts_table("parts-sme", "授予中小企业", parts.iter().filter(|p| p.class.is_sme())))
+            (parts_table("parts-small-micro", "授予小微企业", parts.iter().filter(|p| p.class == SmeClass::SmallMicro)))
         }
     }
 }
 
-fn parts_table<'p>(id: &str, title: &str, parts: impl Iterator<Item = &'p ContractPart>) -> Markup {
-    let parts: Vec<&ContractPart> = parts.collect();
-    let total: taizhang_core::Amount = parts.iter().map(|p| p.part.amount).sum();
+fn parts_table<'p>(id: &str, title: &str, parts: impl Iterator<Item = &'p Counted>) -> Markup {
+    let parts: Vec<&Counted> = parts.collect();
+    let total: Amount = parts.iter().map(|p| p.amount).sum();
     html! {
         details id=(id) open[id == "parts-all"] {
-            summary { (title) "：" (parts.len()) " 个供应商分配，合计 " (view::yuan(total)) " 元" }
+            summary { (title) "：" (parts.len()) " 条，合计 " span.sum { (view::yuan(total)) } " 元" }
             @if !parts.is_empty() {
                 table.journal {
-                    thead { tr { th { "合同编号" } th { "合同名称" } th { "签订日期" } th { "类别" } th { "供应商" } th { "企业划型" } th.num { "分配金额（元）" } } }
+                    thead { tr { th.num { "序号" } th { "合同编号" } th { "合同名称" } th { "日期" } th { "记录" } th { "供应商" } th { "企业划型" } th.num { "计入金额（元）" } } }
                     tbody {
                         @for p in &parts {
-                            tr {
-                                td { a href=(format!("/contracts/{}", view::encode(&p.terms.no))) { (p.terms.no) } }
-                                td { (p.terms.title) }
-                                td.date { (p.terms.sign_date) }
-                                td { (p.terms.category.label()) }
-                                td { (p.part.name) }
-                                td { (p.part.size.label()) @if let Some(s) = p.part.special { "（" (s.label()) "）" } }
-                                (view::money_td(p.part.amount))
+                            @let terms = p.part.as_ref().map(|c| &c.terms);
+                            tr.part {
+                                td.num { a href=(format!("/entries/{}", p.seq)) { (p.seq) } }
+                                td { @if let Some(t) = terms { a href=(format!("/contracts/{}", view::encode(&t.no))) { (t.no) } } }
+                                td { @if let Some(t) = terms { (t.title) } }
+                                td.date { (p.body.period_date().map(|d| d.to_string()).unwrap_or_default()) }
+                                td { (p.body.kind().label()) }
+                                td { @if let Some(c) = &p.part { (c.part.name) } }
+                                td { (class_label(p.class)) }
+                                (view::money_td(p.amount))
                             }
                         }
                     }
@@ -385,7 +477,7 @@ fn parts_table<'p>(id: &str, title: &str, parts: impl Iterator<Item = &'p Contra
 pub async fn bonds_page(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-) -> Result<Markup, WebError> {
+) -> Result<Markup, PageError> {
     let schedules = state
         .read(|ledger| -> Result<_, WebError> {
             let facts = ledger.facts()?;
@@ -452,7 +544,7 @@ pub async fn bond_use_page(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Query(query): Query<QuarterQuery>,
-) -> Result<Markup, WebError> {
+) -> Result<Markup, PageError> {
     let quarter = match query
         .quarter
         .as_deref()
