@@ -120,7 +120,7 @@ fn bonds(b: &BondUse) -> Markup {
             @for r in &b.rows {
                 div.progress data-bond=(r.bond_code) data-project=(r.project_code) {
                     div.progress-head {
-                        span.name { a href="/bonds" { (r.bond_name) } " · " (r.project_name) }
+                        span.name { a href=(format!("/bonds#bond-{}", r.bond_code)) { (r.bond_name) } " · " (r.project_name) }
                         span.pct { "支出进度 " strong { (format!("{:.2}%", r.progress_pct)) } }
                     }
                     (view::bar(r.progress_pct))

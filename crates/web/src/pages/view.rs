@@ -169,8 +169,8 @@ pub fn bar(pct: Decimal) -> Markup {
 /// them). Negative months (more reversed than paid) are drawn as zero and marked by their label.
 pub fn month_chart(months: &[Amount; 12], peak: Amount) -> Markup {
     const W: u32 = 960;
-    const H: u32 = 200;
-    const BASE: u32 = 170;
+    const H: u32 = 170;
+    const BASE: u32 = 145;
     let slot = W / 12;
     let height = |a: Amount| -> u32 {
         if peak.is_zero() || a <= Amount::ZERO {
