@@ -211,7 +211,7 @@ pub async fn table7_cell(
         .read(move |ledger| -> Result<_, WebError> {
             let found = read::cell_entries(ledger, asked)?;
             let name = match &asked.row {
-                CellRow::Total => "合计".to_string(),
+                CellRow::Total => String::new(),
                 CellRow::Code(code) => ledger.facts()?.name(code),
             };
             Ok((found, name))
@@ -225,10 +225,11 @@ fn cell_body(c: &CellEntries, name: &str) -> Markup {
     let year = c.cell.year;
     let code = c.cell.row.code();
     let label = layout_reports::column_label(c.cell.column.key());
+    let row_name = format!("{code} {name}").trim().to_string();
     let sum: taizhang_core::Amount = c.entries.iter().map(|e| e.contribution).sum();
     html! {
-        nav.crumbs.noprint { a href=(format!("/table7?year={year}")) { (year) " 年表7" } " › " (code) " " (name) " › " (label) }
-        h1 { (year) " 年表7：" (code) " " (name) " · " (label) }
+        nav.crumbs.noprint { a href=(format!("/table7?year={year}")) { (year) " 年表7" } " › " (row_name) " › " (label) }
+        h1 { (year) " 年表7：" (row_name) " · " (label) }
         p.cell-figure { "本格金额 " strong #cell-value { (view::yuan(c.value)) } " 元（表中 " (view::wan(c.value)) " 万元）" }
         p.muted { (cell_explained(c.cell.column)) }
         table #cell-entries .journal {

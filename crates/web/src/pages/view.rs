@@ -162,7 +162,11 @@ pub fn bar(pct: Decimal) -> Markup {
         .try_into()
         .unwrap_or(0u32)
         * 5;
-    html! { span.track { span class=(format!("fill w{step}")) {} } }
+    html! {
+        span.track role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=(pct) {
+            span class=(format!("fill w{step}")) {}
+        }
+    }
 }
 
 /// An SVG bar chart of twelve months (server-drawn; SVG attributes are not styles, so the CSP allows
