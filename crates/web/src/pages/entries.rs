@@ -278,9 +278,18 @@ fn contract_link(body: &Body) -> Markup {
         Body::Amendment(a) => Some(a.contract_no.as_str()),
         _ => None,
     };
+    let bond = match body {
+        Body::Payment(p) => p.bond_code.as_deref(),
+        Body::Receipt(r) => r.bond_code.as_deref(),
+        Body::Bond(b) => Some(b.terms.code.as_str()),
+        _ => None,
+    };
     html! {
         @if let Some(no) = no {
             p #entry-contract { "合同：" a href=(format!("/contracts/{}", view::encode(no))) { (no) "（各供应商分配、补充协议和支付）" } }
+        }
+        @if let Some(code) = bond {
+            p #entry-bond { "债券：" a href=(format!("/bonds#bond-{}", view::encode(code))) { (code) "（分配与还本付息计划）" } }
         }
     }
 }
