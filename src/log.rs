@@ -123,7 +123,16 @@ fn row(posted: &Posted) -> [String; COLUMNS] {
         record.seq.to_string(),
         recorded,
         posted.body.kind().label().to_string(),
-        key_text(&posted.body.key()),
+        match &posted.body {
+            // Who and what role say more than the change's number.
+            Body::User(u) => format!(
+                "{} {}{}",
+                u.name,
+                u.role.label(),
+                if u.active { "" } else { "（停用）" }
+            ),
+            body => key_text(&body.key()),
+        },
         date,
         amount,
         record.operator.clone(),

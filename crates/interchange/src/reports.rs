@@ -593,10 +593,12 @@ pub struct CellEntryView<'a> {
 /// balance's; a reversal's is the reversed amount, negative, as 红字), `contribution` what it adds to
 /// the cell; the contributions add up to `value`. `date` is the date that counts (1 January for an
 /// opening balance). `payee`, `memo` and `reverses` (a reversal's voucher) only where the entry has them.
+/// `next_after_seq` (null when the entries are all there) continues a page of them.
 pub fn table7_cell_json(
     cell: &taizhang_projection::cell::Cell,
     value: Amount,
     entries: &[CellEntryView<'_>],
+    next_after_seq: Option<u64>,
 ) -> Value {
     let entries: Vec<Value> = entries.iter().map(cell_entry_json).collect();
     json!({
@@ -605,6 +607,7 @@ pub fn table7_cell_json(
         "column": cell.column.key(),
         "value": yuan(value),
         "entries": entries,
+        "next_after_seq": next_after_seq,
     })
 }
 

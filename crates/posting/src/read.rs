@@ -25,13 +25,16 @@ pub struct CellEntry {
     pub reverses: Option<Body>,
 }
 
-/// A table-7 cell: its value as the table shows it, and the entries whose contributions add up to it.
+/// A table-7 cell: its value as the table shows it, and the entries whose contributions add up to it
+/// (all of them, or one page).
 #[derive(Clone, Debug)]
 pub struct CellEntries {
     pub cell: Cell,
     pub value: Amount,
-    /// In posting order.
+    /// In posting order ([`cell_entries`]) or newest first ([`cell_entries_page`]).
     pub entries: Vec<CellEntry>,
+    /// For a page: the `after_seq` of the next one, when an older entry counts in the cell.
+    pub next_after_seq: Option<u64>,
 }
 
 impl CellEntries {
@@ -48,55 +51,96 @@ impl CellEntries {
                 contribution: e.contribution,
             })
             .collect();
-        layout::table7_cell_json(&self.cell, self.value, &views)
+        layout::table7_cell_json(&self.cell, self.value, &views, self.next_after_seq)
     }
 }
 
 /// The entries that make up a table-7 cell (see [`taizhang_projection::cell`] for what counts in
-/// which column). The value and the entries are of one state of the ledger: the scan stops at the
-/// head the facts were read with. Cost: one pass over the whole log (a reversal's original is read
-/// through the index), and memory for the entries that count — for the 合计 row's balances, that
-/// is every receipt and payment of the fund.
+/// which column), all of them, in posting order. The value and the entries are of one state of the
+/// ledger: the scan stops at the head the facts were read with. Cost: one pass over the whole log
+/// (a reversal's original is read through the index), and memory for every entry that counts — on
+/// a ledger of a million payments a 项's expense is a few hundred thousand entries and tens of MB of
+/// JSON (docs/performance.md): a server should page with [`cell_entries_page`].
 pub fn cell_entries(ledger: &Ledger, cell: Cell) -> Result<CellEntries, StoreError> {
     let (facts, head) = ledger.facts_and_head()?;
     let value = cell::value(&table7::table7(&facts, cell.year), &cell.row, cell.column);
     let drill = Drill::new(&facts, cell);
     let mut entries = Vec::new();
-    let mut reversals = Vec::new();
+    let mut failed = None;
     ledger.for_each_entry(1, |posted| {
         if posted.record.seq > head.count {
             return false;
         }
-        if let Body::Reversal(_) = posted.body {
-            reversals.push(posted);
-        } else if let Some(contribution) = drill.contribution(&posted.body, None) {
-            entries.push(CellEntry {
-                posted,
-                contribution,
-                reverses: None,
-            });
+        match weigh(ledger, &drill, posted) {
+            Ok(entry) => entries.extend(entry),
+            Err(e) => failed = Some(e),
         }
-        true
+        failed.is_none()
     })?;
-    for posted in reversals {
-        if let Some(entry) = reversal_entry(ledger, &drill, posted)? {
-            entries.push(entry);
-        }
-    }
-    entries.sort_by_key(|e| e.posted.record.seq);
+    failed.map_or(Ok(()), Err)?;
     Ok(CellEntries {
-        cell: *drill.cell(),
+        cell,
         value,
         entries,
+        next_after_seq: None,
     })
 }
 
-/// A reversal with what it adds to the cell, if the entry it reverses concerns the cell.
-fn reversal_entry(
+/// A page of the entries that make up a table-7 cell, newest first, below seq `after_seq` (from the
+/// head when `None`), at most [`page_limit`]`(limit)` of them, with the cell's whole value. Paged
+/// like the journal: the contributions of all pages add up to the value. A page costs the entries
+/// it walks past (for a cell of few entries, up to the whole log).
+pub fn cell_entries_page(
     ledger: &Ledger,
-    drill: &Drill,
-    posted: Posted,
-) -> Result<Option<CellEntry>, StoreError> {
+    cell: Cell,
+    after_seq: Option<u64>,
+    limit: Option<usize>,
+) -> Result<CellEntries, StoreError> {
+    let limit = page_limit(limit);
+    let (facts, head) = ledger.facts_and_head()?;
+    let value = cell::value(&table7::table7(&facts, cell.year), &cell.row, cell.column);
+    let drill = Drill::new(&facts, cell);
+    // Entries posted after the facts were read are not in the value.
+    let before = after_seq
+        .unwrap_or(u64::MAX)
+        .min(head.count.saturating_add(1));
+    let mut entries = Vec::new();
+    let mut more = false;
+    let mut failed = None;
+    ledger.for_each_entry_back(Some(before), |posted| {
+        match weigh(ledger, &drill, posted) {
+            Ok(Some(_)) if entries.len() == limit => more = true,
+            Ok(entry) => entries.extend(entry),
+            Err(e) => failed = Some(e),
+        }
+        failed.is_none() && !more
+    })?;
+    failed.map_or(Ok(()), Err)?;
+    let next_after_seq = if more {
+        entries.last().map(|e: &CellEntry| e.posted.record.seq)
+    } else {
+        None
+    };
+    Ok(CellEntries {
+        cell,
+        value,
+        entries,
+        next_after_seq,
+    })
+}
+
+/// The entry with what it adds to the cell, if it counts there. A reversal is weighed against the
+/// receipt or payment it reverses, read through the index.
+fn weigh(ledger: &Ledger, drill: &Drill, posted: Posted) -> Result<Option<CellEntry>, StoreError> {
+    if !matches!(posted.body, Body::Reversal(_)) {
+        return Ok(drill
+            .contribution(&posted.body, None)
+            .map(|contribution| CellEntry {
+                posted,
+                contribution,
+                reverses: None,
+            }));
+    }
     let Some(EntryKey::Voucher(voucher)) = posted.body.refers_to() else {
         return Ok(None);
     };

@@ -82,9 +82,36 @@ fn every_cell_adds_up(ledger: &Ledger, year: i32) -> usize {
             assert_eq!(found.value, cell::value(&table, &row, column));
             assert_eq!(sum, found.value, "{year} {row:?} {column:?}");
             with_entries += usize::from(!found.entries.is_empty());
+            let mut paged = cell_pages(ledger, cell, 2);
+            paged.reverse();
+            let whole: Vec<(u64, Amount)> = found
+                .entries
+                .iter()
+                .map(|e| (e.posted.record.seq, e.contribution))
+                .collect();
+            assert_eq!(paged, whole, "{year} {row:?} {column:?} in pages");
         }
     }
     with_entries
+}
+
+/// (seq, contribution) of a cell's entries read page by page, newest first; each page has the value.
+fn cell_pages(ledger: &Ledger, cell: Cell, limit: usize) -> Vec<(u64, Amount)> {
+    let mut out = Vec::new();
+    let mut after = None;
+    loop {
+        let page = read::cell_entries_page(ledger, cell, after, Some(limit)).expect("page");
+        assert!(page.entries.len() <= limit);
+        out.extend(
+            page.entries
+                .iter()
+                .map(|e| (e.posted.record.seq, e.contribution)),
+        );
+        match page.next_after_seq {
+            Some(next) => after = Some(next),
+            None => return out,
+        }
+    }
 }
 
 #[test]
@@ -201,8 +228,20 @@ fn the_cell_json_lists_each_entry_with_its_contribution() {
     assert_eq!(entries[1]["amount"], "-5000000.55");
     assert_eq!(entries[1]["contribution"], "-5000000.55");
     assert_eq!(entries[1]["source"], "命令行");
+    assert_eq!(json["next_after_seq"], serde_json::Value::Null);
     let total = cell(&ledger, 2023, "合计", "expense").to_json();
     assert_eq!(total["code"], "合计");
+    let first = Cell {
+        year: 2023,
+        row: CellRow::Total,
+        column: Column::Expense,
+    };
+    let page = read::cell_entries_page(&ledger, first, None, Some(1)).expect("page");
+    let json = page.to_json();
+    assert_eq!(json["value"], total["value"]);
+    assert_eq!(json["entries"].as_array().map(Vec::len), Some(1));
+    assert_eq!(json["entries"][0]["kind"], "reversal");
+    assert_eq!(json["next_after_seq"], json["entries"][0]["seq"]);
 }
 
 fn all_pages(ledger: &Ledger, filter: &EntryFilter, limit: usize) -> Vec<u64> {
@@ -356,4 +395,82 @@ fn an_entry_page_shows_its_reversals_both_ways() {
     assert!(read::entry_detail(&ledger, count + 1)
         .expect("read")
         .is_none());
+}
+
+/// Seqs newest first, read backwards from `before`.
+fn back_from(ledger: &Ledger, before: Option<u64>) -> Vec<u64> {
+    let mut seqs = Vec::new();
+    ledger
+        .for_each_entry_back(before, |p| {
+            seqs.push(p.record.seq);
+            true
+        })
+        .expect("read backwards");
+    seqs
+}
+
+/// Reading backwards gives the forward reading reversed, from any place.
+fn backwards_mirrors_forwards(ledger: &Ledger) {
+    let mut forwards = Vec::new();
+    ledger
+        .for_each_entry(1, |p| {
+            forwards.push(p.record.seq);
+            true
+        })
+        .expect("read forwards");
+    let count = ledger.head().expect("head").count;
+    assert_eq!(forwards, (1..=count).collect::<Vec<u64>>());
+    let mut expected = forwards;
+    expected.reverse();
+    assert_eq!(back_from(ledger, None), expected);
+    for before in [0, 1, 2, count / 3, count / 2, count, count + 1] {
+        let want: Vec<u64> = (1..before.min(count + 1)).rev().collect();
+        assert_eq!(back_from(ledger, Some(before)), want, "before {before}");
+    }
+}
+
+fn payments_csv(n: usize, prefix: &str) -> String {
+    let mut text = String::from("voucher_no,date,fund,function_code,expense_type,amount,payee\n");
+    for i in 0..n {
+        text.push_str(&format!(
+            "{prefix}{i:06},2022-{:02}-{:02},gov_fund,2290402,project,{}.{:02},收款人{}\n",
+            i % 12 + 1,
+            i % 28 + 1,
+            100 + i % 9000,
+            i % 100,
+            i % 50
+        ));
+    }
+    text
+}
+
+#[test]
+fn backwards_reads_every_chunk_of_several_batches() {
+    let (dir, ledger) = ledger_of(&["ledger-data/qingshan-2022"]);
+    for batch in ["A", "B", "C"] {
+        let file = dir.path().join(format!("payments-{batch}.csv"));
+        std::fs::write(&file, payments_csv(700, batch)).expect("write");
+        let options = ImportOptions {
+            strict: false,
+            dry_run: false,
+            progress: None,
+        };
+        let (posted, tally) =
+            taizhang_posting::import(&ledger, &[file], None, "测试", options).expect("import");
+        assert!(posted, "{:?}", tally.problems);
+    }
+    assert!(ledger.head().expect("head").count > 2100);
+    backwards_mirrors_forwards(&ledger);
+}
+
+#[test]
+fn backwards_reads_a_ledger_of_format_1_and_2() {
+    for format in ["format-v1", "format-v2"] {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let path = dir.path().join("old.ledger");
+        let fixture = repo(&format!("tests/fixtures/{format}/qingshan-2022.ledger"));
+        std::fs::copy(fixture, &path).expect("copy");
+        let ledger = Ledger::open_read_only(&path).expect("open");
+        backwards_mirrors_forwards(&ledger);
+    }
 }

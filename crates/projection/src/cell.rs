@@ -116,6 +116,25 @@ pub struct Cell {
     pub column: Column,
 }
 
+impl Cell {
+    /// A cell as a request names it (`year`, `code`, `column` of `GET /api/table7/cell`); a refusal
+    /// says in Chinese which field is wrong, echoing at most 40 characters of it.
+    pub fn parse(year: i32, code: &str, column: &str) -> Result<Cell, (&'static str, String)> {
+        use taizhang_core::text::excerpt;
+        let row = CellRow::parse(code).map_err(|_| {
+            let shown = excerpt(code.trim());
+            let why = format!("“{shown}”不是表7的行（应为3位类、5位款或7位项的编码，或“合计”）");
+            ("code", why)
+        })?;
+        let column = Column::parse(column.trim()).ok_or_else(|| {
+            let shown = excerpt(column.trim());
+            let keys = crate::table7::COLUMN_KEYS.join("、");
+            ("column", format!("“{shown}”不是表7的栏（可选 {keys}）"))
+        })?;
+        Ok(Cell { year, row, column })
+    }
+}
+
 /// The cell's exact value in a table 7 (of the cell's year); zero for a row the table leaves out
 /// because all its figures are zero.
 pub fn value(table: &Table7, row: &CellRow, column: Column) -> Amount {
@@ -239,4 +258,36 @@ impl Drill {
 enum Sign {
     Plus,
     Minus,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cell_is_named_by_year_code_and_column_key() {
+        let cell = Cell::parse(2022, " 2290402 ", "expense").expect("a cell");
+        assert_eq!(cell.row.code(), "2290402");
+        assert_eq!(cell.column, Column::Expense);
+        assert_eq!(
+            Cell::parse(2022, "合计", "closing").map(|c| c.row),
+            Ok(CellRow::Total)
+        );
+        assert_eq!(
+            Cell::parse(2022, "total", "opening").map(|c| c.row),
+            Ok(CellRow::Total)
+        );
+        let (field, why) = Cell::parse(2022, "22904x", "expense").expect_err("bad code");
+        assert_eq!(field, "code");
+        assert!(why.contains("“22904x”"), "{why}");
+        let (field, why) = Cell::parse(2022, "229", "支出").expect_err("bad column");
+        assert_eq!(field, "column");
+        assert!(why.contains("opening、income"), "{why}");
+        let long = "9".repeat(100);
+        let (_, why) = Cell::parse(2022, &long, "income").expect_err("bad code");
+        assert!(why.chars().count() < 100, "{why}");
+        for column in Column::ALL {
+            assert_eq!(Column::parse(column.key()), Some(column));
+        }
+    }
 }

@@ -266,7 +266,7 @@ fn check_csrf(caller: &Caller, request: &Request) -> Result<(), WebError> {
 }
 
 /// Whether the Origin header, when there is one, names the host the request was sent to.
-fn same_origin(headers: &HeaderMap) -> bool {
+pub fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };

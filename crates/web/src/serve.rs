@@ -71,6 +71,11 @@ async fn run(
     ledger_path: &Path,
     ready: impl FnOnce(&str),
 ) -> anyhow::Result<()> {
+    // Read before anything is written: a certificate that cannot be read leaves no marker behind.
+    let tls = match tls {
+        Some((cert, key)) => Some(tls_config(&cert, &key).await?),
+        None => None,
+    };
     let listener = std::net::TcpListener::bind(address)
         .map_err(|e| anyhow::anyhow!("无法在 {address} 上监听：{}", bind_words(&e)))?;
     listener.set_nonblocking(true)?;
@@ -85,8 +90,7 @@ async fn run(
     tokio::spawn(stop_on_signal(handle.clone()));
     let app = crate::router(state).into_make_service();
     let served = match tls {
-        Some((cert, key)) => {
-            let config = tls_config(&cert, &key).await?;
+        Some(config) => {
             axum_server::from_tcp_rustls(listener, config)
                 .handle(handle)
                 .serve(app)

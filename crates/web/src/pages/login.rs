@@ -30,7 +30,16 @@ pub async fn form(Query(next): Query<Next>) -> Markup {
     login_page(next.next.as_deref(), None)
 }
 
-pub async fn submit(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Response {
+/// A login posted from another site is refused: it would log the browser into someone else's
+/// account (login CSRF).
+pub async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    if !http::same_origin(&headers) {
+        return http::WebError::forbidden("登录请求来自别的网站，已拒绝").into_response();
+    }
     let LoginForm {
         username,
         password,
