@@ -450,3 +450,59 @@ async fn procurement_parts_add_up_with_an_amendment_that_corrects_a_class() {
         "the amount moved out of medium"
     );
 }
+
+#[tokio::test]
+async fn a_cell_of_more_entries_than_a_page_is_paged_and_its_pages_add_up() {
+    // 520 small payments under 2290402 in one batch: more than the 500 entries a page shows.
+    let site = site_with(|ledger| {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let mut csv = String::from(
+            "voucher_no,date,fund,function_code,expense_type,amount,project_code,contract_no,bond_code,purpose,payee,memo\n",
+        );
+        for i in 0..520 {
+            csv.push_str(&format!(
+                "T-{i},2022-11-01,政府性基金预算,2290402,项目支出,1.{:02},,,,其他,某公司,零星\n",
+                i % 100
+            ));
+        }
+        let path = dir.path().join("payments.csv");
+        std::fs::write(&path, csv).expect("write");
+        let options = ImportOptions {
+            strict: false,
+            dry_run: false,
+            progress: None,
+        };
+        let (posted, tally) =
+            taizhang_posting::import(ledger, &[path], None, "测试", options).expect("import");
+        assert!(posted, "{:?}", tally.problems);
+    });
+    let cookie = site.login("auditor").await;
+    let first = site
+        .page(
+            &cookie,
+            "/table7/cell?year=2022&code=2290402&column=expense",
+        )
+        .await;
+    let value = text_after(&first, r#"id="cell-value""#);
+    assert!(
+        !first.contains(r#"id="cell-sum""#),
+        "a page is not the whole cell"
+    );
+    assert_eq!(first.matches(r#"<tr class="entry">"#).count(), 500);
+    let marker = r#"id="next-page" href=""#;
+    let at = first.find(marker).expect("a next page") + marker.len();
+    let next = first[at..at + first[at..].find('"').expect("quote")].replace("&amp;", "&");
+    let second = site.page(&cookie, &next).await;
+    assert!(!second.contains(r#"id="next-page""#));
+    // The two page sums add up to the cell.
+    let fen = |text: String| -> i64 {
+        let digits: String = text
+            .chars()
+            .filter(|c| c.is_ascii_digit() || *c == '-')
+            .collect();
+        digits.parse().expect("an amount")
+    };
+    let pages =
+        fen(text_after(&first, r#"id="page-sum""#)) + fen(text_after(&second, r#"id="page-sum""#));
+    assert_eq!(pages, fen(value));
+}

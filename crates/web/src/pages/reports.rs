@@ -183,6 +183,7 @@ pub struct CellQuery {
     year: Option<String>,
     code: Option<String>,
     column: Option<String>,
+    after_seq: Option<String>,
 }
 
 pub async fn table7_cell(
@@ -207,9 +208,25 @@ pub async fn table7_cell(
         ))
     })?;
     let asked = cell::Cell { year, row, column };
+    let after = match query
+        .after_seq
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        None => None,
+        Some(t) => Some(t.parse::<u64>().map_err(|_| {
+            WebError::bad_request(format!(
+                "参数 after_seq 应为正整数，而不是“{}”",
+                crate::api::excerpt(t)
+            ))
+        })?),
+    };
     let (found, name) = state
         .read(move |ledger| -> Result<_, WebError> {
-            let found = read::cell_entries(ledger, asked)?;
+            // A page of the largest size: a unit's cell fits in one; a cell of a huge ledger pages.
+            let found =
+                read::cell_entries_page(ledger, asked, after, Some(read::PAGE_ENTRIES_MAX))?;
             let name = match &asked.row {
                 CellRow::Total => String::new(),
                 CellRow::Code(code) => ledger.facts()?.name(code),
@@ -217,11 +234,12 @@ pub async fn table7_cell(
             Ok((found, name))
         })
         .await??;
-    let body = cell_body(&found, &name);
+    let body = cell_body(&found, &name, after);
     Ok(unit_page(&state, "表7 明细", &caller, "/table7", body))
 }
 
-fn cell_body(c: &CellEntries, name: &str) -> Markup {
+fn cell_body(c: &CellEntries, name: &str, after: Option<u64>) -> Markup {
+    let whole = after.is_none() && c.next_after_seq.is_none();
     let year = c.cell.year;
     let code = c.cell.row.code();
     let label = layout_reports::column_label(c.cell.column.key());
@@ -254,13 +272,38 @@ fn cell_body(c: &CellEntries, name: &str) -> Markup {
                 }
             }
             tfoot {
-                tr { th colspan="6" { "合计（" (c.entries.len()) " 条）" } td.num #cell-sum { (view::yuan(sum)) } }
+                @if whole {
+                    tr { th colspan="6" { "合计（" (c.entries.len()) " 条）" } td.num #cell-sum { (view::yuan(sum)) } }
+                } @else {
+                    tr { th colspan="6" { "本页合计（" (c.entries.len()) " 条；各页合计之和等于本格金额）" } td.num #page-sum { (view::yuan(sum)) } }
+                }
             }
         }
-        @if sum != c.value {
+        @if whole && sum != c.value {
             p.error role="alert" { "明细合计与本格金额不符：请运行校验并报告此问题。" }
         }
+        p.pager.noprint {
+            @if after.is_some() {
+                a href=(cell_href(&c.cell, None)) { "« 第一页" }
+            }
+            @if let Some(next) = c.next_after_seq {
+                a #next-page href=(cell_href(&c.cell, Some(next))) { "更早的记录 ›" }
+            }
+        }
     }
+}
+
+fn cell_href(c: &cell::Cell, after: Option<u64>) -> String {
+    let mut href = format!(
+        "/table7/cell?year={}&code={}&column={}",
+        c.year,
+        view::encode(c.row.code()),
+        c.column.key()
+    );
+    if let Some(after) = after {
+        href.push_str(&format!("&after_seq={after}"));
+    }
+    href
 }
 
 fn cell_explained(column: Column) -> &'static str {
