@@ -506,3 +506,50 @@ async fn a_cell_of_more_entries_than_a_page_is_paged_and_its_pages_add_up() {
         fen(text_after(&first, r#"id="page-sum""#)) + fen(text_after(&second, r#"id="page-sum""#));
     assert_eq!(pages, fen(value));
 }
+
+#[tokio::test]
+async fn every_bond_use_figure_lists_entries_that_add_up_to_it() {
+    let site = site();
+    let cookie = site.login("auditor").await;
+    let html = site.page(&cookie, "/bond-use?quarter=2022Q4").await;
+    let marker = r#"<a class="cell" href=""#;
+    let links: Vec<String> = html
+        .match_indices(marker)
+        .map(|(i, m)| {
+            let rest = &html[i + m.len()..];
+            rest[..rest.find('"').expect("quote")].replace("&amp;", "&")
+        })
+        .collect();
+    // 累计到位, 本季支出, 累计支出, 本季付息, 累计付息, 累计发行费 (结余 is zero, blank).
+    assert_eq!(links.len(), 6, "{links:?}");
+    for link in &links {
+        let page = site.page(&cookie, link).await;
+        let value = text_after(&page, r#"id="figure-value""#);
+        assert_eq!(text_after(&page, r#"id="figure-sum""#), value, "{link}");
+        assert!(page.contains(r#"<tr class="entry">"#), "{link}");
+    }
+    let spent = site
+        .page(
+            &cookie,
+            "/bond-use/entries?quarter=2022Q4&bond=2205187&project=QS-ZHXQS-1&figure=spent_to_date",
+        )
+        .await;
+    assert_eq!(text_after(&spent, r#"id="figure-value""#), "69,405,912.36");
+    // The overview's figures link here too.
+    let overview = site.page(&cookie, "/").await;
+    assert!(overview.contains("figure=spent_to_date"));
+    let (status, _, _) = site
+        .get(
+            &cookie,
+            "/bond-use/entries?quarter=2022Q4&bond=2205187&project=QS-ZHXQS-1&figure=x",
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _, _) = site
+        .get(
+            &cookie,
+            "/bond-use/entries?quarter=2022Q4&bond=NONE&project=P&figure=unspent",
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -9,13 +9,14 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use taizhang_core::{Body, EntryKey, Quarter};
 use taizhang_interchange::layout::pct;
-use taizhang_projection::bond::{self, BondUse};
+use taizhang_projection::bond::{self, BondUse, UseFigure};
 use taizhang_projection::overview::{newest_year, MonthlySpending};
 use taizhang_projection::procurement::{self, Procurement};
 use taizhang_store::{Head, Ledger, StoreError};
 
 use crate::auth::Caller;
 use crate::http::WebError;
+use crate::pages::reports::use_href;
 use crate::pages::verify::{last_check, LastCheck};
 use crate::pages::view::PageError;
 use crate::pages::{layout, view};
@@ -126,9 +127,9 @@ fn bonds(b: &BondUse) -> Markup {
                     (view::bar(r.progress_pct))
                     dl.figures {
                         div { dt { "分配" } dd { (view::yuan(r.allocated)) } }
-                        div { dt { "到位" } dd { (view::yuan(r.received_to_date)) } }
-                        div { dt { "支出" } dd { (view::yuan(r.spent_to_date)) } }
-                        div { dt { "结余" } dd { (view::yuan(r.unspent)) } }
+                        div { dt { "到位" } dd { a href=(use_href(b.quarter, r, UseFigure::Received)) { (view::yuan(r.received_to_date)) } } }
+                        div { dt { "支出" } dd { a href=(use_href(b.quarter, r, UseFigure::SpentToDate)) { (view::yuan(r.spent_to_date)) } } }
+                        div { dt { "结余" } dd { a href=(use_href(b.quarter, r, UseFigure::Unspent)) { (view::yuan(r.unspent)) } } }
                         div {
                             dt { "下次付息" }
                             dd {

@@ -598,13 +598,12 @@ pub async fn bond_use_page(
         Some(q) => view::quarter_param(q)?,
         None => Quarter::of(view::beijing_today()),
     };
-    let sheet = state
+    let (uses, sheet) = state
         .read(move |ledger| -> Result<_, WebError> {
             let facts = ledger.facts()?;
-            Ok(layout_reports::bond_use_sheet(
-                &bond::bond_use(&facts, quarter),
-                &crate::api::unit(ledger),
-            ))
+            let uses = bond::bond_use(&facts, quarter);
+            let sheet = layout_reports::bond_use_sheet(&uses, &crate::api::unit(ledger));
+            Ok((uses, sheet))
         })
         .await??;
     let prev = previous(quarter);
@@ -616,7 +615,8 @@ pub async fn bond_use_page(
             a href=(format!("/bond-use?quarter={next}")) { (next) " ›" }
         }
         (view::downloads("/bond-use", &format!("quarter={quarter}")))
-        (sheet_frame(&sheet, plain_table(&sheet, "bond-use wide")))
+        (sheet_frame(&sheet, bond_use_table(&sheet, &uses)))
+        p.muted.noprint { "点击任一金额，可查看构成它的每一条记录。" }
     };
     Ok(unit_page(
         &state,
@@ -653,6 +653,207 @@ fn following(q: Quarter) -> Quarter {
             number: q.number + 1,
         }
     }
+}
+
+#[derive(Deserialize)]
+pub struct FigureQuery {
+    quarter: Option<String>,
+    bond: Option<String>,
+    project: Option<String>,
+    figure: Option<String>,
+}
+
+/// An entry behind a bond-use figure, with what it adds.
+struct Behind {
+    posted: taizhang_store::Posted,
+    contribution: Amount,
+}
+
+/// The entries behind one figure of a bond-use row, and the row as the report shows it.
+fn bond_figure_entries(
+    ledger: &Ledger,
+    (bond, project, quarter): (&str, &str, Quarter),
+    figure: bond::UseFigure,
+) -> Result<(Option<bond::BondUseRow>, Vec<Behind>), StoreError> {
+    let (facts, head) = ledger.facts_and_head()?;
+    let row = bond::bond_use(&facts, quarter)
+        .rows
+        .into_iter()
+        .find(|r| r.bond_code == bond && r.project_code == project);
+    let mut out = Vec::new();
+    let mut reversals = Vec::new();
+    ledger.for_each_entry(1, |posted| {
+        if posted.record.seq > head.count {
+            return false;
+        }
+        if let Body::Reversal(_) = posted.body {
+            reversals.push(posted);
+        } else if let Some(contribution) =
+            bond::use_contribution(&posted.body, None, (bond, project, quarter), figure)
+        {
+            out.push(Behind {
+                posted,
+                contribution,
+            });
+        }
+        true
+    })?;
+    for posted in reversals {
+        let original = match posted.body.refers_to() {
+            Some(key) => ledger.entry_by_key(&key)?.map(|p| p.body),
+            None => None,
+        };
+        let contribution = bond::use_contribution(
+            &posted.body,
+            original.as_ref(),
+            (bond, project, quarter),
+            figure,
+        );
+        if let Some(contribution) = contribution {
+            out.push(Behind {
+                posted,
+                contribution,
+            });
+        }
+    }
+    out.sort_by_key(|b| b.posted.record.seq);
+    Ok((row, out))
+}
+
+pub async fn bond_figure(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Query(query): Query<FigureQuery>,
+) -> Result<Markup, PageError> {
+    let quarter = view::quarter_param(query.quarter.as_deref().unwrap_or(""))?;
+    let bond = taizhang_core::text::nfc(query.bond.as_deref().unwrap_or("").trim()).into_owned();
+    let project =
+        taizhang_core::text::nfc(query.project.as_deref().unwrap_or("").trim()).into_owned();
+    let key = query.figure.unwrap_or_default();
+    let figure = bond::UseFigure::parse(&key).ok_or_else(|| {
+        WebError::bad_request(format!(
+            "参数 figure 应为 received_to_date、spent_quarter、spent_to_date、unspent、interest_quarter、interest_to_date、fees_to_date 之一，而不是“{}”",
+            crate::api::excerpt(&key)
+        ))
+    })?;
+    let (b, p) = (bond.clone(), project.clone());
+    let (row, entries) = state
+        .read(move |ledger| bond_figure_entries(ledger, (&b, &p, quarter), figure))
+        .await??;
+    let row = row.ok_or_else(|| {
+        WebError::not_found(format!(
+            "{quarter} 末没有债券 {} 项目 {} 的分配",
+            crate::api::excerpt(&bond),
+            crate::api::excerpt(&project)
+        ))
+    })?;
+    let value = figure.of(&row);
+    let sum: Amount = entries.iter().map(|e| e.contribution).sum();
+    let body = html! {
+        nav.crumbs.noprint { a href=(format!("/bond-use?quarter={quarter}")) { (quarter) " 专项债券资金使用情况" } " › " (row.bond_name) " · " (row.project_name) }
+        h1 { (quarter) "：" (row.bond_code) " " (row.project_name) " · " (figure_label(figure)) }
+        p.cell-figure { "金额 " strong #figure-value { (view::yuan(value)) } " 元" }
+        p.muted { (figure_explained(figure)) }
+        table #figure-entries .journal {
+            thead { tr { th.num { "序号" } th { "日期" } th { "种类" } th { "凭证号 / 记录" } th { "收款人 / 摘要" } th.num { "计入本项" } } }
+            tbody {
+                @for e in &entries {
+                    @let s = fields::summary(&e.posted.body);
+                    tr.entry {
+                        td.num { a href=(format!("/entries/{}", e.posted.record.seq)) { (e.posted.record.seq) } }
+                        td.date { (s.date) }
+                        td { (e.posted.body.kind().label()) }
+                        td { a href=(format!("/entries/{}", e.posted.record.seq)) { (s.name) } }
+                        td.party { (s.party) }
+                        (view::money_td(e.contribution))
+                    }
+                }
+            }
+            tfoot { tr { th colspan="5" { "合计（" (entries.len()) " 条）" } td.num #figure-sum { (view::yuan(sum)) } } }
+        }
+        @if sum != value {
+            p.error role="alert" { "明细合计与报表金额不符：请运行校验并报告此问题。" }
+        }
+    };
+    Ok(unit_page(&state, "专项债券明细", &caller, "/bonds", body))
+}
+
+fn figure_label(figure: bond::UseFigure) -> &'static str {
+    use bond::UseFigure as F;
+    match figure {
+        F::Received => "累计到位",
+        F::SpentQuarter => "本季支出",
+        F::SpentToDate => "累计支出",
+        F::Unspent => "结余资金",
+        F::InterestQuarter => "本季付息",
+        F::InterestToDate => "累计付息",
+        F::FeesToDate => "累计发行费",
+    }
+}
+
+fn figure_explained(figure: bond::UseFigure) -> &'static str {
+    use bond::UseFigure as F;
+    match figure {
+        F::Received => "截至季末，注明本债券和项目的收入记录；冲销按冲销日期计负数。",
+        F::SpentQuarter => "本季内用途为“建设”的支出记录。",
+        F::SpentToDate => "截至季末用途为“建设”的支出记录。",
+        F::Unspent => "累计到位的收入记录（正数）减去用途为“建设”或“其他”的支出记录（负数）。",
+        F::InterestQuarter => "本季内用途为“付息”的支出记录。",
+        F::InterestToDate => "截至季末用途为“付息”的支出记录。",
+        F::FeesToDate => "截至季末用途为“发行费”的支出记录。",
+    }
+}
+
+/// The bond-use sheet with each figure of a row linking to the entries behind it.
+fn bond_use_table(sheet: &Sheet, uses: &bond::BondUse) -> Markup {
+    use bond::UseFigure as F;
+    // The sheet's columns that hold a figure (interchange::reports::bond_use_sheet's order).
+    let linked = |i: usize| match i {
+        4 => Some(F::Received),
+        5 => Some(F::SpentQuarter),
+        6 => Some(F::SpentToDate),
+        8 => Some(F::Unspent),
+        9 => Some(F::InterestQuarter),
+        10 => Some(F::InterestToDate),
+        11 => Some(F::FeesToDate),
+        _ => None,
+    };
+    html! {
+        table #bond-use .sheet.bond-use.wide {
+            thead { @for row in &sheet.header { tr { (merged_header(row)) } } }
+            tbody {
+                @for (cells, row) in sheet.rows.iter().zip(&uses.rows) {
+                    tr {
+                        @for (i, c) in cells.iter().enumerate() {
+                            @match linked(i) {
+                                Some(figure) => (use_link(uses.quarter, row, figure)),
+                                None => (sheet_td(c)),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A bond-use figure as a link to the entries behind it; blank when zero.
+fn use_link(quarter: Quarter, row: &bond::BondUseRow, figure: bond::UseFigure) -> Markup {
+    let amount = figure.of(row);
+    if amount.is_zero() {
+        return html! { td.num {} };
+    }
+    html! { td.num { a.cell href=(use_href(quarter, row, figure)) { (view::yuan(amount)) } } }
+}
+
+/// The address of the entries behind a bond-use figure.
+pub fn use_href(quarter: Quarter, row: &bond::BondUseRow, figure: bond::UseFigure) -> String {
+    format!(
+        "/bond-use/entries?quarter={quarter}&bond={}&project={}&figure={}",
+        view::encode(&row.bond_code),
+        view::encode(&row.project_code),
+        figure.key()
+    )
 }
 
 /// The sheet of a report for a download, as `taizhang report` and `export` build it.
