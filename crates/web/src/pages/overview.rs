@@ -149,14 +149,15 @@ fn bonds(b: &BondUse) -> Markup {
 fn sme(p: &Procurement) -> Markup {
     let share =
         |v: Option<rust_decimal::Decimal>| v.map_or("—".to_string(), |v| format!("{}%", pct(v)));
+    let base = format!("/procurement?year={}", p.year);
     html! {
         section.sme {
             h2 { (p.year) " 年政府采购" }
             table.fields {
-                tr { th { "采购支出总额" } td.num { (view::yuan(p.all.total)) } }
-                tr { th { "授予中小企业" } td.num { (view::yuan(p.all.sme)) } }
-                tr { th { "中小企业占比" } td.num #sme-share { (share(p.all.sme_pct())) } }
-                tr { th { "小微企业占中小企业" } td.num #small-micro-share { (share(p.small_micro_pct_of_sme())) } }
+                tr { th { "采购支出总额" } td.num { a href=(format!("{base}#parts-all")) { (view::yuan(p.all.total)) } } }
+                tr { th { "授予中小企业" } td.num { a href=(format!("{base}#parts-sme")) { (view::yuan(p.all.sme)) } } }
+                tr { th { "中小企业占比" } td.num #sme-share { a href=(format!("{base}#parts-sme")) { (share(p.all.sme_pct())) } } }
+                tr { th { "小微企业占中小企业" } td.num #small-micro-share { a href=(format!("{base}#parts-small-micro")) { (share(p.small_micro_pct_of_sme())) } } }
             }
             p { a href=(format!("/procurement?year={}", p.year)) { "政府采购支出情况 ›" } }
         }
