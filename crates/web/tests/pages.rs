@@ -240,6 +240,11 @@ async fn journal_is_newest_first_filtered_and_paged_by_seq() {
     assert!(payments.contains("付-2022-002"));
     assert!(!payments.contains("收-2022-001"), "receipts filtered out");
     assert!(!payments.contains(r#"id="next-page""#));
+    let reversals = site.page(&cookie, "/entries?kind=reversal").await;
+    assert!(
+        reversals.contains(r#"<td class="num neg">-142,200.00</td>"#),
+        "a reversal shows the amount it takes back: {reversals}"
+    );
     let (status, _, _) = site.get(&cookie, "/entries?from=2022-13-01").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }

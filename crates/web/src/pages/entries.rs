@@ -7,7 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::Extension;
 use maud::{html, Markup};
 use serde::Deserialize;
-use taizhang_core::{Body, Kind, Right};
+use taizhang_core::{Amount, Body, Kind, Right};
 use taizhang_posting::read::{self, EntryDetail, Page};
 use taizhang_projection::contracts::{self, ContractRow};
 use taizhang_projection::journal::EntryFilter;
@@ -119,13 +119,17 @@ pub async fn journal(
     let filter = query.filter()?;
     let after = number(&query.after_seq, "after_seq")?;
     let limit = number(&query.limit, "limit")?.map(|n| n.min(10_000) as usize);
-    let page = state
-        .read(move |ledger| read::entries_page(ledger, &filter, after, limit))
+    let (page, reversed) = state
+        .read(move |ledger| -> Result<_, WebError> {
+            let page = read::entries_page(ledger, &filter, after, limit)?;
+            let reversed = reversed_amounts(ledger, &page)?;
+            Ok((page, reversed))
+        })
         .await??;
     let body = html! {
         h1 { "台账" }
         (filters(&query))
-        (journal_table(&page, after))
+        (journal_table(&page, &reversed, after))
         p.pager.noprint {
             @if after.is_some() { a href="/entries" { "« 最新" } " " }
             @if let Some(next) = page.next_after_seq {
@@ -163,7 +167,34 @@ fn filters(q: &JournalQuery) -> Markup {
     }
 }
 
-fn journal_table(page: &Page, after: Option<u64>) -> Markup {
+/// For each reversal on the page, the amount it takes back (its original's, negative), read
+/// through the index: the journal shows a reversal as the red figure it is.
+fn reversed_amounts(
+    ledger: &taizhang_store::Ledger,
+    page: &Page,
+) -> Result<std::collections::BTreeMap<u64, Amount>, WebError> {
+    let mut amounts = std::collections::BTreeMap::new();
+    for posted in &page.entries {
+        if let Body::Reversal(_) = posted.body {
+            let links = ledger.reversal_links(&posted.body)?;
+            let amount = links.reverses.and_then(|o| match o.body {
+                Body::Payment(p) => Some(p.amount),
+                Body::Receipt(r) => Some(r.amount),
+                _ => None,
+            });
+            if let Some(amount) = amount {
+                amounts.insert(posted.record.seq, -amount);
+            }
+        }
+    }
+    Ok(amounts)
+}
+
+fn journal_table(
+    page: &Page,
+    reversed: &std::collections::BTreeMap<u64, Amount>,
+    after: Option<u64>,
+) -> Markup {
     html! {
         @if page.entries.is_empty() {
             p.muted { @if after.is_some() { "没有更早的记录。" } @else { "没有符合条件的记录。" } }
@@ -179,7 +210,10 @@ fn journal_table(page: &Page, after: Option<u64>) -> Markup {
                             td { span class=(format!("kind {}", p.body.kind().key())) { (p.body.kind().label()) } }
                             td { a href=(format!("/entries/{}", p.record.seq)) { (s.name) } }
                             td { (s.code) }
-                            @match s.amount { Some(a) => (view::money_td(a)), None => td {} }
+                            @match s.amount.or_else(|| reversed.get(&p.record.seq).copied()) {
+                                Some(a) => (view::money_td(a)),
+                                None => td {},
+                            }
                             td.party { (s.party) }
                             td.muted { (p.record.operator) }
                         }
