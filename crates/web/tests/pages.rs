@@ -26,6 +26,11 @@ fn repo(path: &str) -> PathBuf {
 
 /// The bundled example, a maker and an auditor, and one payment reversed (付-2022-002).
 fn site() -> Site {
+    site_with(|_| {})
+}
+
+/// [`site`] with more entries posted by `more`.
+fn site_with(more: impl FnOnce(&Ledger)) -> Site {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let unit = UnitNames {
         full: "武汉市青山区大数据中心".into(),
@@ -59,6 +64,7 @@ fn site() -> Site {
             .change_user((name, role, true), Some(&credentials), "测试", "测试")
             .expect("user");
     }
+    more(&ledger);
     Site {
         _dir: dir,
         app: router(AppState::new(ledger, false)),
@@ -234,6 +240,11 @@ async fn journal_is_newest_first_filtered_and_paged_by_seq() {
     assert!(payments.contains("付-2022-002"));
     assert!(!payments.contains("收-2022-001"), "receipts filtered out");
     assert!(!payments.contains(r#"id="next-page""#));
+    let reversals = site.page(&cookie, "/entries?kind=reversal").await;
+    assert!(
+        reversals.contains(r#"<td class="num neg">-142,200.00</td>"#),
+        "a reversal shows the amount it takes back: {reversals}"
+    );
     let (status, _, _) = site.get(&cookie, "/entries?from=2022-13-01").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
@@ -293,8 +304,17 @@ async fn a_contract_shows_its_parts_and_payments() {
     assert!(html.contains(r#"id="contract-parts""#));
     assert!(html.contains(r#"id="contract-payments""#));
     assert!(html.contains(r#"<tr class="entry">"#));
-    let (status, _, _) = site.get(&cookie, "/contracts/NO-SUCH").await;
+    let (status, body, kind) = site.get(&cookie, "/contracts/NO-SUCH").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        kind.starts_with("text/html"),
+        "a person gets a page, not JSON"
+    );
+    let text = String::from_utf8(body).expect("UTF-8");
+    assert!(
+        text.contains("台账中没有合同编号为“NO-SUCH”的合同"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -311,14 +331,17 @@ async fn procurement_bonds_and_bond_use_show_their_figures() {
         "{html}"
     );
     assert!(html.contains(r#"id="parts-sme""#));
-    assert!(
-        html.contains("合计 78,585,300.00 元"),
-        "the parts add up to the total"
-    );
-    assert!(
-        html.contains("合计 18,549,000.00 元"),
-        "the SME parts to the SME figure"
-    );
+    // Each list of parts adds up to its figure in the table, exactly.
+    for (id, sum) in [
+        ("parts-all", "78,585,300.00"),
+        ("parts-services", "78,585,300.00"),
+        ("parts-goods", "0.00"),
+        ("parts-sme", "18,549,000.00"),
+        ("parts-small-micro", "14,825,200.00"),
+    ] {
+        let at = html.find(&format!(r#"id="{id}""#)).expect(id);
+        assert_eq!(text_after(&html[at..], r#"class="sum""#), sum, "{id}");
+    }
     let bonds = site.page(&cookie, "/bonds").await;
     assert!(bonds.contains("2205187"));
     assert!(bonds.contains("还本付息计划"));
@@ -395,4 +418,143 @@ async fn pages_need_a_login() {
         .get(header::LOCATION)
         .and_then(|v| v.to_str().ok());
     assert_eq!(to, Some("/login?next=/table7%3Fyear%3D2022"));
+}
+
+#[tokio::test]
+async fn procurement_parts_add_up_with_an_amendment_that_corrects_a_class() {
+    // The medium-sized supplier was small all along, and its part is 23,800.00 less.
+    let site = site_with(|ledger| {
+        let fields = [
+            ("contract_no", "QS-2022-001".to_string()),
+            ("date", "2022-11-01".to_string()),
+            ("supplier_name", "示例软件系统有限公司".to_string()),
+            ("delta", "-23800.00".to_string()),
+            ("reason", "更正声明函".to_string()),
+            ("size", "小型".to_string()),
+        ];
+        let (posted, tally) =
+            taizhang_posting::post_one(ledger, Kind::Amendment, &fields, "测试", false)
+                .expect("amend");
+        assert!(posted, "{:?}", tally.problems);
+    });
+    let cookie = site.login("auditor").await;
+    let html = site.page(&cookie, "/procurement?year=2022").await;
+    assert!(html.contains("政府采购支出总额7856.15万元"), "{html}");
+    // The part counts as medium, the correction moves it to small/micro: −3,723,800.00 medium,
+    // +3,700,000.00 small/micro.
+    for (id, sum) in [
+        ("parts-all", "78,561,500.00"),
+        ("parts-sme", "18,525,200.00"),
+        ("parts-small-micro", "18,525,200.00"),
+    ] {
+        let at = html.find(&format!(r#"id="{id}""#)).expect(id);
+        assert_eq!(text_after(&html[at..], r#"class="sum""#), sum, "{id}");
+    }
+    assert!(
+        html.contains("-3,723,800.00"),
+        "the amount moved out of medium"
+    );
+}
+
+#[tokio::test]
+async fn a_cell_of_more_entries_than_a_page_is_paged_and_its_pages_add_up() {
+    // 520 small payments under 2290402 in one batch: more than the 500 entries a page shows.
+    let site = site_with(|ledger| {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let mut csv = String::from(
+            "voucher_no,date,fund,function_code,expense_type,amount,project_code,contract_no,bond_code,purpose,payee,memo\n",
+        );
+        for i in 0..520 {
+            csv.push_str(&format!(
+                "T-{i},2022-11-01,政府性基金预算,2290402,项目支出,1.{:02},,,,其他,某公司,零星\n",
+                i % 100
+            ));
+        }
+        let path = dir.path().join("payments.csv");
+        std::fs::write(&path, csv).expect("write");
+        let options = ImportOptions {
+            strict: false,
+            dry_run: false,
+            progress: None,
+        };
+        let (posted, tally) =
+            taizhang_posting::import(ledger, &[path], None, "测试", options).expect("import");
+        assert!(posted, "{:?}", tally.problems);
+    });
+    let cookie = site.login("auditor").await;
+    let first = site
+        .page(
+            &cookie,
+            "/table7/cell?year=2022&code=2290402&column=expense",
+        )
+        .await;
+    let value = text_after(&first, r#"id="cell-value""#);
+    assert!(
+        !first.contains(r#"id="cell-sum""#),
+        "a page is not the whole cell"
+    );
+    assert_eq!(first.matches(r#"<tr class="entry">"#).count(), 500);
+    let marker = r#"id="next-page" href=""#;
+    let at = first.find(marker).expect("a next page") + marker.len();
+    let next = first[at..at + first[at..].find('"').expect("quote")].replace("&amp;", "&");
+    let second = site.page(&cookie, &next).await;
+    assert!(!second.contains(r#"id="next-page""#));
+    // The two page sums add up to the cell.
+    let fen = |text: String| -> i64 {
+        let digits: String = text
+            .chars()
+            .filter(|c| c.is_ascii_digit() || *c == '-')
+            .collect();
+        digits.parse().expect("an amount")
+    };
+    let pages =
+        fen(text_after(&first, r#"id="page-sum""#)) + fen(text_after(&second, r#"id="page-sum""#));
+    assert_eq!(pages, fen(value));
+}
+
+#[tokio::test]
+async fn every_bond_use_figure_lists_entries_that_add_up_to_it() {
+    let site = site();
+    let cookie = site.login("auditor").await;
+    let html = site.page(&cookie, "/bond-use?quarter=2022Q4").await;
+    let marker = r#"<a class="cell" href=""#;
+    let links: Vec<String> = html
+        .match_indices(marker)
+        .map(|(i, m)| {
+            let rest = &html[i + m.len()..];
+            rest[..rest.find('"').expect("quote")].replace("&amp;", "&")
+        })
+        .collect();
+    // 累计到位, 本季支出, 累计支出, 本季付息, 累计付息, 累计发行费 (结余 is zero, blank).
+    assert_eq!(links.len(), 6, "{links:?}");
+    for link in &links {
+        let page = site.page(&cookie, link).await;
+        let value = text_after(&page, r#"id="figure-value""#);
+        assert_eq!(text_after(&page, r#"id="figure-sum""#), value, "{link}");
+        assert!(page.contains(r#"<tr class="entry">"#), "{link}");
+    }
+    let spent = site
+        .page(
+            &cookie,
+            "/bond-use/entries?quarter=2022Q4&bond=2205187&project=QS-ZHXQS-1&figure=spent_to_date",
+        )
+        .await;
+    assert_eq!(text_after(&spent, r#"id="figure-value""#), "69,405,912.36");
+    // The overview's figures link here too.
+    let overview = site.page(&cookie, "/").await;
+    assert!(overview.contains("figure=spent_to_date"));
+    let (status, _, _) = site
+        .get(
+            &cookie,
+            "/bond-use/entries?quarter=2022Q4&bond=2205187&project=QS-ZHXQS-1&figure=x",
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _, _) = site
+        .get(
+            &cookie,
+            "/bond-use/entries?quarter=2022Q4&bond=NONE&project=P&figure=unspent",
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }

@@ -7,12 +7,15 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use taizhang_core::Quarter;
+use taizhang_interchange::export::CsvEncoding;
 use taizhang_interchange::layout::to_csv;
 use taizhang_interchange::xlsx;
+use taizhang_store::Ledger;
 
 use crate::http::WebError;
 use crate::pages::reports::{sheet_of, Report};
 use crate::pages::view;
+use crate::pages::view::PageError;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -45,12 +48,25 @@ fn code(q: &DownloadQuery) -> Result<String, WebError> {
     Ok(taizhang_core::text::nfc(code).into_owned())
 }
 
-async fn send(state: AppState, report: Report, format: Format) -> Result<Response, WebError> {
-    let (name, sheet) = state.read(move |ledger| sheet_of(ledger, report)).await??;
+/// The workbook's creation time: when the newest entry was recorded (seconds since 1970, UTC), as
+/// the year-end export sets it, so the same ledger gives the same bytes.
+fn created_at(ledger: &Ledger) -> Result<i64, WebError> {
+    let head = ledger.head()?;
+    let newest = ledger.entry_at(head.count)?;
+    Ok(newest.map_or(0, |p| p.record.recorded_at.0.div_euclid(1_000_000)))
+}
+
+async fn send(state: AppState, report: Report, format: Format) -> Result<Response, PageError> {
+    let (name, sheet, created) = state
+        .read(move |ledger| -> Result<_, WebError> {
+            let (name, sheet) = sheet_of(ledger, report)?;
+            Ok((name, sheet, created_at(ledger)?))
+        })
+        .await??;
     let (bytes, kind, ext) = match format {
         Format::Xlsx => {
             let tab: String = sheet.title.chars().take(31).collect();
-            let bytes = xlsx::workbook_bytes(&[(tab, sheet)])
+            let bytes = xlsx::workbook_bytes(&[(tab, sheet)], created)
                 .map_err(|e| WebError::internal(format!("写 xlsx 失败：{e}")))?;
             (
                 bytes,
@@ -59,8 +75,7 @@ async fn send(state: AppState, report: Report, format: Format) -> Result<Respons
             )
         }
         Format::Csv => {
-            let mut bytes = "\u{feff}".as_bytes().to_vec();
-            bytes.extend_from_slice(to_csv(&sheet).as_bytes());
+            let bytes = CsvEncoding::Utf8Bom.encode(&to_csv(&sheet));
             (bytes, "text/csv; charset=utf-8", "csv")
         }
     };
@@ -89,7 +104,7 @@ macro_rules! download {
         pub async fn $name(
             State(state): State<AppState>,
             Query($q): Query<DownloadQuery>,
-        ) -> Result<Response, WebError> {
+        ) -> Result<Response, PageError> {
             send(state, $report, $format).await
         }
     };

@@ -7,13 +7,15 @@ use axum::extract::{Path, Query, State};
 use axum::Extension;
 use maud::{html, Markup};
 use serde::Deserialize;
-use taizhang_core::{Body, Kind, Right};
+use taizhang_core::{Amount, Body, Kind, Right};
 use taizhang_posting::read::{self, EntryDetail, Page};
+use taizhang_projection::contracts::{self, ContractRow};
 use taizhang_projection::journal::EntryFilter;
 use taizhang_store::{ContractEntries, EntryLine, Posted};
 
 use crate::auth::Caller;
 use crate::http::WebError;
+use crate::pages::view::PageError;
 use crate::pages::{fields, layout, view};
 use crate::state::AppState;
 
@@ -113,17 +115,21 @@ pub async fn journal(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Query(query): Query<JournalQuery>,
-) -> Result<Markup, WebError> {
+) -> Result<Markup, PageError> {
     let filter = query.filter()?;
     let after = number(&query.after_seq, "after_seq")?;
     let limit = number(&query.limit, "limit")?.map(|n| n.min(10_000) as usize);
-    let page = state
-        .read(move |ledger| read::entries_page(ledger, &filter, after, limit))
+    let (page, reversed) = state
+        .read(move |ledger| -> Result<_, WebError> {
+            let page = read::entries_page(ledger, &filter, after, limit)?;
+            let reversed = reversed_amounts(ledger, &page)?;
+            Ok((page, reversed))
+        })
         .await??;
     let body = html! {
         h1 { "台账" }
         (filters(&query))
-        (journal_table(&page, after))
+        (journal_table(&page, &reversed, after))
         p.pager.noprint {
             @if after.is_some() { a href="/entries" { "« 最新" } " " }
             @if let Some(next) = page.next_after_seq {
@@ -161,7 +167,34 @@ fn filters(q: &JournalQuery) -> Markup {
     }
 }
 
-fn journal_table(page: &Page, after: Option<u64>) -> Markup {
+/// For each reversal on the page, the amount it takes back (its original's, negative), read
+/// through the index: the journal shows a reversal as the red figure it is.
+fn reversed_amounts(
+    ledger: &taizhang_store::Ledger,
+    page: &Page,
+) -> Result<std::collections::BTreeMap<u64, Amount>, WebError> {
+    let mut amounts = std::collections::BTreeMap::new();
+    for posted in &page.entries {
+        if let Body::Reversal(_) = posted.body {
+            let links = ledger.reversal_links(&posted.body)?;
+            let amount = links.reverses.and_then(|o| match o.body {
+                Body::Payment(p) => Some(p.amount),
+                Body::Receipt(r) => Some(r.amount),
+                _ => None,
+            });
+            if let Some(amount) = amount {
+                amounts.insert(posted.record.seq, -amount);
+            }
+        }
+    }
+    Ok(amounts)
+}
+
+fn journal_table(
+    page: &Page,
+    reversed: &std::collections::BTreeMap<u64, Amount>,
+    after: Option<u64>,
+) -> Markup {
     html! {
         @if page.entries.is_empty() {
             p.muted { @if after.is_some() { "没有更早的记录。" } @else { "没有符合条件的记录。" } }
@@ -177,7 +210,10 @@ fn journal_table(page: &Page, after: Option<u64>) -> Markup {
                             td { span class=(format!("kind {}", p.body.kind().key())) { (p.body.kind().label()) } }
                             td { a href=(format!("/entries/{}", p.record.seq)) { (s.name) } }
                             td { (s.code) }
-                            @match s.amount { Some(a) => (view::money_td(a)), None => td {} }
+                            @match s.amount.or_else(|| reversed.get(&p.record.seq).copied()) {
+                                Some(a) => (view::money_td(a)),
+                                None => td {},
+                            }
                             td.party { (s.party) }
                             td.muted { (p.record.operator) }
                         }
@@ -192,7 +228,7 @@ pub async fn entry(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(seq): Path<String>,
-) -> Result<Markup, WebError> {
+) -> Result<Markup, PageError> {
     let seq: u64 = seq.trim().parse().map_err(|_| {
         WebError::bad_request(format!(
             "记录序号应为正整数，而不是“{}”",
@@ -276,9 +312,18 @@ fn contract_link(body: &Body) -> Markup {
         Body::Amendment(a) => Some(a.contract_no.as_str()),
         _ => None,
     };
+    let bond = match body {
+        Body::Payment(p) => p.bond_code.as_deref(),
+        Body::Receipt(r) => r.bond_code.as_deref(),
+        Body::Bond(b) => Some(b.terms.code.as_str()),
+        _ => None,
+    };
     html! {
         @if let Some(no) = no {
             p #entry-contract { "合同：" a href=(format!("/contracts/{}", view::encode(no))) { (no) "（各供应商分配、补充协议和支付）" } }
+        }
+        @if let Some(code) = bond {
+            p #entry-bond { "债券：" a href=(format!("/bonds#bond-{}", view::encode(code))) { (code) "（分配与还本付息计划）" } }
         }
     }
 }
@@ -308,19 +353,26 @@ pub async fn contract(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(no): Path<String>,
-) -> Result<Markup, WebError> {
+) -> Result<Markup, PageError> {
     let no = taizhang_core::text::nfc(no.trim()).into_owned();
     let asked = no.clone();
-    let found = state
-        .read(move |ledger| ledger.contract_entries(&asked))
+    let (found, row) = state
+        .read(move |ledger| -> Result<_, WebError> {
+            let found = ledger.contract_entries(&asked)?;
+            // Every year the ledger can hold: the contract as of now, amendments and payments in.
+            let rows = contracts::contracts(&ledger.facts()?, 2100);
+            let row = rows.into_iter().find(|r| r.terms.no == asked);
+            Ok((found, row))
+        })
         .await??;
     if found.parts.is_empty() {
         return Err(WebError::not_found(format!(
             "台账中没有合同编号为“{}”的合同",
             crate::api::excerpt(&no)
-        )));
+        ))
+        .into());
     }
-    let body = contract_body(&no, &found);
+    let body = contract_body(&no, &found, row.as_ref());
     let unit = state.ledger().unit().full.clone();
     Ok(layout::page(
         &format!("合同 {no}"),
@@ -331,7 +383,7 @@ pub async fn contract(
     ))
 }
 
-fn contract_body(no: &str, c: &ContractEntries) -> Markup {
+fn contract_body(no: &str, c: &ContractEntries, row: Option<&ContractRow>) -> Markup {
     let title = c.parts.first().and_then(|p| match &p.body {
         Body::Contract(part) => Some(part.terms.title.clone()),
         _ => None,
@@ -346,6 +398,13 @@ fn contract_body(no: &str, c: &ContractEntries) -> Markup {
         nav.crumbs.noprint { a href="/entries" { "台账" } " › 合同 " (no) }
         h1 { "合同 " (no) }
         @if let Some(t) = title { p.lead { (t) } }
+        @if let Some(r) = row {
+            table #contract-figures .fields {
+                tr { th { "签订日期" } td { (r.terms.sign_date) } th { "类别 / 方式" } td { (r.terms.category.label()) " / " (r.terms.method.label()) } }
+                tr { th { "合同金额（含补充协议）" } td.num { (view::yuan(r.amount)) } th { "累计支付" } td.num { (view::yuan(r.paid)) } }
+                tr { th { "未付金额" } (view::money_td(r.remaining)) th { "提示" } td { @if r.overpaid { span.neg { "超付" } } } }
+            }
+        }
         @for (id, heading, entries) in groups {
             section id=(format!("contract-{id}")) {
                 h2 { (heading) "（" (entries.len()) " 条）" }

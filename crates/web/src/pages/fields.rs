@@ -84,10 +84,31 @@ fn shown(key: &str, value: &Value) -> String {
         Value::Bool(true) => "是".into(),
         Value::Bool(false) => "否".into(),
         Value::String(s) if s.is_empty() => "（空）".into(),
+        Value::Array(items) if items.is_empty() => "（无）".into(),
+        Value::Array(items) => items.iter().map(compact).collect::<Vec<_>>().join("；"),
+        Value::Number(n) if last == "term_years" => format!("{n} 年"),
+        Value::String(s) if last == "coupon_rate" => format!("{s}%"),
+        Value::Number(n) if last == "coupon_rate" => format!("{n}%"),
         Value::String(s) => word_label(last, s)
             .map(str::to_string)
             .or_else(|| amount_text(last, s))
             .unwrap_or_else(|| s.clone()),
+        other => other.to_string(),
+    }
+}
+
+/// A list item (an amortization step) in one line: "year 3，percent 20".
+fn compact(value: &Value) -> String {
+    match value {
+        Value::Object(fields) => fields
+            .iter()
+            .map(|(k, v)| match v {
+                Value::String(s) => format!("{k} {s}"),
+                other => format!("{k} {other}"),
+            })
+            .collect::<Vec<_>>()
+            .join("，"),
+        Value::String(s) => s.clone(),
         other => other.to_string(),
     }
 }

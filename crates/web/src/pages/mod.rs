@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/procurement", get(reports::procurement_page))
         .route("/bonds", get(reports::bonds_page))
         .route("/bond-use", get(reports::bond_use_page))
+        .route("/bond-use/entries", get(reports::bond_figure))
         .route("/export", get(verify::export))
         .route("/verify", get(verify::page))
         .route("/table7.xlsx", get(downloads::table7_xlsx))

@@ -9,14 +9,16 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use taizhang_core::{Body, EntryKey, Quarter};
 use taizhang_interchange::layout::pct;
-use taizhang_projection::bond::{self, BondUse};
+use taizhang_projection::bond::{self, BondUse, UseFigure};
 use taizhang_projection::overview::{newest_year, MonthlySpending};
 use taizhang_projection::procurement::{self, Procurement};
 use taizhang_store::{Head, Ledger, StoreError};
 
 use crate::auth::Caller;
 use crate::http::WebError;
+use crate::pages::reports::use_href;
 use crate::pages::verify::{last_check, LastCheck};
+use crate::pages::view::PageError;
 use crate::pages::{layout, view};
 use crate::state::AppState;
 
@@ -38,7 +40,7 @@ pub async fn page(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Query(query): Query<OverviewQuery>,
-) -> Result<Markup, WebError> {
+) -> Result<Markup, PageError> {
     let asked = view::year_param(query.year.as_deref())?;
     let today = chrono::Utc::now().date_naive();
     let o = state
@@ -119,15 +121,15 @@ fn bonds(b: &BondUse) -> Markup {
             @for r in &b.rows {
                 div.progress data-bond=(r.bond_code) data-project=(r.project_code) {
                     div.progress-head {
-                        span.name { a href="/bonds" { (r.bond_name) } " · " (r.project_name) }
+                        span.name { a href=(format!("/bonds#bond-{}", r.bond_code)) { (r.bond_name) } " · " (r.project_name) }
                         span.pct { "支出进度 " strong { (format!("{:.2}%", r.progress_pct)) } }
                     }
                     (view::bar(r.progress_pct))
                     dl.figures {
                         div { dt { "分配" } dd { (view::yuan(r.allocated)) } }
-                        div { dt { "到位" } dd { (view::yuan(r.received_to_date)) } }
-                        div { dt { "支出" } dd { (view::yuan(r.spent_to_date)) } }
-                        div { dt { "结余" } dd { (view::yuan(r.unspent)) } }
+                        div { dt { "到位" } dd { a href=(use_href(b.quarter, r, UseFigure::Received)) { (view::yuan(r.received_to_date)) } } }
+                        div { dt { "支出" } dd { a href=(use_href(b.quarter, r, UseFigure::SpentToDate)) { (view::yuan(r.spent_to_date)) } } }
+                        div { dt { "结余" } dd { a href=(use_href(b.quarter, r, UseFigure::Unspent)) { (view::yuan(r.unspent)) } } }
                         div {
                             dt { "下次付息" }
                             dd {
@@ -147,14 +149,15 @@ fn bonds(b: &BondUse) -> Markup {
 fn sme(p: &Procurement) -> Markup {
     let share =
         |v: Option<rust_decimal::Decimal>| v.map_or("—".to_string(), |v| format!("{}%", pct(v)));
+    let base = format!("/procurement?year={}", p.year);
     html! {
         section.sme {
             h2 { (p.year) " 年政府采购" }
             table.fields {
-                tr { th { "采购支出总额" } td.num { (view::yuan(p.all.total)) } }
-                tr { th { "授予中小企业" } td.num { (view::yuan(p.all.sme)) } }
-                tr { th { "中小企业占比" } td.num #sme-share { (share(p.all.sme_pct())) } }
-                tr { th { "小微企业占中小企业" } td.num #small-micro-share { (share(p.small_micro_pct_of_sme())) } }
+                tr { th { "采购支出总额" } td.num { a href=(format!("{base}#parts-all")) { (view::yuan(p.all.total)) } } }
+                tr { th { "授予中小企业" } td.num { a href=(format!("{base}#parts-sme")) { (view::yuan(p.all.sme)) } } }
+                tr { th { "中小企业占比" } td.num #sme-share { a href=(format!("{base}#parts-sme")) { (share(p.all.sme_pct())) } } }
+                tr { th { "小微企业占中小企业" } td.num #small-micro-share { a href=(format!("{base}#parts-small-micro")) { (share(p.small_micro_pct_of_sme())) } } }
             }
             p { a href=(format!("/procurement?year={}", p.year)) { "政府采购支出情况 ›" } }
         }
@@ -192,7 +195,7 @@ fn spending(m: &MonthlySpending) -> Markup {
             (view::month_chart(&m.months, m.peak()))
             table.months {
                 tr { @for i in 1..=12 { th { (i) "月" } } th { "合计" } }
-                tr { @for a in &m.months { (view::money_td(*a)) } (view::money_td(m.total())) }
+                tr { @for a in &m.months { (view::money_td_blank(*a)) } (view::money_td(m.total())) }
             }
             p.muted { "表中单位：元。冲销计入冲销日期所在的月份。" a href=(format!("/entries?kind=payment&from={}-01-01&to={}-12-31", m.year, m.year)) { "本年支出记录 ›" } }
         }

@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::auth::Caller;
 use crate::http::WebError;
+use crate::pages::view::PageError;
 use crate::pages::{layout, view};
 use crate::state::AppState;
 
@@ -44,7 +45,7 @@ fn remember(state: &AppState, check: LastCheck) {
 pub async fn page(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-) -> Result<Markup, WebError> {
+) -> Result<Markup, PageError> {
     let verification = state.read(|ledger| ledger.verify()).await??;
     let sound = verification.is_sound();
     let now = chrono::Utc::now().timestamp_micros();
@@ -94,7 +95,7 @@ pub async fn export(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Query(query): Query<ExportQuery>,
-) -> Result<Markup, WebError> {
+) -> Result<Markup, PageError> {
     let asked = view::year_param(query.year.as_deref())?;
     let (facts, head, closed) = state
         .read(|ledger| -> Result<_, WebError> {

@@ -8,11 +8,55 @@ use rust_decimal::Decimal;
 use taizhang_core::{Amount, Quarter};
 use taizhang_interchange::layout::grouped;
 
+use axum::response::{IntoResponse, Response};
+
 use crate::http::WebError;
+
+/// An error on a page, shown to a person as a page (the API answers JSON; a browser that followed
+/// a link should not get a JSON body): the status, the message in Chinese, a way back.
+#[derive(Debug)]
+pub struct PageError(pub WebError);
+
+impl From<WebError> for PageError {
+    fn from(e: WebError) -> PageError {
+        PageError(e)
+    }
+}
+
+impl From<taizhang_store::StoreError> for PageError {
+    fn from(e: taizhang_store::StoreError) -> PageError {
+        PageError(e.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let WebError {
+            status, message, ..
+        } = self.0;
+        let body = crate::pages::layout::bare(
+            "出错了",
+            html! {
+                h1 { "无法显示" }
+                p.error role="alert" { (message) }
+                p { a href="/" { "回到概览" } " · " a href="/entries" { "台账" } }
+            },
+        );
+        (status, body).into_response()
+    }
+}
 
 /// An amount in 元: two decimals, thousands separators ("1,752,200.00").
 pub fn yuan(amount: Amount) -> String {
     grouped(amount.decimal())
+}
+
+/// A money cell that stays blank at zero (a row of months, most of them empty).
+pub fn money_td_blank(amount: Amount) -> Markup {
+    if amount.is_zero() {
+        return html! { td.num {} };
+    }
+    money_td(amount)
 }
 
 /// A money cell: right-aligned, negative in red.
@@ -118,15 +162,19 @@ pub fn bar(pct: Decimal) -> Markup {
         .try_into()
         .unwrap_or(0u32)
         * 5;
-    html! { span.track { span class=(format!("fill w{step}")) {} } }
+    html! {
+        span.track role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=(pct) {
+            span class=(format!("fill w{step}")) {}
+        }
+    }
 }
 
 /// An SVG bar chart of twelve months (server-drawn; SVG attributes are not styles, so the CSP allows
 /// them). Negative months (more reversed than paid) are drawn as zero and marked by their label.
 pub fn month_chart(months: &[Amount; 12], peak: Amount) -> Markup {
-    const W: u32 = 720;
-    const H: u32 = 200;
-    const BASE: u32 = 170;
+    const W: u32 = 960;
+    const H: u32 = 170;
+    const BASE: u32 = 145;
     let slot = W / 12;
     let height = |a: Amount| -> u32 {
         if peak.is_zero() || a <= Amount::ZERO {
