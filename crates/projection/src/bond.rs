@@ -172,3 +172,219 @@ fn bond_use_row(facts: &Facts, allocation: &BondAllocation, quarter: Quarter) ->
         next_coupon,
     }
 }
+
+/// A figure of a bond-use row that the entries behind it can be listed for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UseFigure {
+    /// 累计到位: receipts under the bond and project up to the quarter's end.
+    Received,
+    /// 本季支出: construction payments in the quarter.
+    SpentQuarter,
+    /// 累计支出: construction payments up to the quarter's end.
+    SpentToDate,
+    /// 结余资金: received less construction and other payments.
+    Unspent,
+    InterestQuarter,
+    InterestToDate,
+    FeesToDate,
+}
+
+impl UseFigure {
+    pub const ALL: [UseFigure; 7] = [
+        UseFigure::Received,
+        UseFigure::SpentQuarter,
+        UseFigure::SpentToDate,
+        UseFigure::Unspent,
+        UseFigure::InterestQuarter,
+        UseFigure::InterestToDate,
+        UseFigure::FeesToDate,
+    ];
+
+    /// The key of the bond-use JSON that names this figure.
+    pub fn key(self) -> &'static str {
+        match self {
+            UseFigure::Received => "received_to_date",
+            UseFigure::SpentQuarter => "spent_quarter",
+            UseFigure::SpentToDate => "spent_to_date",
+            UseFigure::Unspent => "unspent",
+            UseFigure::InterestQuarter => "interest_quarter",
+            UseFigure::InterestToDate => "interest_to_date",
+            UseFigure::FeesToDate => "fees_to_date",
+        }
+    }
+
+    pub fn parse(key: &str) -> Option<UseFigure> {
+        UseFigure::ALL.into_iter().find(|f| f.key() == key.trim())
+    }
+
+    /// The figure in a row.
+    pub fn of(self, row: &BondUseRow) -> Amount {
+        match self {
+            UseFigure::Received => row.received_to_date,
+            UseFigure::SpentQuarter => row.spent_quarter,
+            UseFigure::SpentToDate => row.spent_to_date,
+            UseFigure::Unspent => row.unspent,
+            UseFigure::InterestQuarter => row.interest_quarter,
+            UseFigure::InterestToDate => row.interest_to_date,
+            UseFigure::FeesToDate => row.fees_to_date,
+        }
+    }
+
+    /// Whether a running sum counts in this figure, and with which sign.
+    fn weight(self, key: &SumKey, bond: &str, project: &str, quarter: Quarter) -> Option<i64> {
+        let (b, p, q, purpose) = match key {
+            SumKey::BondReceived {
+                bond: b,
+                project: p,
+                quarter: q,
+            } => (b, p, *q, None),
+            SumKey::BondPaid {
+                bond: b,
+                project: p,
+                quarter: q,
+                purpose,
+            } => (b, p, *q, Some(*purpose)),
+            _ => return None,
+        };
+        if b != bond || p != project || q > quarter {
+            return None;
+        }
+        let in_quarter = q == quarter;
+        match (self, purpose) {
+            (UseFigure::Received, None) | (UseFigure::Unspent, None) => Some(1),
+            (UseFigure::SpentToDate, Some(Purpose::Construction)) => Some(1),
+            (UseFigure::SpentQuarter, Some(Purpose::Construction)) if in_quarter => Some(1),
+            (UseFigure::Unspent, Some(Purpose::Construction | Purpose::Other)) => Some(-1),
+            (UseFigure::InterestToDate, Some(Purpose::Interest)) => Some(1),
+            (UseFigure::InterestQuarter, Some(Purpose::Interest)) if in_quarter => Some(1),
+            (UseFigure::FeesToDate, Some(Purpose::IssueFee)) => Some(1),
+            _ => None,
+        }
+    }
+}
+
+/// What one entry adds to a figure of the bond-use row of `bond` and `project` as of `quarter`, or
+/// `None` when it does not count there. Read off [`crate::sums::changes`], the one definition the
+/// row is summed from, so the contributions of all entries add up to the figure exactly (a reversal
+/// counts against its original in the reversal's quarter). `referred` is a reversal's original.
+pub fn use_contribution(
+    body: &taizhang_core::Body,
+    referred: Option<&taizhang_core::Body>,
+    (bond, project, quarter): (&str, &str, Quarter),
+    figure: UseFigure,
+) -> Option<Amount> {
+    let mut found = None;
+    for (key, amount) in crate::sums::changes(body, referred) {
+        if let Some(sign) = figure.weight(&key, bond, project, quarter) {
+            let signed = if sign < 0 { -amount } else { amount };
+            found = Some(found.unwrap_or(Amount::ZERO) + signed);
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod use_tests {
+    use super::*;
+    use taizhang_core::{Body, ExpenseType, FunctionCode, Fund, Payment, Receipt, Reversal};
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    fn payment(voucher: &str, date: NaiveDate, purpose: Purpose, fen: i64) -> Body {
+        Body::Payment(Payment {
+            voucher_no: voucher.into(),
+            date,
+            fund: Fund::GovFund,
+            code: FunctionCode::parse("2290402").unwrap(),
+            code_name: None,
+            expense_type: ExpenseType::Project,
+            amount: Amount::from_fen(fen),
+            project_code: Some("P1".into()),
+            contract_no: None,
+            bond_code: Some("B1".into()),
+            purpose,
+            payee: "甲公司".into(),
+            memo: String::new(),
+        })
+    }
+
+    #[test]
+    fn each_entry_counts_in_the_figures_its_sums_make() {
+        let q4 = Quarter {
+            year: 2022,
+            number: 4,
+        };
+        let row = ("B1", "P1", q4);
+        let receipt = Body::Receipt(Receipt {
+            voucher_no: "R1".into(),
+            date: day(2022, 8, 10),
+            fund: Fund::GovFund,
+            code: FunctionCode::parse("2290402").unwrap(),
+            code_name: None,
+            amount: Amount::from_fen(1_000_000),
+            bond_code: Some("B1".into()),
+            project_code: Some("P1".into()),
+            memo: String::new(),
+        });
+        let build = payment("P1", day(2022, 10, 25), Purpose::Construction, 300_000);
+        let early = payment("P2", day(2022, 8, 15), Purpose::Construction, 100_000);
+        let interest = payment("P3", day(2022, 12, 15), Purpose::Interest, 5_000);
+        let got = |b: &Body, f| use_contribution(b, None, row, f);
+        assert_eq!(
+            got(&receipt, UseFigure::Received),
+            Some(Amount::from_fen(1_000_000))
+        );
+        assert_eq!(
+            got(&receipt, UseFigure::Unspent),
+            Some(Amount::from_fen(1_000_000))
+        );
+        assert_eq!(got(&receipt, UseFigure::SpentToDate), None);
+        assert_eq!(
+            got(&build, UseFigure::SpentQuarter),
+            Some(Amount::from_fen(300_000))
+        );
+        assert_eq!(got(&early, UseFigure::SpentQuarter), None, "paid in Q3");
+        assert_eq!(
+            got(&early, UseFigure::SpentToDate),
+            Some(Amount::from_fen(100_000))
+        );
+        assert_eq!(
+            got(&build, UseFigure::Unspent),
+            Some(Amount::from_fen(-300_000))
+        );
+        assert_eq!(
+            got(&interest, UseFigure::Unspent),
+            None,
+            "interest is budgeted"
+        );
+        assert_eq!(
+            got(&interest, UseFigure::InterestQuarter),
+            Some(Amount::from_fen(5_000))
+        );
+        // Another bond's row, or a quarter before the payment: nothing.
+        assert_eq!(
+            use_contribution(&build, None, ("B2", "P1", q4), UseFigure::SpentToDate),
+            None
+        );
+        let q3 = Quarter {
+            year: 2022,
+            number: 3,
+        };
+        assert_eq!(
+            use_contribution(&build, None, ("B1", "P1", q3), UseFigure::SpentToDate),
+            None
+        );
+        // A reversal takes the payment back in its own quarter.
+        let reversal = Body::Reversal(Reversal {
+            voucher_no: "P1".into(),
+            date: day(2022, 11, 1),
+            reason: "重复".into(),
+        });
+        assert_eq!(
+            use_contribution(&reversal, Some(&build), row, UseFigure::SpentQuarter),
+            Some(Amount::from_fen(-300_000))
+        );
+    }
+}

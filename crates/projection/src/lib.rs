@@ -10,6 +10,7 @@ pub mod cell;
 pub mod contracts;
 pub mod journal;
 pub mod opening;
+pub mod overview;
 pub mod procurement;
 pub mod sums;
 pub mod table7;

@@ -101,3 +101,92 @@ pub fn procurement(facts: &Facts, year: i32) -> Procurement {
         all,
     }
 }
+
+/// What one entry adds to `year`'s procurement figures, per category and SME class: a contract part
+/// signed in the year its amount, an amendment dated in the year its change (a correction of the
+/// class moves the part's amount from the old class to the new). Read off [`crate::sums::changes`],
+/// the one definition the figures are summed from, so the contributions of all entries add up to
+/// them exactly. `referred` is the contract part an amendment changes.
+pub fn contributions(
+    body: &taizhang_core::Body,
+    referred: Option<&taizhang_core::Body>,
+    year: i32,
+) -> Vec<(Category, SmeClass, Amount)> {
+    crate::sums::changes(body, referred)
+        .into_iter()
+        .filter_map(|(key, amount)| match key {
+            SumKey::Procurement {
+                year: y,
+                category,
+                class,
+            } if y == year => Some((category, class, amount)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+    use taizhang_core::{
+        Amendment, Body, ContractPart, ContractTerms, Fund, Method, SupplierPart, SupplierSize,
+    };
+
+    fn part(signed: NaiveDate, size: SupplierSize, fen: i64) -> Body {
+        Body::Contract(ContractPart {
+            terms: ContractTerms {
+                no: "HT-1".into(),
+                title: "平台建设".into(),
+                sign_date: signed,
+                category: Category::Services,
+                method: Method::Open,
+                fund: Fund::GovFund,
+                project_code: None,
+            },
+            part: SupplierPart {
+                name: "甲公司".into(),
+                uscc: None,
+                size,
+                special: None,
+                amount: Amount::from_fen(fen),
+                declaration: None,
+            },
+        })
+    }
+
+    #[test]
+    fn parts_count_in_their_signing_year_and_amendments_in_theirs() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let signed = part(day(2022, 7, 8), SupplierSize::Small, 800_000_000);
+        assert_eq!(
+            contributions(&signed, None, 2022),
+            vec![(
+                Category::Services,
+                SmeClass::SmallMicro,
+                Amount::from_fen(800_000_000)
+            )]
+        );
+        assert!(contributions(&signed, None, 2023).is_empty());
+        let amendment = Body::Amendment(Amendment {
+            contract_no: "HT-1".into(),
+            date: day(2023, 3, 1),
+            supplier_name: "甲公司".into(),
+            delta: Amount::from_fen(-50_000),
+            reason: "减少工作量".into(),
+            correction: None,
+            before: None,
+        });
+        assert_eq!(
+            contributions(&amendment, Some(&signed), 2023),
+            vec![(
+                Category::Services,
+                SmeClass::SmallMicro,
+                Amount::from_fen(-50_000)
+            )]
+        );
+        assert!(contributions(&amendment, Some(&signed), 2022).is_empty());
+        // Without its part an amendment adds nothing (as in the sums).
+        assert!(contributions(&amendment, None, 2023).is_empty());
+    }
+}
