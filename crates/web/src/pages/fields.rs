@@ -160,7 +160,13 @@ pub fn summary(body: &Body) -> Summary {
         Body::Bond(b) => (String::new(), Some(b.amount), b.project_name.clone()),
         Body::Reversal(r) => (String::new(), None, r.reason.clone()),
         Body::Catalog(c) => (c.code.to_string(), None, c.name.clone()),
-        _ => (String::new(), None, String::new()),
+        Body::User(u) => {
+            let state = if u.active { "" } else { "，已停用" };
+            let who = format!("{}（{}{state}）", u.name, u.role.label());
+            (String::new(), None, who)
+        }
+        Body::Unit(u) => (String::new(), None, u.full.clone()),
+        Body::Close(c) => (String::new(), None, format!("结账至 {}", c.through)),
     };
     Summary {
         date,
