@@ -495,6 +495,7 @@ fn kind_word(kind: Kind) -> &'static str {
         Kind::Bond => "bond",
         Kind::Contract => "contract",
         Kind::Amendment => "amendment",
+        Kind::Acceptance => "acceptance",
         Kind::Receipt => "receipt",
         Kind::Payment => "payment",
         Kind::Opening => "opening",

@@ -56,7 +56,10 @@ pub(crate) const CACHE_BYTES: usize = 4 * 1024 * 1024;
 /// An older program would take such a record for a damaged one; the format tells it to upgrade.
 /// 5: user entries ([`BodyV1::User`]), and the `credentials` table of password and token hashes
 /// beside the chain (never in it, never in an archive).
-pub(crate) const LEDGER_FORMAT: u32 = 5;
+/// 6: acceptances ([`BodyV1::Acceptance`], keys under "K"), contract parts with clauses
+/// ([`BodyV1::ContractClauses`]) and payments with an economic code ([`BodyV1::PaymentCoded`]);
+/// an older program would take these records for damaged ones.
+pub(crate) const LEDGER_FORMAT: u32 = 6;
 
 /// Who and what the first entry of a new ledger names as its operator and source.
 const INIT_OPERATOR: &str = "taizhang init";
@@ -1462,7 +1465,9 @@ fn amount_bound(body: &Body) -> i128 {
         Body::Amendment(a) => fen(a.delta),
         Body::Bond(b) => fen(b.amount),
         Body::Reversal(_) => i128::from(taizhang_core::amount::AMOUNT_MAX_YUAN) * 100,
-        Body::Catalog(_) | Body::Close(_) | Body::Unit(_) | Body::User(_) => 0,
+        Body::Catalog(_) | Body::Close(_) | Body::Unit(_) | Body::User(_) | Body::Acceptance(_) => {
+            0
+        }
     }
 }
 
