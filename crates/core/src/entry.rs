@@ -63,7 +63,8 @@ pub struct ContractTerms {
 }
 
 /// A contract's payment terms, reserve and notice (interchange.md §"Additions"); `None`: not given
-/// (the payment terms then default to 30 days and 0.05 % a day, domain.md "The SME payment clock").
+/// (the payment terms then default to the regulation's, `ledger-data/rules/payment.csv`: 30 days and
+/// 0.05 % a day).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Clauses {
     /// 付款期限（天）: calendar days from acceptance to payment.
@@ -81,24 +82,8 @@ pub struct Clauses {
 }
 
 impl Clauses {
-    /// The default payment term of the SME payment clock, in days.
-    pub const DEFAULT_TERMS_DAYS: u32 = 30;
-    /// The longest term an SME part may agree.
-    pub const SME_TERMS_DAYS_MAX: u32 = 60;
-
     pub fn is_empty(&self) -> bool {
         *self == Clauses::default()
-    }
-
-    pub fn terms_days(&self) -> u32 {
-        self.payment_terms_days
-            .unwrap_or(Clauses::DEFAULT_TERMS_DAYS)
-    }
-
-    /// The daily late-interest rate in percent: the agreed one, else 0.05 (万分之五).
-    pub fn daily_pct(&self) -> Decimal {
-        self.late_interest_daily_pct
-            .unwrap_or_else(|| Decimal::new(5, 2))
     }
 }
 

@@ -338,10 +338,11 @@ fn clauses(
     let reserved_small_micro = r.field("reserved_small_micro", Amount::parse_non_negative);
     let notice_date = r.field("notice_date", parse_date);
     if let (Some(days), Some(size)) = (payment_terms_days, size) {
-        if days > Clauses::SME_TERMS_DAYS_MAX && SmeClass::of(size, special).is_sme() {
+        let max = taizhang_projection::rulebook::shipped().sme_terms_days_max();
+        if days > max && SmeClass::of(size, special).is_sme() {
             r.errors.push(FieldError::new(
                 "payment_terms_days",
-                format!("付款期限 {days} 天超过 60 天：向中小企业付款的约定期限最长 60 天（《保障中小企业款项支付条例》）"),
+                format!("付款期限 {days} 天超过 {max} 天：向中小企业付款的约定期限最长 {max} 天（《保障中小企业款项支付条例》）"),
             ));
         }
     }

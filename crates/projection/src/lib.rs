@@ -6,9 +6,15 @@
 //! and wording live in the interchange crate.
 
 pub mod bond;
+pub mod calendar;
+pub mod checks;
+pub mod clock;
 pub mod contracts;
+pub mod flows;
+pub mod idle;
 pub mod opening;
 pub mod procurement;
+pub mod rulebook;
 pub mod sums;
 pub mod table7;
 pub mod warnings;
