@@ -292,19 +292,24 @@ pub enum UserCommand {
     List,
     /// 停用用户：不能再登录，令牌失效（记入哈希链）
     Disable {
+        /// 用户名
         name: String,
         #[command(flatten)]
         who: Who,
     },
     /// 改口令（不入链）
     Passwd {
+        /// 用户名
         name: String,
         /// 从标准输入读口令（一行）
         #[arg(long)]
         password_stdin: bool,
     },
     /// 生成一个新的脚本令牌（Authorization: Bearer 令牌），只显示这一次
-    Token { name: String },
+    Token {
+        /// 用户名
+        name: String,
+    },
 }
 
 #[derive(Args, Debug)]

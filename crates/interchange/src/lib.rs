@@ -5,6 +5,7 @@
 //! shapes of interchange.md, CSV and xlsx export.
 
 pub mod columns;
+pub mod export;
 pub mod import;
 pub mod lines;
 pub mod oserr;

@@ -574,3 +574,101 @@ pub fn opening_adjustments_sheet(year: i32, rows: &[AdjustmentRow], unit: &Unit)
         notes,
     }
 }
+
+/// An entry that counts in a table-7 cell, as [`table7_cell_json`] shows it.
+#[derive(Clone, Copy, Debug)]
+pub struct CellEntryView<'a> {
+    pub seq: u64,
+    pub source: &'a str,
+    pub body: &'a taizhang_core::Body,
+    /// For a reversal: the receipt or payment it reverses.
+    pub reverses: Option<&'a taizhang_core::Body>,
+    /// What the entry adds to the cell, signed.
+    pub contribution: Amount,
+}
+
+/// The JSON of a table-7 cell with the entries that make it up (`GET /api/table7/cell`):
+/// `{"year", "code", "column", "value", "entries": [{"seq", "kind", "voucher_no", "date", "amount",
+/// "contribution", "payee", "memo", "source", "reverses"}]}`. `amount` is the entry's own (an opening
+/// balance's; a reversal's is the reversed amount, negative, as 红字), `contribution` what it adds to
+/// the cell; the contributions add up to `value`. `date` is the date that counts (1 January for an
+/// opening balance). `payee`, `memo` and `reverses` (a reversal's voucher) only where the entry has them.
+/// `next_after_seq` (null when the entries are all there) continues a page of them.
+pub fn table7_cell_json(
+    cell: &taizhang_projection::cell::Cell,
+    value: Amount,
+    entries: &[CellEntryView<'_>],
+    next_after_seq: Option<u64>,
+) -> Value {
+    let entries: Vec<Value> = entries.iter().map(cell_entry_json).collect();
+    json!({
+        "year": cell.year,
+        "code": cell.row.code(),
+        "column": cell.column.key(),
+        "value": yuan(value),
+        "entries": entries,
+        "next_after_seq": next_after_seq,
+    })
+}
+
+fn cell_entry_json(e: &CellEntryView<'_>) -> Value {
+    use taizhang_core::Body;
+    let mut out = serde_json::Map::new();
+    out.insert("seq".into(), json!(e.seq));
+    out.insert("kind".into(), json!(e.body.kind().key()));
+    let (voucher, amount, payee, memo) = match (e.body, e.reverses) {
+        (Body::Receipt(r), _) => (Some(&r.voucher_no), Some(r.amount), None, Some(&r.memo)),
+        (Body::Payment(p), _) => (
+            Some(&p.voucher_no),
+            Some(p.amount),
+            Some(&p.payee),
+            Some(&p.memo),
+        ),
+        (Body::Reversal(r), Some(original)) => (
+            Some(&r.voucher_no),
+            own_amount(original).map(|a| -a),
+            None,
+            None,
+        ),
+        (Body::Reversal(r), None) => (Some(&r.voucher_no), None, None, None),
+        (Body::Opening(o), _) => (None, Some(o.amount), None, None),
+        _ => (None, None, None, None),
+    };
+    out.insert("voucher_no".into(), json!(voucher));
+    out.insert(
+        "date".into(),
+        json!(e.body.period_date().map(|d| d.to_string())),
+    );
+    out.insert("amount".into(), json!(amount.map(yuan)));
+    out.insert("contribution".into(), json!(yuan(e.contribution)));
+    if let Some(payee) = payee {
+        out.insert("payee".into(), json!(payee));
+    }
+    if let Some(memo) = memo.filter(|m| !m.is_empty()) {
+        out.insert("memo".into(), json!(memo));
+    }
+    if let Body::Reversal(r) = e.body {
+        out.insert("reverses".into(), json!(r.voucher_no));
+        out.insert("reason".into(), json!(r.reason));
+    }
+    out.insert("source".into(), json!(e.source));
+    Value::Object(out)
+}
+
+fn own_amount(body: &taizhang_core::Body) -> Option<Amount> {
+    match body {
+        taizhang_core::Body::Receipt(r) => Some(r.amount),
+        taizhang_core::Body::Payment(p) => Some(p.amount),
+        _ => None,
+    }
+}
+
+/// The JSON of a journal page (`GET /api/entries`): `{"entries": […], "next_after_seq": N | null}`,
+/// the entries as `log --format json` writes them (the store's `EntryLine`), newest first.
+pub fn entries_page_json(
+    entries: impl IntoIterator<Item = Value>,
+    next_after_seq: Option<u64>,
+) -> Value {
+    let entries: Vec<Value> = entries.into_iter().collect();
+    json!({"entries": entries, "next_after_seq": next_after_seq})
+}

@@ -4,7 +4,9 @@
 //! xlsx stores every number as an IEEE double: the exact 元 figures stay in the CSV and JSON; a cell
 //! here holds the value as shown (万元 or 元 with two decimals), which a double represents to the 分.
 
-use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{
+    DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError,
+};
 
 use crate::layout::{Cell, Sheet};
 
@@ -16,9 +18,13 @@ const HEADER_WIDTH_MAX: f64 = 20.0;
 const A4: u8 = 9;
 
 /// Sheets as the bytes of one workbook; each is named by its tab name. The caller writes the bytes
-/// (the export puts every file of its folder in place the same safe way).
-pub fn workbook_bytes(sheets: &[(String, Sheet)]) -> Result<Vec<u8>, XlsxError> {
+/// (the export puts every file of its folder in place the same safe way). `created` (seconds since
+/// 1970, UTC) is the workbook's creation time: given, not the clock's, so that the same reports make
+/// the same bytes.
+pub fn workbook_bytes(sheets: &[(String, Sheet)], created: i64) -> Result<Vec<u8>, XlsxError> {
     let mut workbook = Workbook::new();
+    let created = ExcelDateTime::from_timestamp(created)?;
+    workbook.set_properties(&DocProperties::new().set_creation_datetime(&created));
     for (name, sheet) in sheets {
         let worksheet = workbook.add_worksheet();
         worksheet.set_name(name)?;

@@ -3,6 +3,8 @@
 //! and appended by the store; this crate carries rows from one to the other and keeps the [`Tally`] of
 //! what happened. Telling the user is the front end's: nothing here prints.
 
+pub mod export;
+pub mod read;
 pub mod warnings;
 
 use std::collections::HashMap;

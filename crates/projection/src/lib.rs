@@ -7,11 +7,13 @@
 
 pub mod bond;
 pub mod calendar;
+pub mod cell;
 pub mod checks;
 pub mod clock;
 pub mod contracts;
 pub mod flows;
 pub mod idle;
+pub mod journal;
 pub mod opening;
 pub mod procurement;
 pub mod rulebook;

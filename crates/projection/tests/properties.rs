@@ -214,3 +214,46 @@ proptest! {
         }
     }
 }
+
+/// The facts of a log as the store keeps them: the sums and every opening balance given.
+fn facts_of(log: &[(Body, Option<Body>)]) -> Facts {
+    let openings = log
+        .iter()
+        .filter_map(|(b, _)| match b {
+            Body::Opening(o) => Some(o.clone()),
+            _ => None,
+        })
+        .collect();
+    Facts {
+        sums: Sums::rebuild(log.iter().map(|(b, r)| (b, r.as_ref()))),
+        openings,
+        ..Facts::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// The drill-down of every cell of table 7 (every row, the 合计 row, every column, every year)
+    /// lists entries whose contributions add up to the cell exactly.
+    #[test]
+    fn every_table7_cell_is_the_sum_of_its_entries(ops in prop::collection::vec(op(), 0..60)) {
+        use taizhang_projection::cell::{self, Cell, CellRow, Column, Drill};
+        let log = entries(&ops);
+        let facts = facts_of(&log);
+        for year in 2021..=2026 {
+            let t = table7(&facts, year);
+            let rows = t.rows.iter().map(|r| CellRow::Code(r.code))
+                .chain([CellRow::Total, CellRow::parse("212").unwrap(), CellRow::parse("2290402").unwrap()]);
+            for row in rows {
+                for column in Column::ALL {
+                    let drill = Drill::new(&facts, Cell { year, row, column });
+                    let sum: Amount = log.iter()
+                        .filter_map(|(b, r)| drill.contribution(b, r.as_ref()))
+                        .sum();
+                    prop_assert_eq!(sum, cell::value(&t, &row, column), "{} {:?} {:?}", year, row, column);
+                }
+            }
+        }
+    }
+}

@@ -536,8 +536,13 @@ impl Ledger {
 
     fn read_facts(&self) -> Result<Facts, StoreError> {
         let txn = self.db().begin_read()?;
+        self.facts_in(&txn)
+    }
+
+    /// The facts as one read transaction sees them (with its head, they name one state).
+    pub(crate) fn facts_in(&self, txn: &ReadTransaction) -> Result<Facts, StoreError> {
         let entries = txn.open_table(ENTRIES)?;
-        let keys = index::open_read(&txn)?;
+        let keys = index::open_read(txn)?;
         let mut facts = Facts::default();
         for item in txn.open_table(SUMS)?.iter()? {
             let (key, fen) = item?;

@@ -14,6 +14,7 @@ mod copy;
 mod guard;
 pub mod hash;
 mod index;
+mod journal;
 mod keys;
 mod ledger;
 mod lookup;
@@ -29,7 +30,7 @@ pub use hash::HashAlgo;
 pub use ledger::{
     FoldedSums, Head, Header, Ledger, Offered, Posted, Prepared, Preparer, UnitNames, Writer,
 };
-pub use lookup::ContractEntries;
+pub use lookup::{ContractEntries, ReversalLinks};
 pub use users::{Credentials, TokenHash, UserState};
 pub use verify::Verification;
 

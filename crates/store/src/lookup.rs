@@ -22,7 +22,34 @@ pub struct ContractEntries {
     pub reversals: Vec<Posted>,
 }
 
+/// An entry's reversals both ways: the receipt or payment a reversal reverses, and the reversal of a
+/// receipt or payment (a voucher is reversed at most once: the reversal's key is the voucher).
+#[derive(Debug, Default)]
+pub struct ReversalLinks {
+    /// For a reversal: the entry it reverses.
+    pub reverses: Option<Posted>,
+    /// For a receipt or payment: the reversal that takes it back, if it was reversed.
+    pub reversed_by: Option<Posted>,
+}
+
 impl Ledger {
+    /// What reverses `entry` and what `entry` reverses, through the idempotency index (no scan).
+    /// Entries of other kinds have neither.
+    pub fn reversal_links(&self, entry: &Body) -> Result<ReversalLinks, StoreError> {
+        let mut links = ReversalLinks::default();
+        match entry {
+            Body::Receipt(taizhang_core::Receipt { voucher_no, .. })
+            | Body::Payment(taizhang_core::Payment { voucher_no, .. }) => {
+                links.reversed_by = self.entry_by_key(&EntryKey::Reversal(voucher_no.clone()))?;
+            }
+            Body::Reversal(r) => {
+                links.reverses = self.entry_by_key(&EntryKey::Voucher(r.voucher_no.clone()))?;
+            }
+            _ => {}
+        }
+        Ok(links)
+    }
+
     /// The entry posted under `key`, if any.
     pub fn entry_by_key(&self, key: &EntryKey) -> Result<Option<Posted>, StoreError> {
         self.guarded("查找记录", || {
@@ -94,7 +121,7 @@ impl Ledger {
 }
 
 /// The entry stored at `seq`, found in the chunk that starts at or before it.
-fn posted_at(
+pub(crate) fn posted_at(
     entries: &impl ReadableTable<u64, &'static [u8]>,
     seq: u64,
 ) -> Result<Posted, StoreError> {
