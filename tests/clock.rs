@@ -214,3 +214,220 @@ fn post_acceptance_help_lists_the_columns() {
     let help = ledger.ok(&["post", "contract", "--help"]);
     assert!(help.contains("--payment-terms-days"), "{help}");
 }
+
+/// A small part and a large part of T-1 (signed 2025-06-02, default terms: 30 days, 0.05 % a day),
+/// two acceptances of the small part and two payments to it (the hand-worked FIFO case).
+fn clock_ledger() -> TestLedger {
+    let ledger = TestLedger::new();
+    let contracts = format!(
+        "{CONTRACTS}{}T-1,测试合同,2025-06-02,货物,询价,一般公共预算,,大公司,大型,,5000.00,,,,,,2025-06-03\n",
+        contract("T-1", "2025-06-02", "小型", "3000.00", ",,,,,2025-06-03")
+    );
+    accepted(&ledger, "c.csv", &contracts);
+    let acceptances = format!(
+        "{ACCEPTANCES}T-1,测试供应商小型,2025-07-01,验收,1000.00,第一批\nT-1,测试供应商小型,2025-07-15,交付,2000.00,第二批\nT-1,大公司,2025-07-01,验收,5000.00,\n"
+    );
+    accepted(&ledger, "a.csv", &acceptances);
+    ledger
+}
+
+fn pay_row(voucher: &str, date: &str, amount: &str, payee: &str) -> String {
+    format!("{voucher},{date},一般公共预算,2010350,项目支出,{amount},,T-1,,,{payee},\n")
+}
+
+#[test]
+fn the_payment_clock_and_the_overdue_list_through_the_binary() {
+    let ledger = clock_ledger();
+    let payments = format!(
+        "{PAYMENTS}{}{}{}",
+        pay_row("P1", "2025-07-30", "1500.00", "测试供应商小型"),
+        pay_row("P2", "2025-08-20", "1000.00", "测试供应商小型"),
+        pay_row("P3", "2025-12-30", "5000.00", "大公司")
+    );
+    let out = accepted(&ledger, "p.csv", &payments);
+    // P2 settles 1000.00 of the second due (2025-08-14) 6 days late: 3.00 interest. The large
+    // supplier, paid months later, is not on the clock.
+    assert!(out.contains("p.csv:3"), "{out}");
+    assert!(
+        out.contains("到期日 2025-08-14，逾期 6 天，逾期利息 3.00 元"),
+        "{out}"
+    );
+    assert!(!out.contains("大公司"), "{out}");
+    let clock = ledger.json(&["report", "payment-clock", "--as-of", "2025-08-24"]);
+    assert_eq!(clock["as_of"], "2025-08-24");
+    let rows = clock["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["due_date"], "2025-07-31");
+    assert_eq!(rows[0]["paid"], "1000.00");
+    assert_eq!(rows[0]["overdue_days"], 0);
+    assert_eq!(rows[1]["basis"], "delivery");
+    assert_eq!(rows[1]["size"], "small");
+    assert_eq!(rows[1]["paid"], "1500.00");
+    assert_eq!(rows[1]["outstanding"], "500.00");
+    assert_eq!(rows[1]["overdue_days"], 10);
+    assert_eq!(rows[1]["late_interest"], "5.50");
+    let overdue = ledger.json(&["report", "overdue", "--year", "2025"]);
+    assert_eq!(
+        (overdue["year"].as_i64(), overdue["contracts"].as_i64()),
+        (Some(2025), Some(1))
+    );
+    assert_eq!(overdue["amount"], "500.00");
+    assert_eq!(overdue["rows"][0]["overdue_days"], 139);
+    let text = ledger.ok(&["report", "overdue", "--year", "2025", "--format", "text"]);
+    assert!(
+        text.contains("逾期未支付中小企业款项的合同 1 份，金额 0.05 万元"),
+        "{text}"
+    );
+    let none = ledger.ok(&["report", "overdue", "--year", "2024", "--format", "text"]);
+    assert!(none.contains("无逾期未支付中小企业款项的合同"), "{none}");
+    let csv = ledger.ok(&[
+        "report",
+        "payment-clock",
+        "--as-of",
+        "2025-08-24",
+        "--format",
+        "csv",
+    ]);
+    assert!(
+        csv.contains("合同编号,供应商,企业规模,验收日期,依据,到期日"),
+        "{csv}"
+    );
+    let table = ledger.ok(&["report", "payment-clock", "--as-of", "2025-08-24"]);
+    assert!(table.contains("保障中小企业款项支付条例"), "{table}");
+}
+
+#[test]
+fn check_lists_the_dues_falling_due_within_n_days() {
+    let ledger = clock_ledger();
+    let check = |today: &str, days: &str| {
+        let out = ledger
+            .cmd(&["check", "--days", days, "--format", "json"])
+            .env("TAIZHANG_TODAY", today)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    // On 2025-07-24 the first due (2025-07-31) is 7 days away: listed with the default 7.
+    let found = check("2025-07-24", "7");
+    assert_eq!(found["falling_due"].as_array().unwrap().len(), 1);
+    assert_eq!(found["falling_due"][0]["due_date"], "2025-07-31");
+    // A day earlier it is 8 days away.
+    assert!(check("2025-07-23", "7")["falling_due"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    // With 21 days both.
+    assert_eq!(
+        check("2025-07-24", "21")["falling_due"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    // After its due date an unpaid due is a warning, not a due falling due.
+    let late = check("2025-08-01", "7");
+    assert!(
+        late["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["rule"] == "sme_overdue"),
+        "{late}"
+    );
+    let table = ledger
+        .cmd(&["check"])
+        .env("TAIZHANG_TODAY", "2025-07-24")
+        .output()
+        .unwrap();
+    let table = String::from_utf8(table.stdout).unwrap();
+    assert!(table.contains("7 天内到期的中小企业应付款 1 笔"), "{table}");
+}
+
+#[test]
+fn idle_funds_just_under_and_just_over_n_days() {
+    let ledger = TestLedger::new();
+    ledger.import(&[&example().join("bonds.csv")]);
+    let receipts = "voucher_no,date,fund,function_code,amount,bond_code,project_code\nR1,2022-07-01,政府性基金预算,2290402,1000.00,2205187,QS-ZHXQS-1\nR2,2022-09-01,政府性基金预算,2290402,500.00,2205187,QS-ZHXQS-1\n";
+    accepted(&ledger, "r.csv", receipts);
+    let payments = format!("{PAYMENTS}S1,2022-08-01,政府性基金预算,2290402,项目支出,700.00,QS-ZHXQS-1,,2205187,建设,某公司,310\n");
+    accepted(&ledger, "s.csv", &payments);
+    let idle =
+        |as_of: &str| ledger.json(&["report", "idle-funds", "--as-of", as_of, "--days", "60"]);
+    // R1 is 60 days old on 2022-08-30: not more than 60.
+    assert!(idle("2022-08-30")["rows"].as_array().unwrap().is_empty());
+    // On 2022-08-31, 61 days: R1's 300.00 left is idle.
+    let found = idle("2022-08-31");
+    assert_eq!(found["days"], 60);
+    assert_eq!(found["rows"][0]["idle"], "300.00");
+    assert_eq!(found["rows"][0]["oldest_date"], "2022-07-01");
+    assert_eq!(found["rows"][0]["days"], 61);
+    assert_eq!(found["rows"][0]["bond_code"], "2205187");
+}
+
+#[test]
+fn procurement_checks_through_the_binary() {
+    let ledger = TestLedger::new();
+    let text = format!(
+        "{CONTRACTS}{}{}{}",
+        contract("N-1", "2023-09-28", "小型", "100.00", ",,,,,2023-10-08"),
+        contract("N-2", "2023-09-28", "小型", "100.00", ",,,,,2023-10-09"),
+        contract(
+            "R-1",
+            "2023-03-01",
+            "小型",
+            "100.00",
+            ",,3000000.00,899999.99,540000.00,2023-03-02"
+        )
+    );
+    accepted(&ledger, "c.csv", &text);
+    let found = ledger.json(&["report", "procurement-checks", "--year", "2023"]);
+    assert_eq!(found["year"], 2023);
+    let rules: Vec<(String, String)> = found["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["contract_no"].as_str().unwrap().into(),
+                f["rule"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            ("N-2".to_string(), "notice_late".to_string()),
+            ("R-1".to_string(), "reserve_share".to_string())
+        ]
+    );
+    let table = ledger.ok(&["report", "procurement-checks", "--year", "2023"]);
+    assert!(table.contains("合同公告逾期"), "{table}");
+    assert!(table.contains("财库〔2020〕46号"), "{table}");
+}
+
+#[test]
+fn export_writes_the_clocks_and_checks_of_the_year() {
+    let ledger = clock_ledger();
+    let out = ledger.dir.path().join("out");
+    ledger.ok(&[
+        "export",
+        "--year",
+        "2025",
+        "--out",
+        &out.display().to_string(),
+    ]);
+    for name in [
+        "2025-payment-clock.csv",
+        "2025-overdue.csv",
+        "2025-overdue.txt",
+        "2025-overdue.json",
+        "2025-idle-funds.csv",
+        "2025-procurement-checks.csv",
+        "2025-procurement-checks.json",
+    ] {
+        assert!(out.join(name).exists(), "{name}");
+    }
+    let overdue = std::fs::read_to_string(out.join("2025-overdue.json")).unwrap();
+    assert!(overdue.contains("\"contracts\": 1"), "{overdue}");
+}

@@ -87,7 +87,7 @@ fn notice(
         None => Some(finding(
             terms,
             "notice_missing",
-            format!("签订于 {signed}，未填合同公告日期（应在签订后 {n} 个工作日内、即 {deadline} 前公告，{law}）"),
+            format!("签订于 {signed}，未填合同公告日期（应在签订后 {n} 个工作日内、最迟 {deadline} 公告，{law}）"),
         )),
         Some(notice) if notice > deadline => Some(finding(
             terms,

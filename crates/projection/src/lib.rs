@@ -23,7 +23,7 @@ pub mod warnings;
 
 use std::collections::BTreeMap;
 
-use taizhang_core::{BondAllocation, ClassCode, ContractPart, Opening};
+use taizhang_core::{Acceptance, BondAllocation, ClassCode, ContractPart, Opening};
 
 pub use sums::{changes, SumKey, Sums};
 
@@ -39,6 +39,8 @@ pub struct Facts {
     pub contracts: Vec<ContractPart>,
     /// Every opening balance given, by year, fund and code (with the reason of a restated one).
     pub openings: Vec<Opening>,
+    /// Every acceptance, by contract, supplier and date (through the index, not the log).
+    pub acceptances: Vec<Acceptance>,
 }
 
 impl Facts {

@@ -17,6 +17,7 @@ use taizhang_core::{
     Amount, Body, BondAllocation, ClassCode, ContractTerms, EntryKey, FunctionCode, LedgerOrigin,
     PartState, UnitNaming,
 };
+use taizhang_projection::flows::Flows;
 use taizhang_projection::{changes, Facts, SumKey, Sums};
 
 use crate::batch::BatchTxn;
@@ -571,7 +572,32 @@ impl Ledger {
                 facts.openings.push(o);
             }
         }
+        for body in bodies_in(&keys, at, &["K"])? {
+            if let Body::Acceptance(a) = body {
+                facts.acceptances.push(a);
+            }
+        }
         Ok(facts)
+    }
+
+    /// The dated flows of the clocks (acceptances, contract payments, bond money by day), folded from
+    /// the whole log: the running sums do not keep days (docs/decisions.md, issue 17).
+    pub fn flows(&self) -> Result<Flows, StoreError> {
+        self.flows_through(u64::MAX)
+    }
+
+    /// [`Ledger::flows`] of the first `count` entries: the flows of the state a head names, so that
+    /// they agree with facts read with that head even if entries were posted since.
+    pub fn flows_through(&self, count: u64) -> Result<Flows, StoreError> {
+        let mut flows = Flows::default();
+        self.for_each_entry(1, |posted| {
+            let within = posted.record.seq <= count;
+            if within {
+                flows.apply(&posted.body);
+            }
+            within
+        })?;
+        Ok(flows)
     }
 
     /// Calls `each` on every entry from `from` on, in sequence order, until it returns false.
