@@ -349,6 +349,7 @@ fn offer_row(
         _ => EntryKey::Voucher(String::new()),
     };
     let outcome = writer.offer_prepared(prepared);
+    watch.offered(matches!(outcome, Ok(Offered::Posted(_))));
     if matches!(outcome, Ok(Offered::Posted(_))) {
         let place = RowPlace {
             file: file.name.clone(),
@@ -605,6 +606,7 @@ fn post_cells(
         let key = body.key();
         let own_warnings = watch.see(&body, 0, 1);
         let outcome = writer.offer("命令行", body);
+        watch.offered(matches!(outcome, Ok(Offered::Posted(_))));
         if matches!(outcome, Ok(Offered::Posted(_))) {
             tally.warn(
                 own_warnings.iter().map(|w| warnings::problem(w, &place)),

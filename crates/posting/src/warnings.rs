@@ -45,6 +45,14 @@ pub struct Watch {
     new_parts: Vec<ContractPart>,
     /// The batch's payments to a contract while a clock runs: voucher, contract, date, row.
     clock_payments: Vec<(String, String, NaiveDate, Place)>,
+    /// The row just seen, a payment or a contract part, kept once [`Watch::offered`] says it was
+    /// posted (a row already in the ledger warns no more, nor counts twice).
+    clock_pending: Option<ClockRow>,
+}
+
+enum ClockRow {
+    Payment(String, String, NaiveDate, Place),
+    Part(Box<ContractPart>),
 }
 
 /// A place in the batch: (file index, line).
@@ -88,6 +96,7 @@ impl Watch {
             clock,
             new_parts: Vec::new(),
             clock_payments: Vec::new(),
+            clock_pending: None,
             bonds_before_len: before.bonds.len(),
             before,
             new_bonds: Vec::new(),
@@ -138,16 +147,32 @@ impl Watch {
     /// dependency order), so a payment finds the batch's dues already there; without any acceptance
     /// there is no clock to keep, and a large import of payments pays nothing for it.
     fn follow_clock(&mut self, body: &Body, place: Place) {
+        self.clock_pending = None;
         match body {
             Body::Acceptance(_) | Body::Reversal(_) => self.clock.apply(body),
-            Body::Contract(c) => self.new_parts.push(c.clone()),
+            Body::Contract(c) => self.clock_pending = Some(ClockRow::Part(Box::new(c.clone()))),
             Body::Payment(p) if self.clock.has_acceptances() => {
                 if let Some(no) = &p.contract_no {
                     self.clock.apply(body);
-                    self.clock_payments
-                        .push((p.voucher_no.clone(), no.clone(), p.date, place));
+                    self.clock_pending = Some(ClockRow::Payment(
+                        p.voucher_no.clone(),
+                        no.clone(),
+                        p.date,
+                        place,
+                    ));
                 }
             }
+            _ => {}
+        }
+    }
+
+    /// Whether the row last seen was posted (not already in the ledger, not refused).
+    pub fn offered(&mut self, posted: bool) {
+        match self.clock_pending.take() {
+            Some(ClockRow::Payment(voucher, no, date, place)) if posted => {
+                self.clock_payments.push((voucher, no, date, place))
+            }
+            Some(ClockRow::Part(part)) if posted => self.new_parts.push(*part),
             _ => {}
         }
     }
