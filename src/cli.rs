@@ -552,7 +552,7 @@ mod tests {
 
     /// `text` is offered where a report has running text, and only there.
     #[test]
-    fn text_is_offered_only_by_table7_and_procurement() {
+    fn text_is_offered_only_by_the_reports_with_running_text() {
         let mut command = Cli::command();
         command.build();
         let report = command.find_subcommand("report").unwrap();
@@ -565,7 +565,7 @@ mod tests {
                 .get_possible_values()
                 .iter()
                 .any(|v| v.get_name() == "text");
-            let has_text = matches!(sub.get_name(), "table7" | "procurement");
+            let has_text = matches!(sub.get_name(), "table7" | "procurement" | "overdue");
             assert_eq!(offers_text, has_text, "report {}", sub.get_name());
         }
         let schedule = command

@@ -431,3 +431,33 @@ fn export_writes_the_clocks_and_checks_of_the_year() {
     let overdue = std::fs::read_to_string(out.join("2025-overdue.json")).unwrap();
     assert!(overdue.contains("\"contracts\": 1"), "{overdue}");
 }
+
+#[test]
+fn show_lists_a_contracts_acceptances() {
+    let ledger = clock_ledger();
+    let text = ledger.ok(&["show", "T-1"]);
+    assert!(text.contains("【验收（交付）】3 条"), "{text}");
+    assert!(text.contains("依据（basis）：交付"), "{text}");
+    let json = ledger.json(&["show", "T-1"]);
+    assert_eq!(json["acceptances"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn post_acceptance_from_the_command_line() {
+    let ledger = clock_ledger();
+    let out = ledger.ok_stderr(&[
+        "post",
+        "acceptance",
+        "--contract-no",
+        "T-1",
+        "--supplier-name",
+        "测试供应商小型",
+        "--date",
+        "2025-08-01",
+        "--basis",
+        "验收",
+        "--amount",
+        "10",
+    ]);
+    assert!(out.contains("验收 1 条"), "{out}");
+}
