@@ -73,7 +73,7 @@ pub enum Command {
         kind: Option<String>,
         #[command(flatten)]
         who: Who,
-        /// 有警告（超付、债券资金超分配或超到位、早于起息日、年初数调整未填原因、声明规模不符）时拒绝整批（默认仅警告）
+        /// 有警告（超付、债券资金超分配或超到位、早于起息日、年初数调整未填原因、声明规模不符、中小企业款项逾期支付）时拒绝整批（默认仅警告）
         #[arg(long)]
         strict: bool,
         /// 只检查、不记账：做全部检查，报告将记账的条数或全部问题，台账不作改动
@@ -93,7 +93,7 @@ pub enum Command {
         fields: Vec<String>,
         #[command(flatten)]
         who: Who,
-        /// 有警告（超付、债券资金超分配或超到位、早于起息日、年初数调整未填原因、声明规模不符）时拒绝（默认仅警告）
+        /// 有警告（超付、债券资金超分配或超到位、早于起息日、年初数调整未填原因、声明规模不符、中小企业款项逾期支付）时拒绝（默认仅警告）
         #[arg(long)]
         strict: bool,
         /// 打印帮助；写在种类之后则列出该种类的各列（中文列名、是否必填、可选值）
@@ -126,9 +126,12 @@ pub enum Command {
         #[command(flatten)]
         who: Who,
     },
-    /// 列出台账中需要注意的情况：超付、债券资金超分配或超到位、早于起息日的债券支付、声明规模不符
-    #[command(after_help = "示例：taizhang check\n      taizhang check --format json")]
+    /// 列出台账中需要注意的情况：超付、债券资金超分配或超到位、早于起息日的债券支付、声明规模不符，以及 N 天内到期的中小企业应付款
+    #[command(after_help = "示例：taizhang check\n      taizhang check --days 15 --format json")]
     Check {
+        /// 列出今天起多少天内到期、尚未付清的中小企业应付款（默认 7）
+        #[arg(long, default_value_t = 7)]
+        days: u32,
         /// 输出格式：table（默认）或 json
         #[arg(long, value_enum, default_value = "table")]
         format: LogFormat,
@@ -378,6 +381,54 @@ pub enum Report {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
+    /// 中小企业款项支付期限：每次验收（交付）的到期日、已付、未付、逾期天数和逾期利息（《保障中小企业款项支付条例》）
+    #[command(after_help = "示例：taizhang report payment-clock --as-of 2022-12-31")]
+    PaymentClock {
+        /// 截至日期，如 2022-12-31
+        #[arg(long, value_parser = date)]
+        as_of: chrono::NaiveDate,
+        /// 输出格式：table（表格，元）、csv（元）或 json（元）
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// 逾期未支付中小企业款项：年末仍未支付且已过到期日的合同份数和金额，及每年 3 月 31 日前公示的文字
+    #[command(after_help = "示例：taizhang report overdue --year 2022 --format text")]
+    Overdue {
+        /// 年度（截至该年 12 月 31 日），如 2022
+        #[arg(long, value_parser = year)]
+        year: i32,
+        /// 输出格式：table（表格，元）、csv（元）、json（元）或 text（公示文字）
+        #[arg(long, value_enum, default_value = "table")]
+        format: TextFormat,
+    },
+    /// 专项债券闲置资金：到账超过 N 天仍未支出的金额（先进先出）
+    #[command(after_help = "示例：taizhang report idle-funds --as-of 2022-12-31 --days 60")]
+    IdleFunds {
+        /// 截至日期，如 2022-12-31
+        #[arg(long, value_parser = date)]
+        as_of: chrono::NaiveDate,
+        /// 到账超过多少天未支出算闲置（默认 90；国家未规定统一标准）
+        #[arg(long, default_value_t = taizhang_projection::idle::DEFAULT_DAYS)]
+        days: u32,
+        /// 输出格式：table（表格，元）、csv（元）或 json（元）
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// 政府采购合规检查：合同公告逾期或未填、预留份额不足、预留小微企业比例不足、应预留未预留
+    #[command(after_help = "示例：taizhang report procurement-checks --year 2022")]
+    ProcurementChecks {
+        /// 年度（该年签订的合同），如 2022
+        #[arg(long, value_parser = year)]
+        year: i32,
+        /// 输出格式：table（表格）、csv 或 json
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+}
+
+/// A `--as-of` date, in any of the spellings the import files take.
+fn date(text: &str) -> Result<chrono::NaiveDate, String> {
+    taizhang_core::parse_date(text)
 }
 
 #[derive(Subcommand, Debug)]
@@ -501,7 +552,7 @@ mod tests {
 
     /// `text` is offered where a report has running text, and only there.
     #[test]
-    fn text_is_offered_only_by_table7_and_procurement() {
+    fn text_is_offered_only_by_the_reports_with_running_text() {
         let mut command = Cli::command();
         command.build();
         let report = command.find_subcommand("report").unwrap();
@@ -514,7 +565,7 @@ mod tests {
                 .get_possible_values()
                 .iter()
                 .any(|v| v.get_name() == "text");
-            let has_text = matches!(sub.get_name(), "table7" | "procurement");
+            let has_text = matches!(sub.get_name(), "table7" | "procurement" | "overdue");
             assert_eq!(offers_text, has_text, "report {}", sub.get_name());
         }
         let schedule = command

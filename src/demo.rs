@@ -10,7 +10,7 @@ use crate::tally;
 use taizhang_posting as posting;
 
 /// The example's files, compiled in so that the demo runs from anywhere.
-const EXAMPLE: [(&str, &str); 4] = [
+const EXAMPLE: [(&str, &str); 5] = [
     (
         "bonds.csv",
         include_str!("../ledger-data/qingshan-2022/bonds.csv"),
@@ -18,6 +18,10 @@ const EXAMPLE: [(&str, &str); 4] = [
     (
         "contracts.csv",
         include_str!("../ledger-data/qingshan-2022/contracts.csv"),
+    ),
+    (
+        "acceptances.csv",
+        include_str!("../ledger-data/qingshan-2022/acceptances.csv"),
     ),
     (
         "receipts.csv",
@@ -45,7 +49,7 @@ pub fn run(serve: Option<String>) -> anyhow::Result<bool> {
     let Some(listen) = serve else {
         return Ok(sound);
     };
-    section("8. 网页工作台（按 Ctrl-C 结束）");
+    section("10. 网页工作台（按 Ctrl-C 结束）");
     for (name, role, password) in DEMO_USERS {
         let hash = taizhang_web::auth::hash_password(password).map_err(|e| anyhow::anyhow!(e))?;
         let credentials = taizhang_store::Credentials {
@@ -122,9 +126,38 @@ fn walk_through(dir: &std::path::Path) -> anyhow::Result<(Ledger, bool)> {
             format: Format::Table,
         },
     )?;
-    section("7. 校验哈希链与不变量");
+    clocks(&ledger)?;
+    section("9. 校验哈希链与不变量");
     let sound = crate::verify(&ledger, None)?;
     Ok((ledger, sound))
+}
+
+/// The clocks and checks of issue 17 on the example's illustrative acceptances and notice dates.
+fn clocks(ledger: &Ledger) -> anyhow::Result<()> {
+    let year_end = chrono::NaiveDate::from_ymd_opt(2022, 12, 31).unwrap_or_default();
+    show(
+        ledger,
+        "7. 中小企业款项支付期限（截至 2022-12-31）与逾期公示",
+        ReportRequest::PaymentClock {
+            as_of: year_end,
+            format: Format::Table,
+        },
+    )?;
+    reports::run(
+        ledger,
+        ReportRequest::Overdue {
+            year: 2022,
+            format: TextFormat::Text,
+        },
+    )?;
+    show(
+        ledger,
+        "8. 政府采购合规检查（2022 年签订的合同）",
+        ReportRequest::ProcurementChecks {
+            year: 2022,
+            format: Format::Table,
+        },
+    )
 }
 
 fn section(title: &str) {

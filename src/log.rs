@@ -148,6 +148,7 @@ fn date_and_amount(body: &Body) -> (String, String) {
         Body::Bond(b) => (b.terms.issue_date.to_string(), money(&b.amount)),
         Body::Contract(c) => (c.terms.sign_date.to_string(), money(&c.part.amount)),
         Body::Amendment(a) => (a.date.to_string(), money(&a.delta)),
+        Body::Acceptance(a) => (a.date.to_string(), money(&a.amount)),
         Body::Receipt(r) => (r.date.to_string(), money(&r.amount)),
         Body::Payment(p) => (p.date.to_string(), money(&p.amount)),
         Body::Opening(o) => (format!("{}年初", o.year), money(&o.amount)),
@@ -166,6 +167,11 @@ fn key_text(key: &EntryKey) -> String {
             supplier,
         }
         | EntryKey::Amendment {
+            contract_no,
+            supplier,
+            ..
+        }
+        | EntryKey::Acceptance {
             contract_no,
             supplier,
             ..

@@ -189,7 +189,7 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             short_name,
             who,
         } => unit_command(path, name, short_name, &operator(who.operator), quiet),
-        Command::Check { format } => check::run(&open_read(path)?, format),
+        Command::Check { days, format } => check::run(&open_read(path)?, days, format),
         Command::Show { name, format } => show::run(&open_read(path)?, &name, format),
         Command::Log { from, format } => log::run(&open_read(path)?, from, format),
         Command::Verify { expect_head } => verify(&open_read(path)?, expect_head.as_deref()),
@@ -209,6 +209,22 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
                 Report::Contracts { year, format } => ReportRequest::Contracts { year, format },
                 Report::OpeningAdjustments { year, format } => {
                     ReportRequest::OpeningAdjustments { year, format }
+                }
+                Report::PaymentClock { as_of, format } => {
+                    ReportRequest::PaymentClock { as_of, format }
+                }
+                Report::Overdue { year, format } => ReportRequest::Overdue { year, format },
+                Report::IdleFunds {
+                    as_of,
+                    days,
+                    format,
+                } => ReportRequest::IdleFunds {
+                    as_of,
+                    days,
+                    format,
+                },
+                Report::ProcurementChecks { year, format } => {
+                    ReportRequest::ProcurementChecks { year, format }
                 }
             };
             reports::run(&open_read(path)?, request)?;

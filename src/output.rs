@@ -273,15 +273,16 @@ pub fn report(
         TextFormat::Table => out(&render(sheet)),
         TextFormat::Csv => out(&layout::to_csv(sheet)),
         TextFormat::Json => json(&json_value()),
-        // Only table 7 and procurement offer `text` (cli::TextFormat), and they pass their text.
-        TextFormat::Text => match text {
-            Some(text) => out(&format!("{}\n", text())),
-            None => {
-                return Err(taizhang_posting::Misuse(
-                    "此报表没有文字说明格式（--format text 仅用于 table7 与 procurement）".into(),
-                ))
+        // Only table 7, procurement and overdue offer `text` (cli::TextFormat), and they pass their text.
+        TextFormat::Text => {
+            match text {
+                Some(text) => out(&format!("{}\n", text())),
+                None => return Err(taizhang_posting::Misuse(
+                    "此报表没有文字说明格式（--format text 仅用于 table7、procurement 与 overdue）"
+                        .into(),
+                )),
             }
-        },
+        }
     }
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! `taizhang show VOUCHER_OR_CONTRACT`: one entry in detail — every field, where it came from, who
 //! posted it, its hash and the hash before it, and its reversal — or a contract with its parts,
-//! amendments, payments and their reversals. The auditor's question "what is behind this voucher".
+//! amendments, acceptances, payments and their reversals. The auditor's question "what is behind this voucher".
 
 use chrono::FixedOffset;
 use serde_json::{json, Value};
@@ -28,6 +28,7 @@ pub fn run(ledger: &Ledger, name: &str, format: LogFormat) -> anyhow::Result<boo
         let all = [
             &contract.parts,
             &contract.amendments,
+            &contract.acceptances,
             &contract.payments,
             &contract.reversals,
         ];
@@ -73,6 +74,7 @@ fn show_contract(no: &str, c: &ContractEntries, format: LogFormat) {
     let groups = [
         ("供应商分配（合同行）", &c.parts),
         ("补充协议", &c.amendments),
+        ("验收（交付）", &c.acceptances),
         ("支付", &c.payments),
         ("支付的冲销", &c.reversals),
     ];
@@ -81,6 +83,7 @@ fn show_contract(no: &str, c: &ContractEntries, format: LogFormat) {
             "contract_no": no,
             "parts": c.parts.iter().map(line_json).collect::<Vec<_>>(),
             "amendments": c.amendments.iter().map(line_json).collect::<Vec<_>>(),
+            "acceptances": c.acceptances.iter().map(line_json).collect::<Vec<_>>(),
             "payments": c.payments.iter().map(line_json).collect::<Vec<_>>(),
             "reversals": c.reversals.iter().map(line_json).collect::<Vec<_>>(),
         })),
@@ -192,6 +195,7 @@ fn word_label(key: &str, word: &str) -> Option<&'static str> {
         "special" => Special::parse(word).ok().map(Special::label),
         "frequency" => Frequency::parse(word).ok().map(Frequency::label),
         "industry" => Industry::parse(word).ok().map(Industry::label),
+        "basis" => Basis::parse(word).ok().map(Basis::label),
         "adjust_reason" => AdjustReason::parse(word).ok().map(AdjustReason::label),
         _ => None,
     }

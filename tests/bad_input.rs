@@ -178,7 +178,7 @@ fn a_contract_part_whose_terms_differ_from_its_contract_is_refused_in_the_batch_
     let mixed = ledger.file("mixed.csv", &format!("{header}{first}{same}{other}"));
     let err = ledger.refused(&["import", mixed.to_str().unwrap()]);
     assert!(
-        err.contains("mixed.csv:4: 合同编号: 合同 C-T 的要素（名称、签订日期、类别、方式、资金性质、项目）与已有行不一致"),
+        err.contains("mixed.csv:4: 合同编号: 合同 C-T 的要素（名称、签订日期、类别、方式、资金性质、项目、付款期限、逾期日利率、预算、预留金额、公告日期）与已有行不一致"),
         "{err}"
     );
     assert_eq!(ledger.head(), before);

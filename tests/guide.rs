@@ -337,7 +337,7 @@ fn the_example_rows_of_formats_import() {
     }
     assert_eq!(files, columns::file_kinds().count(), "one example per kind");
     let stderr = ledger.import(&[&folder]);
-    assert!(stderr.contains("新记账 7 条"), "{stderr}");
+    assert!(stderr.contains("新记账 8 条"), "{stderr}");
 }
 
 #[test]

@@ -122,8 +122,12 @@ fn demo_runs_the_whole_job_on_the_example() {
         out.contains("69.41%"),
         "bond-use progress of the example: {out}"
     );
-    // The unit's names (entry 1) and the example's 22 rows.
-    assert!(out.contains("记录数：23"));
+    // The unit's names (entry 1) and the example's 26 rows (4 of them illustrative acceptances).
+    assert!(out.contains("记录数：27"));
+    // The clock and the checks on the illustrative acceptances and notice dates (README).
+    assert!(out.contains("中小企业款项支付期限表"), "{out}");
+    assert!(out.contains("合同 1 份，金额 32.52 万元"), "{out}");
+    assert!(out.contains("合同公告逾期"), "{out}");
 }
 
 #[test]

@@ -202,8 +202,8 @@ fn log_is_an_aligned_table_in_beijing_time() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    // The example's 22 entries, the reversal, and the entry `init` writes.
-    assert_eq!(entries.len(), 23 + common::INIT_ENTRIES as usize);
+    // The example's 26 entries, the reversal, and the entry `init` writes.
+    assert_eq!(entries.len(), 27 + common::INIT_ENTRIES as usize);
     let table = ledger.ok(&["log"]);
     let lines: Vec<&str> = table.lines().collect();
     assert_eq!(lines.len(), entries.len() + 1, "{table}");

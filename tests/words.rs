@@ -175,7 +175,9 @@ fn the_import_summary_counts_contracts() {
     let ledger = TestLedger::new();
     let stderr = ledger.import(&[&example()]);
     assert!(
-        stderr.contains("其中：债券分配 1 条、合同 4 个（供应商 6 条）、收入 5 条、支出 10 条。"),
+        stderr.contains(
+            "其中：债券分配 1 条、合同 4 个（供应商 6 条）、验收 4 条、收入 5 条、支出 10 条。"
+        ),
         "{stderr}"
     );
 }

@@ -169,3 +169,55 @@ mod tests {
         assert_eq!(ClassCode::parse("229").unwrap().level(), Level::Lei);
     }
 }
+
+/// A 部门预算支出经济分类 code (3-digit 类 or 5-digit 款), as a payment may carry it (domain.md "Bond
+/// money rules").
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EconCode(String);
+
+impl EconCode {
+    pub fn parse(text: &str) -> Result<EconCode, String> {
+        let text = text.trim();
+        if !text.bytes().all(|b| b.is_ascii_digit()) || ![3, 5].contains(&text.len()) {
+            return Err(format!(
+                "“{}”不是经济分类科目编码（应为3位类或5位款的数字）",
+                crate::text::excerpt(text)
+            ));
+        }
+        Ok(EconCode(text.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether the code is recurring spending (经常性支出): 301 工资福利支出, 302 商品和服务支出,
+    /// 303 对个人和家庭的补助, or a 款 under them. Bond money may never pay it (预算法第三十五条).
+    pub fn is_recurring(&self) -> bool {
+        ["301", "302", "303"].contains(&&self.0[..3])
+    }
+}
+
+impl fmt::Display for EconCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod econ_tests {
+    use super::EconCode;
+
+    #[test]
+    fn recurring_codes_are_301_302_303_and_their_kuan() {
+        for code in ["301", "30101", "302", "30299", "303"] {
+            assert!(EconCode::parse(code).unwrap().is_recurring(), "{code}");
+        }
+        for code in ["309", "310", "31002", "304"] {
+            assert!(!EconCode::parse(code).unwrap().is_recurring(), "{code}");
+        }
+        for bad in ["30", "3010", "3010101", "30a", ""] {
+            assert!(EconCode::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

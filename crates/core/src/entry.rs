@@ -8,11 +8,11 @@ use rust_decimal::Decimal;
 
 use crate::amount::Amount;
 use crate::classify::Figures;
-use crate::code::{ClassCode, FunctionCode};
+use crate::code::{ClassCode, EconCode, FunctionCode};
 use crate::uscc::Uscc;
 use crate::vocab::{
-    AdjustReason, Category, ExpenseType, Frequency, Fund, Industry, Method, Purpose, Special,
-    SupplierSize,
+    AdjustReason, Basis, Category, ExpenseType, Frequency, Fund, Industry, Method, Purpose,
+    Special, SupplierSize,
 };
 
 /// A repayment of part of a bond's face before maturity (提前还本).
@@ -57,6 +57,34 @@ pub struct ContractTerms {
     pub method: Method,
     pub fund: Fund,
     pub project_code: Option<String>,
+    /// The clauses issue 17 added (payment terms, reserve, notice): all optional, none for a contract
+    /// posted before them.
+    pub clauses: Clauses,
+}
+
+/// A contract's payment terms, reserve and notice (interchange.md §"Additions"); `None`: not given
+/// (the payment terms then default to the regulation's, `ledger-data/rules/payment.csv`: 30 days and
+/// 0.05 % a day).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Clauses {
+    /// 付款期限（天）: calendar days from acceptance to payment.
+    pub payment_terms_days: Option<u32>,
+    /// 逾期日利率（%）: percent a day, e.g. 0.05.
+    pub late_interest_daily_pct: Option<Decimal>,
+    /// 预算金额.
+    pub budget: Option<Amount>,
+    /// 预留金额: the part of the budget reserved for SMEs.
+    pub reserved: Option<Amount>,
+    /// 预留小微企业金额: the part of the reserve for small and micro firms.
+    pub reserved_small_micro: Option<Amount>,
+    /// 合同公告日期.
+    pub notice_date: Option<NaiveDate>,
+}
+
+impl Clauses {
+    pub fn is_empty(&self) -> bool {
+        *self == Clauses::default()
+    }
 }
 
 /// What a supplier declared in its 中小企业声明函.
@@ -168,6 +196,21 @@ pub struct Payment {
     pub purpose: Purpose,
     pub payee: String,
     pub memo: String,
+    /// 经济分类科目编码, if given.
+    pub econ_code: Option<EconCode>,
+}
+
+/// An acceptance (验收) or delivery (交付) of a supplier's part: the day from which the unit owes the
+/// amount (domain.md "The SME payment clock").
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Acceptance {
+    pub contract_no: String,
+    pub supplier_name: String,
+    pub date: NaiveDate,
+    pub basis: Basis,
+    /// 应付金额: what falls due.
+    pub amount: Amount,
+    pub memo: String,
 }
 
 /// An opening balance (年初结转和结余) for a ledger started mid-life.
@@ -253,6 +296,7 @@ pub enum Body {
     Close(PeriodClose),
     Unit(UnitNaming),
     User(UserChange),
+    Acceptance(Acceptance),
 }
 
 /// The kinds of entry, in the order a batch posts them so that references resolve.
@@ -262,6 +306,7 @@ pub enum Kind {
     Bond,
     Contract,
     Amendment,
+    Acceptance,
     Opening,
     Receipt,
     Payment,
@@ -272,11 +317,12 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Catalog,
         Kind::Bond,
         Kind::Contract,
         Kind::Amendment,
+        Kind::Acceptance,
         Kind::Opening,
         Kind::Receipt,
         Kind::Payment,
@@ -293,6 +339,7 @@ impl Kind {
             Kind::Bond => "bond",
             Kind::Contract => "contract",
             Kind::Amendment => "amendment",
+            Kind::Acceptance => "acceptance",
             Kind::Opening => "opening",
             Kind::Receipt => "receipt",
             Kind::Payment => "payment",
@@ -309,6 +356,7 @@ impl Kind {
             Kind::Bond => "债券分配",
             Kind::Contract => "合同",
             Kind::Amendment => "补充协议",
+            Kind::Acceptance => "验收",
             Kind::Opening => "年初结转和结余",
             Kind::Receipt => "收入",
             Kind::Payment => "支出",
@@ -357,6 +405,11 @@ pub enum EntryKey {
     Unit(u32),
     /// The `number`th user change.
     User(u32),
+    Acceptance {
+        contract_no: String,
+        supplier: String,
+        date: NaiveDate,
+    },
 }
 
 impl Body {
@@ -373,6 +426,7 @@ impl Body {
             Body::Close(_) => Kind::Close,
             Body::Unit(_) => Kind::Unit,
             Body::User(_) => Kind::User,
+            Body::Acceptance(_) => Kind::Acceptance,
         }
     }
 
@@ -403,6 +457,11 @@ impl Body {
             Body::Close(c) => EntryKey::Close(c.through),
             Body::Unit(u) => EntryKey::Unit(u.number),
             Body::User(u) => EntryKey::User(u.number),
+            Body::Acceptance(a) => EntryKey::Acceptance {
+                contract_no: a.contract_no.clone(),
+                supplier: a.supplier_name.clone(),
+                date: a.date,
+            },
         }
     }
 
@@ -417,6 +476,7 @@ impl Body {
             Body::Payment(p) => Some(p.date),
             Body::Opening(o) => NaiveDate::from_ymd_opt(o.year, 1, 1),
             Body::Reversal(r) => Some(r.date),
+            Body::Acceptance(a) => Some(a.date),
             Body::Catalog(_) | Body::Close(_) | Body::Unit(_) | Body::User(_) => None,
         }
     }
@@ -430,6 +490,10 @@ impl Body {
                 contract_no: a.contract_no.clone(),
                 supplier: a.supplier_name.clone(),
             }),
+            Body::Acceptance(a) => Some(EntryKey::ContractPart {
+                contract_no: a.contract_no.clone(),
+                supplier: a.supplier_name.clone(),
+            }),
             _ => None,
         }
     }
@@ -438,7 +502,7 @@ impl Body {
     pub fn key_column(&self) -> &'static str {
         match self {
             Body::Bond(_) => "bond_code",
-            Body::Contract(_) | Body::Amendment(_) => "contract_no",
+            Body::Contract(_) | Body::Amendment(_) | Body::Acceptance(_) => "contract_no",
             Body::Receipt(_) | Body::Payment(_) | Body::Reversal(_) => "voucher_no",
             Body::Opening(_) => "function_code",
             Body::Catalog(_) => "code",
@@ -471,6 +535,11 @@ impl EntryKey {
             EntryKey::Close(d) => format!("结账至 {d}"),
             EntryKey::Unit(n) => format!("第 {n} 次单位名称"),
             EntryKey::User(n) => format!("第 {n} 次用户变更"),
+            EntryKey::Acceptance {
+                contract_no,
+                supplier,
+                date,
+            } => format!("合同 {contract_no} 供应商 {supplier} {date} 的验收"),
         }
     }
 }

@@ -16,7 +16,7 @@ pub mod uscc;
 pub mod vocab;
 
 pub use amount::Amount;
-pub use code::{ClassCode, FunctionCode, Level};
+pub use code::{ClassCode, EconCode, FunctionCode, Level};
 pub use entry::*;
 pub use period::{parse_date, Quarter};
 pub use uscc::Uscc;

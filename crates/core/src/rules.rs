@@ -173,6 +173,9 @@ fn conflict_message(
         (Body::Opening(_), _) => format!(
             "{described}已记账且内容不同（冲突）；年初结转和结余记账后不能修改：差额请在下一年度的年初数中调整并填写调整原因"
         ),
+        (Body::Acceptance(_), _) => format!(
+            "{described}已记账且内容不同（冲突）；验收记录记账后不能修改（台账只增不改）"
+        ),
         (Body::Bond(_), _) => format!(
             "{described}已记账且内容不同（冲突）；债券分配记账后不能修改（台账只增不改）"
         ),
@@ -271,8 +274,37 @@ fn check_kind(
         Body::Catalog(c) => check_catalog(c, known, errors),
         Body::Reversal(r) => check_reversal(r, known, errors),
         Body::Close(c) => check_close(c, known, errors),
+        Body::Acceptance(a) => check_acceptance(a, known, errors),
         Body::Unit(_) | Body::User(_) => Ok(()),
     }
+}
+
+/// An acceptance needs its contract part, and comes on or after the signing.
+fn check_acceptance(
+    a: &Acceptance,
+    known: &impl Known,
+    errors: &mut Vec<FieldError>,
+) -> Result<(), LookupFailed> {
+    let Some(terms) = known.contract_terms(&a.contract_no)? else {
+        errors.push(FieldError::new(
+            "contract_no",
+            format!("合同 {} 不存在（须先导入合同）", a.contract_no),
+        ));
+        return Ok(());
+    };
+    if a.date < terms.sign_date {
+        errors.push(FieldError::new(
+            "date",
+            format!("验收日期 {} 早于合同签订日期 {}", a.date, terms.sign_date),
+        ));
+    }
+    if known.part_now(&a.contract_no, &a.supplier_name)?.is_none() {
+        errors.push(FieldError::new(
+            "supplier_name",
+            format!("合同 {} 没有供应商“{}”", a.contract_no, a.supplier_name),
+        ));
+    }
+    Ok(())
 }
 
 fn check_bond(
@@ -298,7 +330,7 @@ fn check_contract(
             errors.push(FieldError::new(
                 "contract_no",
                 format!(
-                    "合同 {} 的要素（名称、签订日期、类别、方式、资金性质、项目）与已有行不一致",
+                    "合同 {} 的要素（名称、签订日期、类别、方式、资金性质、项目、付款期限、逾期日利率、预算、预留金额、公告日期）与已有行不一致",
                     c.terms.no
                 ),
             ));

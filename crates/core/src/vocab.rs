@@ -64,6 +64,15 @@ vocabulary!(
 );
 
 vocabulary!(
+    /// 依据 of an acceptance: what starts the SME payment clock (delivery, or inspection and
+    /// acceptance where that is the contract's payment condition).
+    Basis, "依据" {
+        Delivery = ("交付", "delivery"),
+        Acceptance = ("验收", "acceptance"),
+    }
+);
+
+vocabulary!(
     /// 用途 of a payment; bond reports group by it.
     Purpose, "用途" {
         Construction = ("建设", "construction"),

@@ -56,6 +56,21 @@ const CONTRACTS: &[Column] = &[
     opt("people", "从业人员"),
     opt("revenue", "营业收入"),
     opt("assets", "资产总额"),
+    opt("payment_terms_days", "付款期限（天）"),
+    opt("late_interest_daily_pct", "逾期日利率（%）"),
+    opt("budget", "预算金额"),
+    opt("reserved", "预留金额"),
+    opt("reserved_small_micro", "预留小微企业金额"),
+    opt("notice_date", "合同公告日期"),
+];
+
+const ACCEPTANCES: &[Column] = &[
+    req("contract_no", "合同编号"),
+    req("supplier_name", "供应商名称"),
+    req("date", "日期"),
+    req("basis", "依据"),
+    req("amount", "应付金额"),
+    opt("memo", "摘要"),
 ];
 
 const AMENDMENTS: &[Column] = &[
@@ -94,6 +109,7 @@ const PAYMENTS: &[Column] = &[
     opt("purpose", "用途"),
     req("payee", "收款人"),
     opt("memo", "摘要"),
+    opt("econ_code", "经济分类科目编码"),
 ];
 
 const OPENING: &[Column] = &[
@@ -120,6 +136,7 @@ pub fn columns(kind: Kind) -> &'static [Column] {
         Kind::Bond => BONDS,
         Kind::Contract => CONTRACTS,
         Kind::Amendment => AMENDMENTS,
+        Kind::Acceptance => ACCEPTANCES,
         Kind::Receipt => RECEIPTS,
         Kind::Payment => PAYMENTS,
         Kind::Opening => OPENING,

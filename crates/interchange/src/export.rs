@@ -13,7 +13,10 @@ use std::io::Write;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use taizhang_core::Quarter;
-use taizhang_projection::{bond, contracts, opening, procurement, table7, Facts};
+use taizhang_projection::flows::Flows;
+use taizhang_projection::{
+    bond, checks, clock, contracts, idle, opening, procurement, table7, Facts,
+};
 
 use crate::layout::{to_csv, Sheet};
 use crate::reports::{self as layout, Unit};
@@ -88,6 +91,7 @@ pub struct LedgerState {
 /// creation time.
 pub fn year_files(
     facts: &Facts,
+    flows: &Flows,
     year: i32,
     unit: &Unit,
     encoding: CsvEncoding,
@@ -95,7 +99,15 @@ pub fn year_files(
 ) -> Result<Vec<ExportFile>, ExportError> {
     let t = table7::table7(facts, year);
     let p = procurement::procurement(facts, year);
-    let sheets = sheets(facts, year, unit, (&t, &p));
+    let year_end = chrono::NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(chrono::NaiveDate::MAX);
+    let late = Clocks {
+        clock: clock::payment_clock(flows, &facts.contracts, year_end),
+        overdue: clock::overdue(flows, &facts.contracts, year),
+        idle: idle::idle_funds(flows, year_end, idle::DEFAULT_DAYS),
+        checks: checks::procurement_checks(&facts.contracts, year),
+    };
+    let mut sheets = sheets(facts, year, unit, (&t, &p));
+    sheets.extend(clock_sheets(year, unit, &late));
     let mut files: Vec<ExportFile> = sheets
         .iter()
         .map(|(_, name, sheet)| ExportFile {
@@ -121,6 +133,18 @@ pub fn year_files(
             format!("{year}-procurement.json"),
             pretty(&layout::procurement_json(&p, unit, share)),
         ),
+        (
+            format!("{year}-overdue.txt"),
+            layout::overdue_text(&late.overdue, unit),
+        ),
+        (
+            format!("{year}-overdue.json"),
+            pretty(&layout::overdue_json(&late.overdue)),
+        ),
+        (
+            format!("{year}-procurement-checks.json"),
+            pretty(&layout::checks_json(&late.checks)),
+        ),
     ];
     files.extend(texts.into_iter().map(|(name, text)| ExportFile {
         name,
@@ -136,6 +160,40 @@ pub fn year_files(
             .map_err(|e| ExportError::Xlsx(e.to_string()))?,
     });
     Ok(files)
+}
+
+/// The clocks and checks of the year (issue 17), as of its last day.
+struct Clocks {
+    clock: clock::PaymentClock,
+    overdue: clock::Overdue,
+    idle: idle::IdleFunds,
+    checks: checks::Checks,
+}
+
+/// Their sheets: (xlsx tab, CSV file name, sheet).
+fn clock_sheets(year: i32, unit: &Unit, c: &Clocks) -> Vec<(String, String, Sheet)> {
+    vec![
+        (
+            "中小企业款项支付期限".into(),
+            format!("{year}-payment-clock.csv"),
+            layout::payment_clock_sheet(&c.clock, unit),
+        ),
+        (
+            "逾期未支付中小企业款项".into(),
+            format!("{year}-overdue.csv"),
+            layout::overdue_sheet(&c.overdue, unit),
+        ),
+        (
+            "专项债券闲置资金".into(),
+            format!("{year}-idle-funds.csv"),
+            layout::idle_funds_sheet(&c.idle, unit),
+        ),
+        (
+            "政府采购合规检查".into(),
+            format!("{year}-procurement-checks.csv"),
+            layout::checks_sheet(&c.checks, unit),
+        ),
+    ]
 }
 
 /// JSON as the export writes it. Serializing a `Value` cannot fail (its keys are strings).

@@ -198,6 +198,7 @@ pub fn parse(kind: Kind, cells: &impl Cells) -> Result<Parsed, Vec<FieldError>> 
         Kind::Bond => bond(&mut r),
         Kind::Contract => contract(&mut r, &mut warnings),
         Kind::Amendment => amendment(&mut r),
+        Kind::Acceptance => acceptance(&mut r),
         Kind::Receipt => receipt(&mut r),
         Kind::Payment => payment(&mut r),
         Kind::Opening => opening(&mut r),
@@ -274,6 +275,7 @@ fn contract(r: &mut Reader<impl Cells>, warnings: &mut Vec<FieldError>) -> Optio
     let special = r.field("special", Special::parse);
     let amount = r.required("share_amount", Amount::parse_positive);
     let declaration = declaration(r);
+    let clauses = clauses(r, size, special);
     if let (Some(size), Some(Some(d))) = (size, declaration.as_ref()) {
         match classify(d.industry, &d.figures) {
             Ok(found) if found != size => warnings.push(FieldError::new(
@@ -296,6 +298,7 @@ fn contract(r: &mut Reader<impl Cells>, warnings: &mut Vec<FieldError>) -> Optio
             method: method?,
             fund: fund?,
             project_code,
+            clauses: clauses?,
         },
         part: SupplierPart {
             name: name?,
@@ -305,6 +308,87 @@ fn contract(r: &mut Reader<impl Cells>, warnings: &mut Vec<FieldError>) -> Optio
             amount: amount?,
             declaration: declaration?,
         },
+    }))
+}
+
+/// The contract's optional clauses (interchange.md §"Additions"). A term over 60 days is refused for
+/// an SME part: 《保障中小企业款项支付条例》 allows at most 60.
+fn clauses(
+    r: &mut Reader<impl Cells>,
+    size: Option<SupplierSize>,
+    special: Option<Special>,
+) -> Option<Clauses> {
+    let errors_before = r.errors.len();
+    let payment_terms_days = r.field("payment_terms_days", |s| {
+        parse_u32(s.trim_end_matches('天'), "付款期限（天）", 0..=3650)
+    });
+    let late_interest_daily_pct = r.field("late_interest_daily_pct", |s| {
+        parse_decimal(s, "逾期日利率（%）").and_then(|d| {
+            if d > Decimal::ONE {
+                Err(format!(
+                    "逾期日利率 {d}% 过高（按日计，如 0.05 即万分之五）"
+                ))
+            } else {
+                Ok(d)
+            }
+        })
+    });
+    let budget = r.field("budget", Amount::parse_positive);
+    let reserved = r.field("reserved", Amount::parse_non_negative);
+    let reserved_small_micro = r.field("reserved_small_micro", Amount::parse_non_negative);
+    let notice_date = r.field("notice_date", parse_date);
+    if let (Some(days), Some(size)) = (payment_terms_days, size) {
+        let max = taizhang_projection::rulebook::shipped().sme_terms_days_max();
+        if days > max && SmeClass::of(size, special).is_sme() {
+            r.errors.push(FieldError::new(
+                "payment_terms_days",
+                format!("付款期限 {days} 天超过 {max} 天：向中小企业付款的约定期限最长 {max} 天（《保障中小企业款项支付条例》）"),
+            ));
+        }
+    }
+    if let (Some(budget), Some(reserved)) = (budget, reserved) {
+        if reserved > budget {
+            r.errors.push(FieldError::new(
+                "reserved",
+                format!("预留金额 {reserved} 超过预算金额 {budget}"),
+            ));
+        }
+    }
+    match (reserved, reserved_small_micro) {
+        (Some(reserved), Some(small)) if small > reserved => r.errors.push(FieldError::new(
+            "reserved_small_micro",
+            format!("预留小微企业金额 {small} 超过预留金额 {reserved}"),
+        )),
+        (None, Some(_)) => r.errors.push(FieldError::new(
+            "reserved_small_micro",
+            "填写预留小微企业金额时须填写预留金额",
+        )),
+        _ => {}
+    }
+    (r.errors.len() == errors_before).then_some(Clauses {
+        payment_terms_days,
+        late_interest_daily_pct,
+        budget,
+        reserved,
+        reserved_small_micro,
+        notice_date,
+    })
+}
+
+fn acceptance(r: &mut Reader<impl Cells>) -> Option<Body> {
+    let contract_no = r.text("contract_no");
+    let supplier_name = r.text("supplier_name");
+    let date = r.required("date", parse_date);
+    let basis = r.required("basis", Basis::parse);
+    let amount = r.required("amount", Amount::parse_positive);
+    let memo = r.optional_text("memo").unwrap_or_default();
+    Some(Body::Acceptance(Acceptance {
+        contract_no: contract_no?,
+        supplier_name: supplier_name?,
+        date: date?,
+        basis: basis?,
+        amount: amount?,
+        memo,
     }))
 }
 
@@ -420,6 +504,15 @@ fn payment(r: &mut Reader<impl Cells>) -> Option<Body> {
     let purpose = r.field("purpose", Purpose::parse).unwrap_or(Purpose::Other);
     let payee = r.text("payee");
     let memo = r.optional_text("memo").unwrap_or_default();
+    let econ_code = r.field("econ_code", EconCode::parse);
+    if let (Some(code), Some(_)) = (&econ_code, &bond_code) {
+        if code.is_recurring() {
+            r.errors.push(FieldError::new(
+                "econ_code",
+                format!("专项债券资金不得用于经常性支出（经济分类 {code}）：地方政府举借的债务只能用于公益性资本支出，不得用于经常性支出（《中华人民共和国预算法》第三十五条）"),
+            ));
+        }
+    }
     Some(Body::Payment(Payment {
         voucher_no: voucher_no?,
         date: date?,
@@ -434,6 +527,7 @@ fn payment(r: &mut Reader<impl Cells>) -> Option<Body> {
         purpose,
         payee: payee?,
         memo,
+        econ_code,
     }))
 }
 

@@ -672,3 +672,208 @@ pub fn entries_page_json(
     let entries: Vec<Value> = entries.into_iter().collect();
     json!({"entries": entries, "next_after_seq": next_after_seq})
 }
+
+// The clocks and checks of issue 17: the SME payment clock, the year-end overdue list, idle bond
+// money and the procurement checks. JSON as interchange.md §"Additions" fixes it; amounts in 元.
+
+use taizhang_projection::checks::Checks;
+use taizhang_projection::clock::{Due, Overdue, PaymentClock};
+use taizhang_projection::idle::IdleFunds;
+
+const CLOCK_SOURCE: &str = "依据《保障中小企业款项支付条例》：自交付或验收之日起按约定期限（未约定 30 日，最长 60 日）付款，到期日为休息日的顺延至下一个工作日；逾期利息按约定利率，未约定的按每日万分之五，逐笔计算。大型企业（非特殊主体）不计。";
+
+fn due_json(d: &Due) -> Value {
+    json!({
+        "contract_no": d.contract_no, "supplier_name": d.supplier_name, "size": d.size.key(),
+        "date": d.date.to_string(), "basis": d.basis.key(), "due_date": d.due_date.to_string(),
+        "amount": yuan(d.amount), "paid": yuan(d.paid), "outstanding": yuan(d.outstanding),
+        "overdue_days": d.overdue_days, "late_interest": yuan(d.late_interest),
+    })
+}
+
+fn due_row(d: &Due) -> Vec<Cell> {
+    let size = match d.special {
+        Some(special) => format!("{}（{special}）", d.size),
+        None => d.size.label().to_string(),
+    };
+    vec![
+        Cell::text(&d.contract_no),
+        Cell::text(&d.supplier_name),
+        Cell::text(size),
+        Cell::text(d.date.to_string()),
+        Cell::text(d.basis.label()),
+        Cell::text(d.due_date.to_string()),
+        Cell::Yuan(d.amount),
+        Cell::Yuan(d.paid),
+        Cell::Yuan(d.outstanding),
+        Cell::text(if d.overdue_days > 0 {
+            d.overdue_days.to_string()
+        } else {
+            String::new()
+        }),
+        Cell::Yuan(d.late_interest),
+    ]
+}
+
+const DUE_HEADER: [&str; 11] = [
+    "合同编号",
+    "供应商",
+    "企业规模",
+    "验收日期",
+    "依据",
+    "到期日",
+    "应付金额",
+    "已付",
+    "未付",
+    "逾期天数",
+    "逾期利息",
+];
+
+pub fn payment_clock_json(c: &PaymentClock) -> Value {
+    let rows: Vec<Value> = c.rows.iter().map(due_json).collect();
+    json!({"as_of": c.as_of.to_string(), "rows": rows})
+}
+
+pub fn payment_clock_sheet(c: &PaymentClock, unit: &Unit) -> Sheet {
+    let mut notes = vec![CLOCK_SOURCE.to_string()];
+    notes.extend(c.notes.iter().cloned());
+    Sheet {
+        title: "中小企业款项支付期限表".into(),
+        caption: vec![
+            format!("部门：{}", unit.full),
+            format!("截至 {}，单位：元", c.as_of),
+        ],
+        header: vec![DUE_HEADER.map(String::from).to_vec()],
+        rows: c.rows.iter().map(due_row).collect(),
+        notes,
+    }
+}
+
+pub fn overdue_json(o: &Overdue) -> Value {
+    let rows: Vec<Value> = o.rows.iter().map(due_json).collect();
+    json!({"year": o.year, "contracts": o.contracts, "amount": yuan(o.amount), "rows": rows})
+}
+
+pub fn overdue_sheet(o: &Overdue, unit: &Unit) -> Sheet {
+    let mut notes = vec![overdue_text(o, unit), CLOCK_SOURCE.to_string()];
+    notes.extend(o.notes.iter().cloned());
+    Sheet {
+        title: format!("{} 年度逾期未支付中小企业款项情况", o.year),
+        caption: vec![
+            format!("部门：{}", unit.full),
+            format!("截至 {}-12-31，单位：元", o.year),
+        ],
+        header: vec![DUE_HEADER.map(String::from).to_vec()],
+        rows: o.rows.iter().map(due_row).collect(),
+        notes,
+    }
+}
+
+/// The paragraph a unit publishes by 31 March (《保障中小企业款项支付条例》).
+pub fn overdue_text(o: &Overdue, unit: &Unit) -> String {
+    let year = o.year;
+    if o.contracts == 0 {
+        return format!("根据《保障中小企业款项支付条例》，现将{}{year}年度逾期未支付中小企业款项情况公示如下：截至{year}年12月31日，{}无逾期未支付中小企业款项的合同。", unit.short, unit.short);
+    }
+    format!(
+        "根据《保障中小企业款项支付条例》，现将{}{year}年度逾期未支付中小企业款项情况公示如下：截至{year}年12月31日，{}逾期未支付中小企业款项的合同 {} 份，金额 {} 万元。",
+        unit.short,
+        unit.short,
+        o.contracts,
+        text_wan(o.amount)
+    )
+}
+
+pub fn idle_funds_json(i: &IdleFunds) -> Value {
+    let rows: Vec<Value> = i
+        .rows
+        .iter()
+        .map(|r| {
+            json!({
+                "bond_code": r.bond_code, "project_code": r.project_code, "idle": yuan(r.idle),
+                "oldest_date": r.oldest_date.to_string(), "days": r.days,
+            })
+        })
+        .collect();
+    json!({"as_of": i.as_of.to_string(), "days": i.days, "rows": rows})
+}
+
+pub fn idle_funds_sheet(i: &IdleFunds, unit: &Unit) -> Sheet {
+    let rows = i
+        .rows
+        .iter()
+        .map(|r| {
+            vec![
+                Cell::text(&r.bond_code),
+                Cell::text(&r.project_code),
+                Cell::Yuan(r.idle),
+                Cell::text(r.oldest_date.to_string()),
+                Cell::text(r.days.to_string()),
+            ]
+        })
+        .collect();
+    Sheet {
+        title: "专项债券闲置资金".into(),
+        caption: vec![
+            format!("部门：{}", unit.full),
+            format!("截至 {}，到账超过 {} 天未支出，单位：元", i.as_of, i.days),
+        ],
+        header: vec![["债券编码", "项目编码", "闲置金额", "最早到账日期", "已闲置天数"]
+            .map(String::from)
+            .to_vec()],
+        rows,
+        notes: vec!["按先进先出：支出先用最早到账的资金，未用的归于最近到账的资金。专项债券资金应按规定用途及时使用（《中华人民共和国预算法》第三十五条；长期闲置的可能被调整用途或列为审计发现）。".to_string()],
+    }
+}
+
+/// A procurement rule's key in Chinese.
+pub fn check_rule_label(rule: &str) -> &'static str {
+    match rule {
+        "notice_late" => "合同公告逾期",
+        "notice_missing" => "未填合同公告日期",
+        "reserve_share" => "预留份额不足",
+        "reserve_small_micro" => "预留小微企业比例不足",
+        "not_reserved" => "未全部预留中小企业",
+        _ => "",
+    }
+}
+
+pub fn checks_json(c: &Checks) -> Value {
+    let findings: Vec<Value> = c
+        .findings
+        .iter()
+        .map(|f| json!({"contract_no": f.contract_no, "rule": f.rule, "detail": f.detail}))
+        .collect();
+    json!({"year": c.year, "findings": findings})
+}
+
+pub fn checks_sheet(c: &Checks, unit: &Unit) -> Sheet {
+    let rows = c
+        .findings
+        .iter()
+        .map(|f| {
+            vec![
+                Cell::text(&f.contract_no),
+                Cell::text(check_rule_label(f.rule)),
+                Cell::text(&f.detail),
+            ]
+        })
+        .collect();
+    let mut notes = vec!["检查结果仅为提示：法规允许有理由的例外。工作日按国务院办公厅每年的节假日安排（含调休）计算；门槛和比例按签订日有效的规定。".to_string()];
+    notes.extend(c.notes.iter().cloned());
+    Sheet {
+        title: format!("{} 年度政府采购合规检查", c.year),
+        caption: vec![
+            format!("部门：{}", unit.full),
+            format!("{} 年签订的合同", c.year),
+        ],
+        header: vec![["合同编号", "检查项", "说明"].map(String::from).to_vec()],
+        rows,
+        notes,
+    }
+}
+
+/// The dues of `taizhang check --days N`: as interchange.md's rows.
+pub fn falling_due_json(rows: &[Due]) -> Vec<Value> {
+    rows.iter().map(due_json).collect()
+}

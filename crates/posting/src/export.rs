@@ -36,7 +36,8 @@ pub fn year_export(
         full: names.full.clone(),
         short: names.short.clone(),
     };
-    let mut files = export::year_files(&facts, year, &unit, encoding, as_of)?;
+    let flows = ledger.flows_through(head.count)?;
+    let mut files = export::year_files(&facts, &flows, year, &unit, encoding, as_of)?;
     let state = LedgerState {
         unit: ledger.header().unit.full.clone(),
         entries: head.count,

@@ -376,6 +376,7 @@ fn offer_row(
         _ => EntryKey::Voucher(String::new()),
     };
     let outcome = writer.offer_prepared(prepared);
+    watch.offered(matches!(outcome, Ok(Offered::Posted(_))));
     if matches!(outcome, Ok(Offered::Posted(_))) {
         let place = RowPlace {
             file: file.name.clone(),
@@ -524,6 +525,7 @@ fn kind_word(kind: Kind) -> &'static str {
         Kind::Bond => "bond",
         Kind::Contract => "contract",
         Kind::Amendment => "amendment",
+        Kind::Acceptance => "acceptance",
         Kind::Receipt => "receipt",
         Kind::Payment => "payment",
         Kind::Opening => "opening",
@@ -631,6 +633,7 @@ fn post_cells(
         let key = body.key();
         let own_warnings = watch.see(&body, 0, 1);
         let outcome = writer.offer("命令行", body);
+        watch.offered(matches!(outcome, Ok(Offered::Posted(_))));
         if matches!(outcome, Ok(Offered::Posted(_))) {
             tally.warn(
                 own_warnings.iter().map(|w| warnings::problem(w, &place)),

@@ -1,13 +1,17 @@
 //! Warnings while posting (domain.md "Warnings at posting"): a batch is watched for the warnings it
 //! brings — those of its own entries (a bond payment before the bond's value date, a declared size
 //! the declared figures contradict) and those of the ledger's state after it that the state before it
-//! did not have (a contract overpaid, bond money spent beyond its allocation or proceeds). The rules
-//! are the projection's; this module only says where each warning comes from. Under `--strict` a
-//! warning is a problem and the batch is refused.
+//! did not have (a contract overpaid, bond money spent beyond its allocation or proceeds), and the
+//! SME dues a payment of the batch settles late (the payment clock). The rules are the projection's;
+//! this module only says where each warning comes from. Under `--strict` a warning is a problem and
+//! the batch is refused.
 
+use chrono::NaiveDate;
 use rustc_hash::FxHashMap;
-use taizhang_core::{Amount, Body};
+use taizhang_core::{Amount, Body, ContractPart};
 use taizhang_interchange::Problem;
+use taizhang_projection::clock::{late_slices, payment_clock};
+use taizhang_projection::flows::Flows;
 use taizhang_projection::warnings::{self, BondMoney, ContractMoney, Warning};
 use taizhang_projection::Facts;
 use taizhang_store::{Ledger, StoreError, Writer};
@@ -34,6 +38,21 @@ pub struct Watch {
     bonds_before: FxHashMap<String, FxHashMap<String, BondMoney>>,
     /// `before.bonds` up to here were posted before the batch; the rest, and `new_bonds`, in it.
     bonds_before_len: usize,
+    /// The payment clock's flows: the ledger's (read from the log only when it holds acceptances;
+    /// with none, nothing was on the clock) and the batch's folded in as its rows come.
+    clock: Flows,
+    /// Contract parts posted in this batch.
+    new_parts: Vec<ContractPart>,
+    /// The batch's payments to a contract while a clock runs: voucher, contract, date, row.
+    clock_payments: Vec<(String, String, NaiveDate, Place)>,
+    /// The row just seen, a payment or a contract part, kept once [`Watch::offered`] says it was
+    /// posted (a row already in the ledger warns no more, nor counts twice).
+    clock_pending: Option<ClockRow>,
+}
+
+enum ClockRow {
+    Payment(String, String, NaiveDate, Place),
+    Part(Box<ContractPart>),
 }
 
 /// A place in the batch: (file index, line).
@@ -68,7 +87,16 @@ impl Watch {
         for ((bond, project), money) in warnings::bond_money(&before) {
             (bonds_before.entry(bond.to_string()).or_default()).insert(project.to_string(), money);
         }
+        let clock = if before.acceptances.is_empty() {
+            Flows::default()
+        } else {
+            ledger.flows()?
+        };
         Ok(Watch {
+            clock,
+            new_parts: Vec::new(),
+            clock_payments: Vec::new(),
+            clock_pending: None,
             bonds_before_len: before.bonds.len(),
             before,
             new_bonds: Vec::new(),
@@ -83,6 +111,7 @@ impl Watch {
     /// figures of the subjects it touches.
     pub fn see(&mut self, body: &Body, file: usize, line: u64) -> Vec<Warning> {
         let place = (file, line);
+        self.follow_clock(body, place);
         match body {
             Body::Payment(p) => {
                 if let Some(no) = &p.contract_no {
@@ -112,6 +141,57 @@ impl Watch {
             _ => {}
         }
         Vec::new()
+    }
+
+    /// Folds a row into the payment clock. A batch posts acceptances before payments (kinds in
+    /// dependency order), so a payment finds the batch's dues already there; without any acceptance
+    /// there is no clock to keep, and a large import of payments pays nothing for it.
+    fn follow_clock(&mut self, body: &Body, place: Place) {
+        self.clock_pending = None;
+        match body {
+            Body::Acceptance(_) | Body::Reversal(_) => self.clock.apply(body),
+            Body::Contract(c) => self.clock_pending = Some(ClockRow::Part(Box::new(c.clone()))),
+            Body::Payment(p) if self.clock.has_acceptances() => {
+                if let Some(no) = &p.contract_no {
+                    self.clock.apply(body);
+                    self.clock_pending = Some(ClockRow::Payment(
+                        p.voucher_no.clone(),
+                        no.clone(),
+                        p.date,
+                        place,
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether the row last seen was posted (not already in the ledger, not refused).
+    pub fn offered(&mut self, posted: bool) {
+        match self.clock_pending.take() {
+            Some(ClockRow::Payment(voucher, no, date, place)) if posted => {
+                self.clock_payments.push((voucher, no, date, place))
+            }
+            Some(ClockRow::Part(part)) if posted => self.new_parts.push(*part),
+            _ => {}
+        }
+    }
+
+    /// The SME dues the batch's payments settle late, each at its payment's row.
+    fn late_settlements(&self) -> Vec<(Warning, Place)> {
+        let mut found = Vec::new();
+        for (voucher, no, date, place) in &self.clock_payments {
+            let parts: Vec<ContractPart> = (self.before.contracts.iter())
+                .chain(&self.new_parts)
+                .filter(|p| &p.terms.no == no)
+                .cloned()
+                .collect();
+            let clock = payment_clock(&self.clock, &parts, *date);
+            for (due, slice) in late_slices(&clock, voucher) {
+                found.push((warnings::late_settlement(voucher, due, slice), *place));
+            }
+        }
+        found
     }
 
     /// The project a row names, or the bond's only one (as the ledger fills it in).
@@ -187,6 +267,13 @@ impl Watch {
         after
             .sums
             .apply(writer.pending_changes().map(|(k, a)| (k.clone(), *a)));
+        let place = |(file, line): Place| RowPlace {
+            file: files.get(file).cloned().unwrap_or_default(),
+            line,
+        };
+        let late: Vec<(Warning, RowPlace)> = (self.late_settlements().into_iter())
+            .map(|(w, at)| (w, place(at)))
+            .collect();
         warnings::new_state_warnings(&self.before, &after)
             .into_iter()
             .map(|w| {
@@ -199,6 +286,7 @@ impl Watch {
                 );
                 (w, place)
             })
+            .chain(late)
             .collect()
     }
 

@@ -92,6 +92,7 @@ fn contract_of(body: &Body) -> Option<&str> {
     match body {
         Body::Contract(c) => Some(&c.terms.no),
         Body::Amendment(a) => Some(&a.contract_no),
+        Body::Acceptance(a) => Some(&a.contract_no),
         Body::Payment(p) => p.contract_no.as_deref(),
         _ => None,
     }
@@ -112,6 +113,7 @@ fn payee_of(body: &Body) -> Option<&str> {
         Body::Payment(p) => Some(&p.payee),
         Body::Contract(c) => Some(&c.part.name),
         Body::Amendment(a) => Some(&a.supplier_name),
+        Body::Acceptance(a) => Some(&a.supplier_name),
         _ => None,
     }
 }
@@ -139,6 +141,7 @@ fn words(body: &Body) -> Vec<&str> {
         ],
         Body::Contract(c) => vec![&c.terms.no, &c.terms.title, &c.part.name],
         Body::Amendment(a) => vec![&a.contract_no, &a.supplier_name, &a.reason],
+        Body::Acceptance(a) => vec![&a.contract_no, &a.supplier_name, &a.memo],
         Body::Reversal(r) => vec![&r.voucher_no, &r.reason],
         Body::Bond(b) => vec![
             &b.terms.code,
@@ -183,6 +186,7 @@ mod tests {
             bond_code: Some("TB-01".into()),
             purpose: Purpose::Construction,
             payee: "甲设备股份有限公司".into(),
+            econ_code: None,
             memo: "Equipment 设备款".into(),
         })
     }

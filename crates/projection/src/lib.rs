@@ -6,19 +6,25 @@
 //! and wording live in the interchange crate.
 
 pub mod bond;
+pub mod calendar;
 pub mod cell;
+pub mod checks;
+pub mod clock;
 pub mod contracts;
+pub mod flows;
+pub mod idle;
 pub mod journal;
 pub mod opening;
 pub mod overview;
 pub mod procurement;
+pub mod rulebook;
 pub mod sums;
 pub mod table7;
 pub mod warnings;
 
 use std::collections::BTreeMap;
 
-use taizhang_core::{BondAllocation, ClassCode, ContractPart, Opening};
+use taizhang_core::{Acceptance, BondAllocation, ClassCode, ContractPart, Opening};
 
 pub use sums::{changes, SumKey, Sums};
 
@@ -34,6 +40,8 @@ pub struct Facts {
     pub contracts: Vec<ContractPart>,
     /// Every opening balance given, by year, fund and code (with the reason of a restated one).
     pub openings: Vec<Opening>,
+    /// Every acceptance, by contract, supplier and date (through the index, not the log).
+    pub acceptances: Vec<Acceptance>,
 }
 
 impl Facts {

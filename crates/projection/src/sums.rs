@@ -215,7 +215,8 @@ fn money_changes(body: &Body, date: NaiveDate) -> Vec<(SumKey, Amount)> {
         | Body::Reversal(_)
         | Body::Close(_)
         | Body::Unit(_)
-        | Body::User(_) => {}
+        | Body::User(_)
+        | Body::Acceptance(_) => {}
     }
     out
 }

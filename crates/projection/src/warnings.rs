@@ -243,6 +243,29 @@ fn percent_of(part: Amount, whole: Amount) -> String {
     format!("为分配金额的 {pct:.2}%")
 }
 
+/// A slice of an SME due that a payment settled after the due date (《保障中小企业款项支付条例》).
+pub fn late_settlement(
+    voucher: &str,
+    due: &crate::clock::Due,
+    slice: &crate::clock::Slice,
+) -> Warning {
+    Warning {
+        rule: "sme_late",
+        subject: voucher.to_string(),
+        message: format!(
+            "凭证号 {voucher} 向中小企业“{}”支付合同 {} 于 {} {}的应付款 {} 元，到期日 {}，逾期 {} 天，逾期利息 {} 元（《保障中小企业款项支付条例》）",
+            due.supplier_name,
+            due.contract_no,
+            due.date,
+            due.basis,
+            slice.amount,
+            due.due_date,
+            slice.days_late,
+            slice.interest
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -121,6 +121,7 @@ fn entries(ops: &[Op]) -> Vec<(Body, Option<Body>)> {
                 purpose: Purpose::Other,
                 payee: String::new(),
                 memo: String::new(),
+                econ_code: None,
             }),
             Op::Opening { fen, code, year } => {
                 if !openings.insert((*code, *year)) {

@@ -64,6 +64,13 @@ pub fn write_entry_key(out: &mut String, key: &EntryKey) {
         EntryKey::Unit(n) => join_into(out, &["U", &format!("{n:010}")]),
         // "P" for person; zero-filled like the unit's, so the newest change is the last key.
         EntryKey::User(n) => join_into(out, &["P", &format!("{n:010}")]),
+        // "K" for 验收 (A is taken by amendments); contract and supplier first, so that a part's
+        // acceptances are one prefix range, in date order.
+        EntryKey::Acceptance {
+            contract_no,
+            supplier,
+            date,
+        } => join_into(out, &["K", contract_no, supplier, &date.to_string()]),
     }
 }
 

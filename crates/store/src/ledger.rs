@@ -17,6 +17,7 @@ use taizhang_core::{
     Amount, Body, BondAllocation, ClassCode, ContractTerms, EntryKey, FunctionCode, LedgerOrigin,
     PartState, UnitNaming,
 };
+use taizhang_projection::flows::Flows;
 use taizhang_projection::{changes, Facts, SumKey, Sums};
 
 use crate::batch::BatchTxn;
@@ -56,7 +57,10 @@ pub(crate) const CACHE_BYTES: usize = 4 * 1024 * 1024;
 /// An older program would take such a record for a damaged one; the format tells it to upgrade.
 /// 5: user entries ([`BodyV1::User`]), and the `credentials` table of password and token hashes
 /// beside the chain (never in it, never in an archive).
-pub(crate) const LEDGER_FORMAT: u32 = 5;
+/// 6: acceptances ([`BodyV1::Acceptance`], keys under "K"), contract parts with clauses
+/// ([`BodyV1::ContractClauses`]) and payments with an economic code ([`BodyV1::PaymentCoded`]);
+/// an older program would take these records for damaged ones.
+pub(crate) const LEDGER_FORMAT: u32 = 6;
 
 /// Who and what the first entry of a new ledger names as its operator and source.
 const INIT_OPERATOR: &str = "taizhang init";
@@ -568,7 +572,32 @@ impl Ledger {
                 facts.openings.push(o);
             }
         }
+        for body in bodies_in(&keys, at, &["K"])? {
+            if let Body::Acceptance(a) = body {
+                facts.acceptances.push(a);
+            }
+        }
         Ok(facts)
+    }
+
+    /// The dated flows of the clocks (acceptances, contract payments, bond money by day), folded from
+    /// the whole log: the running sums do not keep days (docs/decisions.md, issue 17).
+    pub fn flows(&self) -> Result<Flows, StoreError> {
+        self.flows_through(u64::MAX)
+    }
+
+    /// [`Ledger::flows`] of the first `count` entries: the flows of the state a head names, so that
+    /// they agree with facts read with that head even if entries were posted since.
+    pub fn flows_through(&self, count: u64) -> Result<Flows, StoreError> {
+        let mut flows = Flows::default();
+        self.for_each_entry(1, |posted| {
+            let within = posted.record.seq <= count;
+            if within {
+                flows.apply(&posted.body);
+            }
+            within
+        })?;
+        Ok(flows)
     }
 
     /// Calls `each` on every entry from `from` on, in sequence order, until it returns false.
@@ -1467,7 +1496,9 @@ fn amount_bound(body: &Body) -> i128 {
         Body::Amendment(a) => fen(a.delta),
         Body::Bond(b) => fen(b.amount),
         Body::Reversal(_) => i128::from(taizhang_core::amount::AMOUNT_MAX_YUAN) * 100,
-        Body::Catalog(_) | Body::Close(_) | Body::Unit(_) | Body::User(_) => 0,
+        Body::Catalog(_) | Body::Close(_) | Body::Unit(_) | Body::User(_) | Body::Acceptance(_) => {
+            0
+        }
     }
 }
 

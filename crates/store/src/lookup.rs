@@ -17,6 +17,8 @@ use crate::StoreError;
 pub struct ContractEntries {
     pub parts: Vec<Posted>,
     pub amendments: Vec<Posted>,
+    /// Acceptances (验收/交付) of its parts.
+    pub acceptances: Vec<Posted>,
     pub payments: Vec<Posted>,
     /// Reversals of the contract's payments.
     pub reversals: Vec<Posted>,
@@ -91,12 +93,13 @@ impl Ledger {
         })
     }
 
-    /// A contract's parts and amendments (through the index) and its payments and their reversals
+    /// A contract's parts, amendments and acceptances (through the index) and its payments and their reversals
     /// (through the log).
     pub fn contract_entries(&self, contract_no: &str) -> Result<ContractEntries, StoreError> {
         let mut found = ContractEntries {
             parts: self.entries_under(&["C", contract_no])?,
             amendments: self.entries_under(&["A", contract_no])?,
+            acceptances: self.entries_under(&["K", contract_no])?,
             ..ContractEntries::default()
         };
         if found.parts.is_empty() {

@@ -19,8 +19,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use taizhang_core as core;
 use taizhang_core::classify::Figures;
 use taizhang_core::{
-    AdjustReason, Category, ExpenseType, Frequency, Fund, Industry, Method, Purpose, Role, Special,
-    SupplierSize,
+    AdjustReason, Basis, Category, ExpenseType, Frequency, Fund, Industry, Method, Purpose, Role,
+    Special, SupplierSize,
 };
 
 use crate::hash::{HashAlgo, Hasher};
@@ -127,6 +127,7 @@ stable_codes! {
     Frequency { Annual = 0, SemiAnnual = 1 }
     AdjustReason { Correction = 0, Recovery = 1, TransferIn = 2, TransferOut = 3, Remit = 4, Internal = 5, Other = 6 }
     Role { Admin = 0, Maker = 1, Checker = 2, Auditor = 3, Viewer = 4 }
+    Basis { Delivery = 0, Acceptance = 1 }
     Industry { Industrial = 0, Construction = 1, Wholesale = 2, Retail = 3, Software = 4, Leasing = 5, Other = 6, Agriculture = 7, Transport = 8, Warehousing = 9, Postal = 10, Accommodation = 11, Catering = 12, InfoTransmission = 13, RealEstate = 14, PropertyManagement = 15 }
 }
 
@@ -424,6 +425,59 @@ pub enum BodyV1<'a> {
         role: Word<Role>,
         active: bool,
     },
+    /// A contract part with any of the clauses of issue 17 (ledger format 6); one without them
+    /// stays `Contract`, its bytes as before.
+    ContractClauses {
+        contract_no: Text<'a>,
+        title: Text<'a>,
+        sign_date: Day,
+        category: Word<Category>,
+        method: Word<Method>,
+        fund: Word<Fund>,
+        project_code: Option<Text<'a>>,
+        supplier_name: Text<'a>,
+        uscc: Option<Text<'a>>,
+        size: Word<SupplierSize>,
+        special: Option<Word<Special>>,
+        share_amount: Fen,
+        industry: Option<Word<Industry>>,
+        people: Option<u64>,
+        revenue: Option<Text<'a>>,
+        assets: Option<Text<'a>>,
+        payment_terms_days: Option<u32>,
+        late_interest_daily_pct: Option<Text<'a>>,
+        budget: Option<Fen>,
+        reserved: Option<Fen>,
+        reserved_small_micro: Option<Fen>,
+        notice_date: Option<Day>,
+    },
+    /// A payment with an economic classification code (ledger format 6); one without stays
+    /// `Payment`, its bytes as before.
+    PaymentCoded {
+        voucher_no: Text<'a>,
+        date: Day,
+        fund: Word<Fund>,
+        function_code: Text<'a>,
+        function_name: Option<Text<'a>>,
+        expense_type: Word<ExpenseType>,
+        amount: Fen,
+        project_code: Option<Text<'a>>,
+        contract_no: Option<Text<'a>>,
+        bond_code: Option<Text<'a>>,
+        purpose: Word<Purpose>,
+        payee: Text<'a>,
+        memo: Text<'a>,
+        econ_code: Text<'a>,
+    },
+    /// An acceptance (验收) or delivery (交付) of a supplier's part (ledger format 6).
+    Acceptance {
+        contract_no: Text<'a>,
+        supplier_name: Text<'a>,
+        date: Day,
+        basis: Word<Basis>,
+        amount: Fen,
+        memo: Text<'a>,
+    },
 }
 
 /// The chained part of a ledger's header, carried by its first unit entry.
@@ -638,7 +692,7 @@ impl<'a> From<&'a core::Body> for BodyV1<'a> {
                 project_name: Cow::Borrowed(&b.project_name),
                 amount: Fen(b.amount.fen()),
             },
-            Body::Contract(c) => {
+            Body::Contract(c) if c.terms.clauses.is_empty() => {
                 let declaration = c.part.declaration.as_ref();
                 BodyV1::Contract {
                     contract_no: Cow::Borrowed(&c.terms.no),
@@ -657,6 +711,35 @@ impl<'a> From<&'a core::Body> for BodyV1<'a> {
                     people: declaration.and_then(|d| d.figures.people),
                     revenue: dec_str(declaration.and_then(|d| d.figures.revenue)),
                     assets: dec_str(declaration.and_then(|d| d.figures.assets)),
+                }
+            }
+            Body::Contract(c) => {
+                let declaration = c.part.declaration.as_ref();
+                let clauses = &c.terms.clauses;
+                let fen = |a: Option<core::Amount>| a.map(|a| Fen(a.fen()));
+                BodyV1::ContractClauses {
+                    contract_no: Cow::Borrowed(&c.terms.no),
+                    title: Cow::Borrowed(&c.terms.title),
+                    sign_date: Day(c.terms.sign_date),
+                    category: Word(c.terms.category),
+                    method: Word(c.terms.method),
+                    fund: Word(c.terms.fund),
+                    project_code: opt_str(&c.terms.project_code),
+                    supplier_name: Cow::Borrowed(&c.part.name),
+                    uscc: c.part.uscc.as_ref().map(|u| Cow::Borrowed(u.as_str())),
+                    size: Word(c.part.size),
+                    special: c.part.special.map(Word),
+                    share_amount: Fen(c.part.amount.fen()),
+                    industry: declaration.map(|d| Word(d.industry)),
+                    people: declaration.and_then(|d| d.figures.people),
+                    revenue: dec_str(declaration.and_then(|d| d.figures.revenue)),
+                    assets: dec_str(declaration.and_then(|d| d.figures.assets)),
+                    payment_terms_days: clauses.payment_terms_days,
+                    late_interest_daily_pct: dec_str(clauses.late_interest_daily_pct),
+                    budget: fen(clauses.budget),
+                    reserved: fen(clauses.reserved),
+                    reserved_small_micro: fen(clauses.reserved_small_micro),
+                    notice_date: clauses.notice_date.map(Day),
                 }
             }
             Body::Amendment(a) if a.correction.is_none() && a.before.is_none() => {
@@ -695,6 +778,22 @@ impl<'a> From<&'a core::Body> for BodyV1<'a> {
                 bond_code: opt_str(&r.bond_code),
                 project_code: opt_str(&r.project_code),
                 memo: Cow::Borrowed(&r.memo),
+            },
+            Body::Payment(p) if p.econ_code.is_some() => BodyV1::PaymentCoded {
+                voucher_no: Cow::Borrowed(&p.voucher_no),
+                date: Day(p.date),
+                fund: Word(p.fund),
+                function_code: Cow::Borrowed(p.code.as_str()),
+                function_name: opt_str(&p.code_name),
+                expense_type: Word(p.expense_type),
+                amount: Fen(p.amount.fen()),
+                project_code: opt_str(&p.project_code),
+                contract_no: opt_str(&p.contract_no),
+                bond_code: opt_str(&p.bond_code),
+                purpose: Word(p.purpose),
+                payee: Cow::Borrowed(&p.payee),
+                memo: Cow::Borrowed(&p.memo),
+                econ_code: Cow::Borrowed(p.econ_code.as_ref().map_or("", |c| c.as_str())),
             },
             Body::Payment(p) => BodyV1::Payment {
                 voucher_no: Cow::Borrowed(&p.voucher_no),
@@ -739,6 +838,14 @@ impl<'a> From<&'a core::Body> for BodyV1<'a> {
             },
             Body::Close(c) => BodyV1::Close {
                 through: Day(c.through),
+            },
+            Body::Acceptance(a) => BodyV1::Acceptance {
+                contract_no: Cow::Borrowed(&a.contract_no),
+                supplier_name: Cow::Borrowed(&a.supplier_name),
+                date: Day(a.date),
+                basis: Word(a.basis),
+                amount: Fen(a.amount.fen()),
+                memo: Cow::Borrowed(&a.memo),
             },
             Body::User(u) => BodyV1::User {
                 number: u.number,
@@ -851,6 +958,7 @@ impl TryFrom<&BodyV1<'_>> for core::Body {
                         method: method.0,
                         fund: fund.0,
                         project_code: owned(project_code),
+                        clauses: Clauses::default(),
                     },
                     part: SupplierPart {
                         name: supplier_name.to_string(),
@@ -949,6 +1057,7 @@ impl TryFrom<&BodyV1<'_>> for core::Body {
                 purpose: purpose.0,
                 payee: payee.to_string(),
                 memo: memo.to_string(),
+                econ_code: None,
             }),
             BodyV1::Opening {
                 year,
@@ -993,6 +1102,53 @@ impl TryFrom<&BodyV1<'_>> for core::Body {
                 reason: reason.to_string(),
             }),
             BodyV1::Close { through } => Body::Close(PeriodClose { through: through.0 }),
+            BodyV1::ContractClauses { .. } => contract_with_clauses(body)?,
+            BodyV1::PaymentCoded {
+                voucher_no,
+                date,
+                fund,
+                function_code,
+                function_name,
+                expense_type,
+                amount: a,
+                project_code,
+                contract_no,
+                bond_code,
+                purpose,
+                payee,
+                memo,
+                econ_code,
+            } => Body::Payment(Payment {
+                voucher_no: voucher_no.to_string(),
+                date: date.0,
+                fund: fund.0,
+                code: FunctionCode::parse(function_code).map_err(corrupt)?,
+                code_name: owned(function_name),
+                expense_type: expense_type.0,
+                amount: amount(a),
+                project_code: owned(project_code),
+                contract_no: owned(contract_no),
+                bond_code: owned(bond_code),
+                purpose: purpose.0,
+                payee: payee.to_string(),
+                memo: memo.to_string(),
+                econ_code: Some(EconCode::parse(econ_code).map_err(corrupt)?),
+            }),
+            BodyV1::Acceptance {
+                contract_no,
+                supplier_name,
+                date,
+                basis,
+                amount: a,
+                memo,
+            } => Body::Acceptance(Acceptance {
+                contract_no: contract_no.to_string(),
+                supplier_name: supplier_name.to_string(),
+                date: date.0,
+                basis: basis.0,
+                amount: amount(a),
+                memo: memo.to_string(),
+            }),
             BodyV1::User {
                 number,
                 name,
@@ -1020,6 +1176,69 @@ impl TryFrom<&BodyV1<'_>> for core::Body {
             }),
         })
     }
+}
+
+/// A `ContractClauses` record as a contract part: the plain fields as `Contract` reads them, then
+/// the clauses.
+fn contract_with_clauses(body: &BodyV1<'_>) -> Result<core::Body, DecodeError> {
+    let BodyV1::ContractClauses {
+        contract_no,
+        title,
+        sign_date,
+        category,
+        method,
+        fund,
+        project_code,
+        supplier_name,
+        uscc,
+        size,
+        special,
+        share_amount,
+        industry,
+        people,
+        revenue,
+        assets,
+        payment_terms_days,
+        late_interest_daily_pct,
+        budget,
+        reserved,
+        reserved_small_micro,
+        notice_date,
+    } = body
+    else {
+        return Err(corrupt("不是带条款的合同记录".into()));
+    };
+    let plain = BodyV1::Contract {
+        contract_no: Cow::Borrowed(contract_no),
+        title: Cow::Borrowed(title),
+        sign_date: *sign_date,
+        category: *category,
+        method: *method,
+        fund: *fund,
+        project_code: project_code.as_deref().map(Cow::Borrowed),
+        supplier_name: Cow::Borrowed(supplier_name),
+        uscc: uscc.as_deref().map(Cow::Borrowed),
+        size: *size,
+        special: *special,
+        share_amount: *share_amount,
+        industry: *industry,
+        people: *people,
+        revenue: revenue.as_deref().map(Cow::Borrowed),
+        assets: assets.as_deref().map(Cow::Borrowed),
+    };
+    let mut decoded = core::Body::try_from(&plain)?;
+    if let core::Body::Contract(c) = &mut decoded {
+        let amount = |f: &Option<Fen>| f.map(|f| core::Amount::from_fen(f.0));
+        c.terms.clauses = core::Clauses {
+            payment_terms_days: *payment_terms_days,
+            late_interest_daily_pct: opt_decimal(late_interest_daily_pct)?,
+            budget: amount(budget),
+            reserved: amount(reserved),
+            reserved_small_micro: amount(reserved_small_micro),
+            notice_date: notice_date.map(|d| d.0),
+        };
+    }
+    Ok(decoded)
 }
 
 #[cfg(test)]
@@ -1114,6 +1333,56 @@ mod tests {
         assert_eq!(core::Body::try_from(&decoded.body).unwrap(), adjusted);
         let json = serde_json::to_string(&decoded).unwrap();
         assert!(json.contains("\"adjust_reason\":\"remit\""), "{json}");
+    }
+
+    /// Issue 17's fields take new variants; an entry without them keeps its old variant and bytes.
+    #[test]
+    fn contracts_and_payments_take_new_variants_only_with_new_fields() {
+        let date = |d| NaiveDate::from_ymd_opt(2025, 6, d).unwrap();
+        let mut part = core::ContractPart {
+            terms: core::ContractTerms {
+                no: "T".into(),
+                title: "合同".into(),
+                sign_date: date(2),
+                category: Category::Goods,
+                method: Method::Inquiry,
+                fund: Fund::General,
+                project_code: None,
+                clauses: core::Clauses::default(),
+            },
+            part: core::SupplierPart {
+                name: "甲".into(),
+                uscc: None,
+                size: SupplierSize::Small,
+                special: None,
+                amount: core::Amount::from_fen(100),
+                declaration: None,
+            },
+        };
+        let plain = core::Body::Contract(part.clone());
+        assert!(matches!(BodyV1::from(&plain), BodyV1::Contract { .. }));
+        part.terms.clauses = core::Clauses {
+            payment_terms_days: Some(45),
+            late_interest_daily_pct: Some(Decimal::new(3, 2)),
+            budget: Some(core::Amount::from_fen(500)),
+            reserved: Some(core::Amount::from_fen(200)),
+            reserved_small_micro: Some(core::Amount::from_fen(120)),
+            notice_date: Some(date(4)),
+        };
+        let acceptance = core::Body::Acceptance(core::Acceptance {
+            contract_no: "T".into(),
+            supplier_name: "甲".into(),
+            date: date(9),
+            basis: Basis::Delivery,
+            amount: core::Amount::from_fen(100),
+            memo: String::new(),
+        });
+        for body in [plain, core::Body::Contract(part), acceptance] {
+            let stored = BodyV1::from(&body);
+            let bytes = postcard::to_allocvec(&stored).unwrap();
+            let decoded: BodyV1 = postcard::from_bytes(&bytes).unwrap();
+            assert_eq!(core::Body::try_from(&decoded).unwrap(), body);
+        }
     }
 
     #[test]

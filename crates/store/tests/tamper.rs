@@ -286,6 +286,7 @@ fn a_reference_to_an_entry_no_longer_indexed_is_named() {
                 method: Method::Inquiry,
                 fund: Fund::General,
                 project_code: None,
+                clauses: Default::default(),
             },
             part: SupplierPart {
                 name: "甲".into(),
@@ -313,6 +314,7 @@ fn a_reference_to_an_entry_no_longer_indexed_is_named() {
             purpose: Purpose::Other,
             payee: "甲".into(),
             memo: String::new(),
+            econ_code: None,
         });
         assert!(ledger
             .write_batch("t", |w| w.offer("t", contract).is_ok()

@@ -42,6 +42,7 @@ fn contract(supplier: &str) -> Body {
             method: Method::Inquiry,
             fund: Fund::General,
             project_code: None,
+            clauses: Default::default(),
         },
         part: SupplierPart {
             name: supplier.into(),

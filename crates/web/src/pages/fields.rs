@@ -165,6 +165,7 @@ pub fn summary(body: &Body) -> Summary {
             let who = format!("{}（{}{state}）", u.name, u.role.label());
             (String::new(), None, who)
         }
+        Body::Acceptance(a) => (String::new(), Some(a.amount), a.supplier_name.clone()),
         Body::Unit(u) => (String::new(), None, u.full.clone()),
         Body::Close(c) => (String::new(), None, format!("结账至 {}", c.through)),
     };
