@@ -294,6 +294,7 @@ mod use_tests {
 
     fn payment(voucher: &str, date: NaiveDate, purpose: Purpose, fen: i64) -> Body {
         Body::Payment(Payment {
+            econ_code: None,
             voucher_no: voucher.into(),
             date,
             fund: Fund::GovFund,

@@ -84,6 +84,7 @@ mod tests {
 
     fn payment(voucher: &str, date: NaiveDate, fen: i64) -> Body {
         Body::Payment(Payment {
+            econ_code: None,
             voucher_no: voucher.into(),
             date,
             fund: Fund::GovFund,

@@ -136,6 +136,7 @@ mod tests {
     fn part(signed: NaiveDate, size: SupplierSize, fen: i64) -> Body {
         Body::Contract(ContractPart {
             terms: ContractTerms {
+                clauses: Default::default(),
                 no: "HT-1".into(),
                 title: "平台建设".into(),
                 sign_date: signed,
