@@ -136,10 +136,7 @@ fn multipart_error(e: MultipartError) -> WebError {
 /// Reads a multipart form: every part named `files` is saved (streamed, never whole in memory) in a
 /// new private folder under its own name; other parts are short text fields.
 pub async fn receive(mut multipart: Multipart) -> Result<Upload, WebError> {
-    let dir = tempfile::Builder::new()
-        .prefix("taizhang-upload-")
-        .tempdir()
-        .map_err(|e| WebError::internal(format!("无法建立临时文件夹：{e}")))?;
+    let dir = upload_dir().map_err(|e| WebError::internal(format!("无法建立临时文件夹：{e}")))?;
     let mut upload = Upload {
         dir,
         files: Vec::new(),
@@ -218,6 +215,20 @@ async fn short_text(
             crate::api::excerpt(key)
         ))
     })
+}
+
+/// A new folder for one upload, readable by this user only. tempfile's folders take the umask
+/// (0755 here): other accounts on the machine could read the accounts being imported, and what a
+/// killed server left behind.
+pub fn upload_dir() -> std::io::Result<tempfile::TempDir> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("taizhang-upload-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o700));
+    }
+    builder.tempdir()
 }
 
 fn save_error(e: std::io::Error) -> WebError {
@@ -408,4 +419,19 @@ pub async fn close(
 /// The `through` of a close request's JSON.
 pub fn through(body: &Value) -> Result<String, WebError> {
     text_field(body, "through")
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(unix)]
+    #[test]
+    fn an_upload_folder_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = super::upload_dir().expect("folder");
+        let mode = std::fs::metadata(dir.path())
+            .expect("metadata")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700);
+    }
 }
