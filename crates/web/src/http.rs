@@ -316,6 +316,33 @@ fn local_location(location: &[u8]) -> bool {
             .all(|b| matches!(b, 0x21..=0x7e) && *b != b'\\')
 }
 
+/// An error answered as plain text came from the framework (an extractor's rejection, a header
+/// that could not be written), in English: "Failed to deserialize form body: missing field
+/// `password`". Ours are JSON or pages. It is told in Chinese, by its status, as the API's JSON.
+fn in_chinese(response: Response) -> Response {
+    let status = response.status();
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !plain || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let message = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => format!("请求体超过 {} KB 的上限", BODY_BYTES_MAX / 1024),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            "请求的内容类型不对（表单应为 application/x-www-form-urlencoded）".into()
+        }
+        StatusCode::UNPROCESSABLE_ENTITY => "表单缺少必填的字段，或无法读取".into(),
+        StatusCode::NOT_FOUND => "没有这个地址".into(),
+        StatusCode::METHOD_NOT_ALLOWED => "此地址不接受这种请求方法".into(),
+        s if s.is_server_error() => "服务器内部错误，请稍后重试".into(),
+        _ => "请求无法读取".into(),
+    };
+    WebError::new(status, message).into_response()
+}
+
 /// Headers on every answer: a Content-Security-Policy of 'self' (no inline script, no framing), no
 /// sniffing, no Referer off the site; nothing stored by caches (every page shows the accounts).
 pub async fn security_headers(
@@ -324,7 +351,7 @@ pub async fn security_headers(
     next: Next,
 ) -> Response {
     let asset = request.uri().path().starts_with("/assets/");
-    let mut response = next.run(request).await;
+    let mut response = in_chinese(next.run(request).await);
     let found = response.status().is_success();
     let headers = response.headers_mut();
     // Every redirect this server gives stays on the site (login's `next` comes from the request).

@@ -232,3 +232,43 @@ async fn refusals_carry_the_security_headers() {
             .contains("default-src 'self'"));
     }
 }
+
+/// The framework's own refusals were English plain text ("Failed to deserialize form body: missing
+/// field `password`", "failed to parse header value" as a 500 after a login whose `next` held a line
+/// break). Every refusal is now told in Chinese.
+#[tokio::test]
+async fn the_frameworks_refusals_are_told_in_chinese() {
+    let app = App::new();
+    let (name, _, password) = USERS[1];
+    let cases = [
+        (
+            login_request(format!("username={name}")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            Request::post("/login")
+                .header(header::CONTENT_TYPE, "text/plain")
+                .body(Body::from(format!("username={name}&password=x")))
+                .expect("request"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            login_request(format!(
+                "username={name}&password={}&next=%2F%0D%0AX",
+                encode(password)
+            )),
+            StatusCode::INTERNAL_SERVER_ERROR,
+        ),
+    ];
+    for (request, status) in cases {
+        let answer = app.send(request).await;
+        assert_eq!(answer.status, status, "{}", answer.text());
+        let error = answer.json()["error"].as_str().unwrap_or("").to_string();
+        assert!(
+            error
+                .chars()
+                .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "{error}"
+        );
+    }
+}
