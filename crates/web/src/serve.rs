@@ -100,7 +100,8 @@ async fn run(
             server.handle(handle).serve(app).await
         }
         None => {
-            let mut server = axum_server::from_tcp(listener);
+            // (Under TLS the handshake's own timeout, 10 s, closes a silent connection.)
+            let mut server = axum_server::from_tcp(listener).acceptor(FirstByte);
             time_out_headers(server.http_builder());
             server.handle(handle).serve(app).await
         }
@@ -117,6 +118,31 @@ fn time_out_headers(
         .http1()
         .timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(HEADER_READ);
+}
+
+/// Hands a connection to hyper once its first byte has come, and closes it if none comes within
+/// [`HEADER_READ`]: hyper's header timeout starts only with that byte, so a connection that sends
+/// nothing at all was held for ever (an idle keep-alive connection hyper closes itself).
+#[derive(Clone, Copy)]
+struct FirstByte;
+
+impl<S: Send + 'static> axum_server::accept::Accept<tokio::net::TcpStream, S> for FirstByte {
+    type Stream = tokio::net::TcpStream;
+    type Service = S;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = std::io::Result<(Self::Stream, S)>> + Send>,
+    >;
+
+    fn accept(&self, stream: tokio::net::TcpStream, service: S) -> Self::Future {
+        Box::pin(async move {
+            let mut byte = [0u8; 1];
+            match tokio::time::timeout(HEADER_READ, stream.peek(&mut byte)).await {
+                Ok(Ok(_)) => Ok((stream, service)),
+                Ok(Err(e)) => Err(e),
+                Err(_) => Err(std::io::ErrorKind::TimedOut.into()),
+            }
+        })
+    }
 }
 
 async fn tls_config(
