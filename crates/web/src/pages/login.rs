@@ -2,6 +2,7 @@
 //! and for a script that wants a session (interchange.md); a wrong password is not told apart from
 //! an unknown name, and a name with too many wrong passwords gets 429 for a while.
 
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -35,11 +36,19 @@ pub async fn form(Query(next): Query<Next>) -> Markup {
 pub async fn submit(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<LoginForm>,
+    form: Result<Form<LoginForm>, FormRejection>,
 ) -> Response {
     if !http::same_origin(&headers) {
         return http::WebError::forbidden("登录请求来自别的网站，已拒绝").into_response();
     }
+    // A form without a name or password, or not a form at all: the login page again, in words.
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(rejection) => {
+            let message = "请填写用户名和口令后再登录";
+            return (rejection.status(), login_page(None, Some(message))).into_response();
+        }
+    };
     let LoginForm {
         username,
         password,
@@ -102,7 +111,14 @@ pub async fn logout(
 /// Where to go after login: a path of this site only (never `//elsewhere` or `https://…`).
 fn local_path(next: Option<&str>) -> &str {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+        // Printable ASCII only: a tab or line break is dropped by browsers ("/\t/evil" becomes
+        // "//evil") and would break the Location header.
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.contains('\\')
+                && path.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
             path
         }
         _ => "/",
@@ -138,5 +154,12 @@ mod tests {
         assert_eq!(local_path(Some("https://evil.example/")), "/");
         assert_eq!(local_path(Some("/\\evil.example")), "/");
         assert_eq!(local_path(None), "/");
+        assert_eq!(local_path(Some("/\t/evil.example")), "/");
+        assert_eq!(local_path(Some("/entries\r\nSet-Cookie: x=1")), "/");
+        assert_eq!(
+            local_path(Some("/表7")),
+            "/",
+            "percent-encoded by the browser, never raw"
+        );
     }
 }
