@@ -5,7 +5,7 @@
 use chrono::FixedOffset;
 use serde_json::{json, Value};
 use taizhang_core::{EntryKey, Kind};
-use taizhang_interchange::columns;
+use taizhang_posting::fields;
 use taizhang_store::{ContractEntries, EntryLine, Ledger, Posted};
 
 use crate::cli::LogFormat;
@@ -118,7 +118,7 @@ fn described(entry: &Posted) -> String {
     );
     if let Some(fields) = body_fields(&line) {
         for (key, value) in fields {
-            let value = shown(&key, &value);
+            let value = fields::shown(&key, &value);
             text.push_str(&format!("  {}：{value}\n", field_label(kind, &key)));
         }
     }
@@ -141,75 +141,12 @@ fn body_fields(line: &EntryLine) -> Option<Vec<(String, Value)>> {
     }
 }
 
-/// A field's name for people: the Chinese column name of its kind, else the stored key.
+/// A field's name for people: the Chinese name with the stored key, else the stored key.
 fn field_label(kind: Kind, key: &str) -> String {
-    let chinese = columns::chinese(kind, key);
-    let chinese = if chinese.is_empty() {
-        extra_label(key)
-    } else {
-        chinese
-    };
-    if chinese.is_empty() {
-        key.to_string()
-    } else {
-        format!("{chinese}（{key}）")
+    match fields::label(kind, key) {
+        Some(chinese) => format!("{chinese}（{key}）"),
+        None => key.to_string(),
     }
-}
-
-/// Fields that are not columns of an import file.
-fn extra_label(key: &str) -> &'static str {
-    match key {
-        "through" => "结账至",
-        "voucher_no" => "凭证号",
-        "date" => "日期",
-        "reason" => "原因",
-        "before" => "更正前的供应商分配",
-        "clear_special" => "取消特殊主体",
-        _ => "",
-    }
-}
-
-/// A field's value for people: vocabulary words in Chinese, amounts with thousands separators.
-fn shown(key: &str, value: &Value) -> String {
-    match value {
-        Value::Null => "（无）".into(),
-        Value::String(s) if s.is_empty() => "（空）".into(),
-        Value::String(s) => word_label(key, s)
-            .map(str::to_string)
-            .or_else(|| amount_text(key, s))
-            .unwrap_or_else(|| s.clone()),
-        other => other.to_string(),
-    }
-}
-
-/// The Chinese word of a vocabulary field's English key.
-fn word_label(key: &str, word: &str) -> Option<&'static str> {
-    use taizhang_core::*;
-    match key {
-        "fund" => Fund::parse(word).ok().map(Fund::label),
-        "expense_type" => ExpenseType::parse(word).ok().map(ExpenseType::label),
-        "purpose" => Purpose::parse(word).ok().map(Purpose::label),
-        "category" => Category::parse(word).ok().map(Category::label),
-        "method" => Method::parse(word).ok().map(Method::label),
-        "size" => SupplierSize::parse(word).ok().map(SupplierSize::label),
-        "special" => Special::parse(word).ok().map(Special::label),
-        "frequency" => Frequency::parse(word).ok().map(Frequency::label),
-        "industry" => Industry::parse(word).ok().map(Industry::label),
-        "basis" => Basis::parse(word).ok().map(Basis::label),
-        "adjust_reason" => AdjustReason::parse(word).ok().map(AdjustReason::label),
-        _ => None,
-    }
-}
-
-fn amount_text(key: &str, text: &str) -> Option<String> {
-    let is_amount = matches!(key, "amount" | "share_amount" | "delta");
-    let amount = taizhang_core::Amount::parse(text)
-        .ok()
-        .filter(|_| is_amount)?;
-    Some(format!(
-        "{} 元",
-        taizhang_interchange::layout::grouped(amount.decimal())
-    ))
 }
 
 /// The recorded time in Beijing time (UTC+8), as people read it; JSON keeps UTC.

@@ -4,6 +4,7 @@
 //! what happened. Telling the user is the front end's: nothing here prints.
 
 pub mod export;
+pub mod fields;
 pub mod read;
 pub mod warnings;
 

@@ -4,10 +4,8 @@
 
 use serde_json::Value;
 use taizhang_core::{Body, Kind};
-use taizhang_interchange::columns;
+use taizhang_posting::fields;
 use taizhang_store::EntryLine;
-
-use crate::pages::view;
 
 /// (label, key, value shown) for every field of the entry's body.
 pub fn body_fields(line: &EntryLine, kind: Kind) -> Vec<(String, String, String)> {
@@ -45,36 +43,7 @@ fn flatten(
 
 fn label(kind: Kind, key: &str) -> String {
     let last = key.rsplit('.').next().unwrap_or(key);
-    let chinese = columns::chinese(kind, last);
-    let chinese = if chinese.is_empty() {
-        extra_label(last)
-    } else {
-        chinese
-    };
-    if chinese.is_empty() {
-        key.to_string()
-    } else {
-        chinese.to_string()
-    }
-}
-
-/// Fields that are not columns of an import file.
-fn extra_label(key: &str) -> &'static str {
-    match key {
-        "through" => "结账至",
-        "voucher_no" => "凭证号",
-        "date" => "日期",
-        "reason" => "原因",
-        "before" => "更正前的供应商分配",
-        "clear_special" => "取消特殊主体",
-        "name" => "名称",
-        "role" => "角色",
-        "active" => "启用",
-        "number" => "序号",
-        "full" => "单位全称",
-        "short" => "单位简称",
-        _ => "",
-    }
+    fields::label(kind, last).map_or_else(|| key.to_string(), str::to_string)
 }
 
 fn shown(key: &str, value: &Value) -> String {
@@ -83,16 +52,12 @@ fn shown(key: &str, value: &Value) -> String {
         Value::Null => "（无）".into(),
         Value::Bool(true) => "是".into(),
         Value::Bool(false) => "否".into(),
-        Value::String(s) if s.is_empty() => "（空）".into(),
         Value::Array(items) if items.is_empty() => "（无）".into(),
         Value::Array(items) => items.iter().map(compact).collect::<Vec<_>>().join("；"),
         Value::Number(n) if last == "term_years" => format!("{n} 年"),
         Value::String(s) if last == "coupon_rate" => format!("{s}%"),
         Value::Number(n) if last == "coupon_rate" => format!("{n}%"),
-        Value::String(s) => word_label(last, s)
-            .map(str::to_string)
-            .or_else(|| amount_text(last, s))
-            .unwrap_or_else(|| s.clone()),
+        Value::String(s) => fields::shown_text(last, s),
         other => other.to_string(),
     }
 }
@@ -111,31 +76,6 @@ fn compact(value: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
-}
-
-fn word_label(key: &str, word: &str) -> Option<&'static str> {
-    use taizhang_core::*;
-    match key {
-        "fund" => Fund::parse(word).ok().map(Fund::label),
-        "expense_type" => ExpenseType::parse(word).ok().map(ExpenseType::label),
-        "purpose" => Purpose::parse(word).ok().map(Purpose::label),
-        "category" => Category::parse(word).ok().map(Category::label),
-        "method" => Method::parse(word).ok().map(Method::label),
-        "size" => SupplierSize::parse(word).ok().map(SupplierSize::label),
-        "special" => Special::parse(word).ok().map(Special::label),
-        "frequency" => Frequency::parse(word).ok().map(Frequency::label),
-        "industry" => Industry::parse(word).ok().map(Industry::label),
-        "adjust_reason" => AdjustReason::parse(word).ok().map(AdjustReason::label),
-        _ => None,
-    }
-}
-
-fn amount_text(key: &str, text: &str) -> Option<String> {
-    if !matches!(key, "amount" | "share_amount" | "delta") {
-        return None;
-    }
-    let amount = taizhang_core::Amount::parse(text).ok()?;
-    Some(format!("{} 元", view::yuan(amount)))
 }
 
 /// One line of the journal: the date that counts, what the entry is called, its code, amount and
