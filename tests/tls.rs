@@ -5,29 +5,13 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::TestLedger;
+use common::{free_port, Server, TestLedger};
 
 const PASSWORD: &str = "口令-correct-horse";
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
 
 /// A self-signed certificate for `localhost`, written as PEM files; its DER for the client to trust.
 fn certificate(ledger: &TestLedger) -> (String, String, Vec<u8>) {

@@ -4,10 +4,10 @@
 mod common;
 
 use std::io::Write;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{TestLedger, INIT_ENTRIES};
+use common::{free_port, Server, TestLedger, INIT_ENTRIES};
 
 const PASSWORD: &str = "口令-correct-horse";
 
@@ -153,21 +153,8 @@ fn verify_notices_a_changed_role() {
     );
 }
 
-/// `taizhang serve` on a free port; killed when dropped.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn serve(ledger: &TestLedger) -> (Server, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
+    let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_taizhang"))
         .arg("--ledger")
         .arg(&ledger.path)

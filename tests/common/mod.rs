@@ -152,3 +152,21 @@ pub fn payments_csv(n: usize, prefix: &str) -> String {
     }
     text
 }
+
+/// A `taizhang serve` (or other long-running) child process, killed when dropped.
+pub struct Server(pub std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A port free on the loopback address now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}

@@ -502,19 +502,7 @@ impl Ledger {
             outcome = Some(w.offer("命令行", body));
             matches!(outcome, Some(Ok(Offered::Posted(_))))
         })?;
-        match outcome {
-            Some(Ok(Offered::Posted(seq))) => Ok(Some(seq)),
-            Some(Ok(Offered::AlreadyPosted)) => Ok(None),
-            Some(Err(Refusal::Lookup(message))) => Err(StoreError::Corrupt(message)),
-            Some(Err(Refusal::Invalid(errors))) => Err(StoreError::Corrupt(
-                errors
-                    .into_iter()
-                    .map(|e| e.message)
-                    .collect::<Vec<_>>()
-                    .join("；"),
-            )),
-            None => Err(StoreError::Corrupt("无法记录单位名称".into())),
-        }
+        single_outcome(outcome, "无法记录单位名称")
     }
 
     /// Marks the file with the format this build writes: an older program must not misread it.
@@ -645,6 +633,27 @@ impl Ledger {
             })?;
             Ok(())
         })
+    }
+}
+
+/// What a batch of one entry the program built itself did: its seq, `None` when already posted; a
+/// refusal is the program's error (its own entry should pass), reported as `failed` says.
+pub(crate) fn single_outcome(
+    outcome: Option<Result<Offered, Refusal>>,
+    failed: &str,
+) -> Result<Option<u64>, StoreError> {
+    match outcome {
+        Some(Ok(Offered::Posted(seq))) => Ok(Some(seq)),
+        Some(Ok(Offered::AlreadyPosted)) => Ok(None),
+        Some(Err(Refusal::Lookup(message))) => Err(StoreError::Corrupt(message)),
+        Some(Err(Refusal::Invalid(errors))) => Err(StoreError::Corrupt(
+            errors
+                .into_iter()
+                .map(|e| e.message)
+                .collect::<Vec<_>>()
+                .join("；"),
+        )),
+        None => Err(StoreError::Corrupt(failed.into())),
     }
 }
 

@@ -7,7 +7,6 @@
 
 use redb::{ReadableTable, TableDefinition, TableError, WriteTransaction};
 use serde::{Deserialize, Serialize};
-use taizhang_core::rules::Refusal;
 use taizhang_core::{Body, Role, UserChange};
 
 use crate::ledger::{Db, Ledger, Offered};
@@ -112,19 +111,7 @@ impl Ledger {
             }
             posted
         })?;
-        match outcome {
-            Some(Ok(Offered::Posted(seq))) => Ok(Some(seq)),
-            Some(Ok(Offered::AlreadyPosted)) => Ok(None),
-            Some(Err(Refusal::Lookup(message))) => Err(StoreError::Corrupt(message)),
-            Some(Err(Refusal::Invalid(errors))) => Err(StoreError::Corrupt(
-                errors
-                    .into_iter()
-                    .map(|e| e.message)
-                    .collect::<Vec<_>>()
-                    .join("；"),
-            )),
-            None => Err(StoreError::Corrupt("无法记录用户".into())),
-        }
+        crate::ledger::single_outcome(outcome, "无法记录用户")
     }
 
     /// How many user entries the chain holds: the next one is numbered after them.
