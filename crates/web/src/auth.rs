@@ -11,7 +11,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use sha2::{Digest, Sha256};
 use taizhang_core::Role;
-use taizhang_store::{Credentials, Ledger, StoreError, TokenHash};
+use taizhang_store::{Ledger, StoreError, TokenHash};
 
 /// A session ends after this long without a request…
 pub const SESSION_IDLE: Duration = Duration::from_secs(30 * 60);
@@ -76,7 +76,7 @@ pub fn new_token() -> Result<(String, TokenHash), String> {
     Ok((token, hash))
 }
 
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
 }
 
@@ -252,18 +252,6 @@ impl Sessions {
     pub fn end_all_of(&self, name: &str) {
         lock(&self.sessions).retain(|_, s| s.name != name);
     }
-}
-
-/// The owner of a bearer token, if it is one of the ledger's.
-pub fn token_owner(ledger: &Ledger, token: &str) -> Result<Option<String>, StoreError> {
-    let presented = token_hash(token);
-    Ok(ledger
-        .all_credentials()?
-        .into_iter()
-        .find(|(_, c): &(String, Credentials)| {
-            c.tokens.iter().any(|t| same_secret(&t.sha256, &presented))
-        })
-        .map(|(name, _)| name))
 }
 
 /// Whether the CSRF token presented is the session's.

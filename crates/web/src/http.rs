@@ -185,17 +185,15 @@ fn to_login(request: &Request) -> Response {
 
 async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Option<Caller>, WebError> {
     if let Some(token) = bearer(headers) {
-        let token = token.to_string();
-        let found = state
-            .read(move |ledger| -> Result<_, WebError> {
-                let Some(name) = auth::token_owner(ledger, &token)? else {
-                    return Ok(None);
-                };
-                Ok(ledger.user(&name)?.filter(|u| u.active))
-            })
-            .await??;
-        return Ok(found.map(|user| Caller {
-            name: user.name,
+        let people = state.people().await?;
+        let presented = auth::token_hash(token);
+        let owner = people
+            .tokens
+            .iter()
+            .find(|(hash, _)| auth::csrf_matches(hash, &presented))
+            .and_then(|(_, name)| people.active(name));
+        return Ok(owner.map(|user| Caller {
+            name: user.name.clone(),
             role: user.role,
             csrf: None,
         }));
@@ -206,13 +204,10 @@ async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Option<Caller
     let Some((name, csrf)) = state.inner.sessions.touch(&id) else {
         return Ok(None);
     };
-    // The role is read from the chain each time: a change or a disabling takes effect at once.
-    let user = state
-        .read(move |ledger| ledger.user(&name))
-        .await??
-        .filter(|u| u.active);
-    Ok(user.map(|user| Caller {
-        name: user.name,
+    // The role is the chain's as of the last batch: a change or a disabling takes effect at once.
+    let people = state.people().await?;
+    Ok(people.active(&name).map(|user| Caller {
+        name: user.name.clone(),
         role: user.role,
         csrf: Some(csrf),
     }))

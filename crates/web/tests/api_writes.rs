@@ -434,3 +434,31 @@ async fn readers_session_with_csrf_still_403_on_every_post() {
     }
     assert_eq!(app.count().await, before);
 }
+
+/// Table 7's answer is kept between batches (a speed mechanism of the server): a batch must end it,
+/// or a payment posted from the web would be missing from the next answer.
+#[tokio::test]
+async fn table7_answers_follow_every_batch() {
+    let app = App::new();
+    let expense = |table: &Value| -> String {
+        table["rows"]
+            .as_array()
+            .and_then(|rows| rows.iter().find(|r| r["code"] == "2290402"))
+            .map(|r| r["expense"].as_str().unwrap_or("").to_string())
+            .unwrap_or_default()
+    };
+    let before = app.get_json("lisi", "/api/reports/table7?year=2022").await;
+    let again = app.get_json("lisi", "/api/reports/table7?year=2022").await;
+    assert_eq!(before, again, "the same answer between batches");
+    let payment = json!({
+        "kind": "payment", "voucher_no": "付-2022-777", "date": "2022-12-30",
+        "fund": "政府性基金预算", "function_code": "2290402", "expense_type": "项目支出",
+        "amount": "100.01", "payee": "某公司",
+    });
+    let answer = app.post_json("zhangsan", "/api/post", &payment).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let after = app.get_json("lisi", "/api/reports/table7?year=2022").await;
+    let was: rust_decimal::Decimal = expense(&before).parse().expect("an amount");
+    let now: rust_decimal::Decimal = expense(&after).parse().expect("an amount");
+    assert_eq!(now - was, rust_decimal::Decimal::new(10001, 2), "{before} → {after}");
+}
