@@ -20,6 +20,12 @@ use crate::state::AppState;
 /// The longest upload name taken, in characters (a file system takes 255 bytes; a Chinese
 /// character is three of them).
 const FILE_NAME_CHARS_MAX: usize = 80;
+/// The most files one upload takes: more than anyone picks by hand, and each becomes a file on disk
+/// and a reader in the batch (twenty thousand one-byte parts held the writing turn for 15 seconds).
+pub const UPLOAD_FILES_MAX: usize = 100;
+/// The most other fields (check, action) and the longest value of one: a form has two.
+const FIELDS_MAX: usize = 16;
+const FIELD_BYTES_MAX: usize = 1024;
 
 /// What a batch did, as the front ends tell it.
 #[derive(Debug)]
@@ -130,10 +136,7 @@ fn multipart_error(e: MultipartError) -> WebError {
 /// Reads a multipart form: every part named `files` is saved (streamed, never whole in memory) in a
 /// new private folder under its own name; other parts are short text fields.
 pub async fn receive(mut multipart: Multipart) -> Result<Upload, WebError> {
-    let dir = tempfile::Builder::new()
-        .prefix("taizhang-upload-")
-        .tempdir()
-        .map_err(|e| WebError::internal(format!("无法建立临时文件夹：{e}")))?;
+    let dir = upload_dir().map_err(|e| WebError::internal(format!("无法建立临时文件夹：{e}")))?;
     let mut upload = Upload {
         dir,
         files: Vec::new(),
@@ -142,15 +145,17 @@ pub async fn receive(mut multipart: Multipart) -> Result<Upload, WebError> {
     while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
         let key = field.name().unwrap_or("").to_string();
         if key != "files" {
-            let text = field.text().await.map_err(multipart_error)?;
-            if text.len() > 1024 {
-                return Err(WebError::bad_request(format!(
-                    "表单字段 {} 过长",
-                    crate::api::excerpt(&key)
-                )));
+            if upload.fields.len() >= FIELDS_MAX {
+                return Err(WebError::bad_request("表单字段过多"));
             }
+            let text = short_text(&mut field, &key).await?;
             upload.fields.insert(key, text);
             continue;
+        }
+        if upload.files.len() >= UPLOAD_FILES_MAX {
+            return Err(WebError::bad_request(format!(
+                "一次最多上传 {UPLOAD_FILES_MAX} 个文件"
+            )));
         }
         let given = field.file_name().unwrap_or("").to_string();
         let mut out: Option<(tokio::fs::File, PathBuf, String)> = None;
@@ -186,6 +191,44 @@ pub async fn receive(mut multipart: Multipart) -> Result<Upload, WebError> {
         ));
     }
     Ok(upload)
+}
+
+/// A text field's value, read a chunk at a time and refused once it passes [`FIELD_BYTES_MAX`]:
+/// read whole first, a 60 MB value sat in memory before it was found too long.
+async fn short_text(
+    field: &mut axum::extract::multipart::Field<'_>,
+    key: &str,
+) -> Result<String, WebError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+        if bytes.len() + chunk.len() > FIELD_BYTES_MAX {
+            return Err(WebError::bad_request(format!(
+                "表单字段 {} 过长",
+                crate::api::excerpt(key)
+            )));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        WebError::bad_request(format!(
+            "表单字段 {} 不是 UTF-8 文字",
+            crate::api::excerpt(key)
+        ))
+    })
+}
+
+/// A new folder for one upload, readable by this user only. tempfile's folders take the umask
+/// (0755 here): other accounts on the machine could read the accounts being imported, and what a
+/// killed server left behind.
+pub fn upload_dir() -> std::io::Result<tempfile::TempDir> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("taizhang-upload-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o700));
+    }
+    builder.tempdir()
 }
 
 fn save_error(e: std::io::Error) -> WebError {
@@ -376,4 +419,19 @@ pub async fn close(
 /// The `through` of a close request's JSON.
 pub fn through(body: &Value) -> Result<String, WebError> {
     text_field(body, "through")
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(unix)]
+    #[test]
+    fn an_upload_folder_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = super::upload_dir().expect("folder");
+        let mode = std::fs::metadata(dir.path())
+            .expect("metadata")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700);
+    }
 }

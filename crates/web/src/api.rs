@@ -4,7 +4,7 @@
 
 use axum::body::Bytes;
 use axum::extract::multipart::{Multipart, MultipartRejection};
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::DefaultBodyLimit;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -49,7 +49,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/table7/cell", get(table7_cell))
         .route("/api/entries", get(entries))
         .route("/api/entries/{seq}", get(entry))
-        .route("/api/import", post(import))
+        .route("/api/import", post(import).layer(uploads()))
         .route("/api/post", post(post_entry).layer(small_bodies()))
         .route("/api/reverse", post(reverse).layer(small_bodies()))
         .route("/api/close", post(close).layer(small_bodies()))
@@ -60,6 +60,11 @@ pub fn routes() -> Router<AppState> {
 /// The body limit of the routes that take JSON: uploads alone may be large.
 fn small_bodies() -> DefaultBodyLimit {
     DefaultBodyLimit::max(BODY_BYTES_MAX)
+}
+
+/// The body limit of an upload (every other route takes 1 MB, set on the whole router).
+pub fn uploads() -> DefaultBodyLimit {
+    DefaultBodyLimit::max(crate::http::UPLOAD_BYTES_MAX)
 }
 
 /// `{"user", "role", "csrf_token"}` (the token is null for a bearer token: it needs none).
@@ -444,12 +449,23 @@ pub fn seq(text: &str) -> Result<u64, WebError> {
         })
 }
 
+/// The `{seq}` of an address as the extractor gives it: one that is not UTF-8 (`/api/entries/%FF`)
+/// was axum's English plain-text 400, told here in Chinese like any other bad `seq`.
+pub fn seq_path(path: Result<Path<String>, PathRejection>) -> Result<u64, WebError> {
+    match path {
+        Ok(Path(text)) => seq(&text),
+        Err(_) => Err(WebError::bad_request(
+            "参数 seq 应为记录的序号（正整数），地址中的序号无法读取",
+        )),
+    }
+}
+
 /// `{"entry", "reverses", "reversed_by", "hash_holds"}`; 404 for a number no entry has.
 async fn entry(
     State(state): State<AppState>,
-    Path(text): Path<String>,
+    path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, WebError> {
-    let seq = seq(&text)?;
+    let seq = seq_path(path)?;
     let detail = state
         .read(move |ledger| reading::entry_detail(ledger, seq))
         .await??

@@ -27,6 +27,10 @@ const SESSIONS_MAX: usize = 10_000;
 pub const PASSWORD_CHARS_MIN: usize = 8;
 /// The longest: Argon2 hashes any length, but a megabyte "password" is an attack on the CPU.
 pub const PASSWORD_BYTES_MAX: usize = 1024;
+/// The longest name a login is checked for: `user add` takes 64 characters (4 bytes at most each).
+/// A longer one is no one's, and is not remembered among the failures: a megabyte "name" per
+/// request would grow that map by a megabyte each time, before anyone logged in.
+pub const NAME_BYTES_MAX: usize = 256;
 
 /// Hashes a password with Argon2id (the crate's defaults: 19 MiB, 2 passes, OWASP's minimum).
 pub fn hash_password(password: &str) -> Result<String, String> {
@@ -141,7 +145,12 @@ impl Sessions {
         name: &str,
         password: &str,
     ) -> Result<(String, String), LoginRefused> {
-        if self.locked(name) {
+        if name.len() > NAME_BYTES_MAX {
+            return Err(LoginRefused::Wrong);
+        }
+        // Counted as a failure before the password is checked (and forgiven when it matches): with
+        // the count taken after the slow hash, many attempts sent at once all passed the lock.
+        if !self.admit(name) {
             return Err(LoginRefused::Throttled);
         }
         let store = |e: StoreError| LoginRefused::Store(e.to_string());
@@ -157,30 +166,32 @@ impl Sessions {
             }
         };
         if !matches {
-            self.fail(name);
             return Err(LoginRefused::Wrong);
         }
         lock(&self.failures).remove(name);
         self.open(name).map_err(LoginRefused::Store)
     }
 
-    fn locked(&self, name: &str) -> bool {
+    /// Whether a login for `name` may be tried now; if so it is counted as a wrong password until
+    /// it turns out right. The check and the count are one step under the lock, so that attempts
+    /// sent at once cannot all pass before the count reaches the limit.
+    fn admit(&self, name: &str) -> bool {
+        let now = Instant::now();
         let mut failures = lock(&self.failures);
-        match failures.get(name).and_then(|f| f.locked_until) {
-            Some(until) if Instant::now() < until => true,
-            Some(_) => {
-                failures.remove(name);
-                false
+        if let Some(until) = failures.get(name).and_then(|f| f.locked_until) {
+            if now < until {
+                return false;
             }
-            None => false,
+            failures.remove(name); // the lock has run out: a fresh count
         }
-    }
-
-    fn fail(&self, name: &str) {
-        let mut failures = lock(&self.failures);
-        // A flood of made-up names must not grow the map without end.
-        if failures.len() > SESSIONS_MAX {
-            failures.retain(|_, f| f.locked_until.is_some());
+        // A flood of made-up names must not grow the map without end: forget the names not locked
+        // (or no longer); if it is still full (ten thousand names locked within the lockout, more
+        // Argon2 checks than the server can make in that time), start over.
+        if failures.len() >= SESSIONS_MAX {
+            failures.retain(|_, f| f.locked_until.is_some_and(|until| now < until));
+        }
+        if failures.len() >= SESSIONS_MAX {
+            failures.clear();
         }
         let entry = failures.entry(name.to_string()).or_insert(Failures {
             count: 0,
@@ -188,8 +199,9 @@ impl Sessions {
         });
         entry.count += 1;
         if entry.count >= LOGIN_FAILURES_MAX {
-            entry.locked_until = Some(Instant::now() + LOGIN_LOCKOUT);
+            entry.locked_until = Some(now + LOGIN_LOCKOUT);
         }
+        true
     }
 
     fn open(&self, name: &str) -> Result<(String, String), String> {

@@ -4,7 +4,7 @@
 //! [`crate::actions`] as the API, so a page and a script are told the same.
 
 use axum::extract::multipart::{Multipart, MultipartRejection};
-use axum::extract::rejection::FormRejection;
+use axum::extract::rejection::{FormRejection, PathRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -24,7 +24,12 @@ use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/import", get(import_form).post(import_submit))
+        .route(
+            "/import",
+            get(import_form)
+                .post(import_submit)
+                .layer(crate::api::uploads()),
+        )
         .route("/post", get(post_form).post(post_submit))
         .route("/entries/{seq}/reverse", post(reverse_submit))
         .route("/close", get(close_form).post(close_submit))
@@ -449,12 +454,12 @@ async fn reversal_of(state: &AppState, seq: u64) -> Result<Option<u64>, WebError
 async fn reverse_submit(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(text): Path<String>,
+    path: Result<Path<String>, PathRejection>,
     form: Result<Form<Fields>, FormRejection>,
 ) -> Response {
     let done = async {
         require(&caller, Right::Post)?;
-        let seq = crate::api::seq(&text)?;
+        let seq = crate::api::seq_path(path)?;
         let fields = form_fields(form)?;
         let field = |key: &str| {
             (fields.iter().rev())

@@ -280,6 +280,69 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
     origin_host == host
 }
 
+/// Lets a login's password be checked when a core is free (waiting without holding a thread), and
+/// tells a login beyond the queue to come back later: 503. Password checks are slow and large by
+/// design, so this is the one place where anyone, before logging in, can make the server work.
+pub async fn limit_logins(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if request.method() != Method::POST {
+        return next.run(request).await;
+    }
+    let busy = || {
+        let mut response =
+            WebError::new(StatusCode::SERVICE_UNAVAILABLE, "登录请求过多，请稍后再试")
+                .into_response();
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        response
+    };
+    let Ok(_waiting) = state.inner.logins_waiting.try_acquire() else {
+        return busy();
+    };
+    let Ok(_checking) = state.inner.password_checks.acquire().await else {
+        return busy();
+    };
+    next.run(request).await
+}
+
+/// Whether a redirect's target is a path of this site: it starts with one `/` and has only
+/// printable ASCII without a backslash. Browsers drop tabs and line breaks from a Location and
+/// read `\` as `/`, so `/<TAB>/evil.example` would leave the site.
+fn local_location(location: &[u8]) -> bool {
+    location.starts_with(b"/")
+        && !location.starts_with(b"//")
+        && location
+            .iter()
+            .all(|b| matches!(b, 0x21..=0x7e) && *b != b'\\')
+}
+
+/// An error answered as plain text came from the framework (an extractor's rejection, a header
+/// that could not be written), in English: "Failed to deserialize form body: missing field
+/// `password`". Ours are JSON or pages. It is told in Chinese, by its status, as the API's JSON.
+fn in_chinese(response: Response) -> Response {
+    let status = response.status();
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !plain || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let message = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => format!("请求体超过 {} KB 的上限", BODY_BYTES_MAX / 1024),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            "请求的内容类型不对（表单应为 application/x-www-form-urlencoded）".into()
+        }
+        StatusCode::UNPROCESSABLE_ENTITY => "表单缺少必填的字段，或无法读取".into(),
+        StatusCode::NOT_FOUND => "没有这个地址".into(),
+        StatusCode::METHOD_NOT_ALLOWED => "此地址不接受这种请求方法".into(),
+        s if s.is_server_error() => "服务器内部错误，请稍后重试".into(),
+        _ => "请求无法读取".into(),
+    };
+    WebError::new(status, message).into_response()
+}
+
 /// Headers on every answer: a Content-Security-Policy of 'self' (no inline script, no framing), no
 /// sniffing, no Referer off the site; nothing stored by caches (every page shows the accounts).
 pub async fn security_headers(
@@ -288,8 +351,15 @@ pub async fn security_headers(
     next: Next,
 ) -> Response {
     let asset = request.uri().path().starts_with("/assets/");
-    let mut response = next.run(request).await;
+    let mut response = in_chinese(next.run(request).await);
+    let found = response.status().is_success();
     let headers = response.headers_mut();
+    // Every redirect this server gives stays on the site (login's `next` comes from the request).
+    if let Some(location) = headers.get(header::LOCATION) {
+        if !local_location(location.as_bytes()) {
+            headers.insert(header::LOCATION, HeaderValue::from_static("/"));
+        }
+    }
     let set = |headers: &mut HeaderMap, name: header::HeaderName, value: &'static str| {
         headers.insert(name, HeaderValue::from_static(value));
     };
@@ -302,7 +372,8 @@ pub async fn security_headers(
     set(headers, header::X_FRAME_OPTIONS, "DENY");
     set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(headers, header::REFERRER_POLICY, "same-origin");
-    if asset {
+    // Only an asset that was found may be kept: a 404 kept for an hour outlives a fixed address.
+    if asset && found {
         set(headers, header::CACHE_CONTROL, "private, max-age=3600");
     } else {
         set(headers, header::CACHE_CONTROL, "no-store");

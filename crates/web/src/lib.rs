@@ -34,11 +34,21 @@ pub fn router(state: AppState) -> Router {
             http::authenticate,
         ));
     Router::new()
-        .route("/login", get(pages::login::form).post(pages::login::submit))
+        .route(
+            "/login",
+            get(pages::login::form)
+                .post(pages::login::submit)
+                .route_layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    http::limit_logins,
+                )),
+        )
         .route("/logout", post(pages::login::logout))
         .route("/assets/{name}", get(pages::assets::serve))
         .merge(private)
-        .layer(DefaultBodyLimit::max(http::UPLOAD_BYTES_MAX))
+        // Uploads alone may be large (their routes say so); any other body, the login form among
+        // them, is cut off at 1 MB also when sent without a length.
+        .layer(DefaultBodyLimit::max(http::BODY_BYTES_MAX))
         .layer(middleware::from_fn(http::early_size_limit))
         .layer(middleware::from_fn_with_state(
             state.clone(),

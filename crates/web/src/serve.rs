@@ -14,6 +14,10 @@ use crate::state::AppState;
 
 /// How long a stop waits for requests in flight (a large import) before it ends them.
 const STOP_GRACE: Duration = Duration::from_secs(60);
+/// How long a client may take to send a request's headers. Without a timer hyper waits for ever:
+/// a connection that sends half a request line and stops was held open indefinitely, so anyone
+/// who could reach the port could use up its file descriptors without logging in.
+const HEADER_READ: Duration = Duration::from_secs(30);
 
 pub struct ServeOptions {
     pub listen: String,
@@ -91,20 +95,54 @@ async fn run(
     let app = crate::router(state).into_make_service();
     let served = match tls {
         Some(config) => {
-            axum_server::from_tcp_rustls(listener, config)
-                .handle(handle)
-                .serve(app)
-                .await
+            let mut server = axum_server::from_tcp_rustls(listener, config);
+            time_out_headers(server.http_builder());
+            server.handle(handle).serve(app).await
         }
         None => {
-            axum_server::from_tcp(listener)
-                .handle(handle)
-                .serve(app)
-                .await
+            // (Under TLS the handshake's own timeout, 10 s, closes a silent connection.)
+            let mut server = axum_server::from_tcp(listener).acceptor(FirstByte);
+            time_out_headers(server.http_builder());
+            server.handle(handle).serve(app).await
         }
     };
     let _ = std::fs::remove_file(&marker);
     served.context("服务中断")
+}
+
+/// Gives hyper a timer, so that its header read timeout ([`HEADER_READ`]) takes effect.
+fn time_out_headers(
+    builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+) {
+    builder
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_READ);
+}
+
+/// Hands a connection to hyper once its first byte has come, and closes it if none comes within
+/// [`HEADER_READ`]: hyper's header timeout starts only with that byte, so a connection that sends
+/// nothing at all was held for ever (an idle keep-alive connection hyper closes itself).
+#[derive(Clone, Copy)]
+struct FirstByte;
+
+impl<S: Send + 'static> axum_server::accept::Accept<tokio::net::TcpStream, S> for FirstByte {
+    type Stream = tokio::net::TcpStream;
+    type Service = S;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = std::io::Result<(Self::Stream, S)>> + Send>,
+    >;
+
+    fn accept(&self, stream: tokio::net::TcpStream, service: S) -> Self::Future {
+        Box::pin(async move {
+            let mut byte = [0u8; 1];
+            match tokio::time::timeout(HEADER_READ, stream.peek(&mut byte)).await {
+                Ok(Ok(_)) => Ok((stream, service)),
+                Ok(Err(e)) => Err(e),
+                Err(_) => Err(std::io::ErrorKind::TimedOut.into()),
+            }
+        })
+    }
 }
 
 async fn tls_config(

@@ -20,7 +20,15 @@ pub struct Inner {
     /// Serialises batches: redb takes one write transaction at a time anyway, and a second batch
     /// must not wait inside the engine holding a blocking thread.
     pub writing: tokio::sync::Mutex<()>,
+    /// Password checks running at once (Argon2, 19 MiB and tens of milliseconds each): one per
+    /// core. Unlimited, a flood of logins took every blocking thread (and gigabytes) from the reads.
+    pub password_checks: tokio::sync::Semaphore,
+    /// Logins waiting or running; one more is told to come back later (503) instead of queueing.
+    pub logins_waiting: tokio::sync::Semaphore,
 }
+
+/// Logins that may wait for a password check at once.
+const LOGINS_WAITING_MAX: usize = 64;
 
 impl AppState {
     pub fn new(ledger: Ledger, tls: bool) -> AppState {
@@ -30,6 +38,8 @@ impl AppState {
                 sessions: Sessions::default(),
                 tls,
                 writing: tokio::sync::Mutex::new(()),
+                password_checks: tokio::sync::Semaphore::new(cores()),
+                logins_waiting: tokio::sync::Semaphore::new(LOGINS_WAITING_MAX),
             }),
         }
     }
@@ -57,4 +67,9 @@ impl AppState {
         let _turn = self.inner.writing.lock().await;
         self.read(f).await
     }
+}
+
+/// The machine's cores (at least one): as many Argon2 checks as can truly run side by side.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
