@@ -11,6 +11,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
+use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use taizhang_core::{Kind, Quarter, Right};
@@ -18,8 +19,9 @@ use taizhang_interchange::export::CsvEncoding;
 use taizhang_interchange::reports::{self as layout, SmallMicroShareOf};
 use taizhang_posting::{export, read as reading};
 use taizhang_projection::cell::Cell;
+use taizhang_projection::flows::Flows;
 use taizhang_projection::journal::EntryFilter;
-use taizhang_projection::{bond, contracts, opening, procurement, table7};
+use taizhang_projection::{bond, checks, clock, contracts, idle, opening, procurement, table7};
 
 use crate::actions::{self, Reversal};
 use crate::auth::Caller;
@@ -37,9 +39,13 @@ pub fn routes() -> Router<AppState> {
             get(opening_adjustments_report),
         )
         .route("/api/reports/bond-use", get(bond_use_report))
-        .route("/api/reports/procurement-checks", get(not_yet))
-        .route("/api/reports/payment-clock", get(not_yet))
-        .route("/api/reports/idle-funds", get(not_yet))
+        .route(
+            "/api/reports/procurement-checks",
+            get(procurement_checks_report),
+        )
+        .route("/api/reports/payment-clock", get(payment_clock_report))
+        .route("/api/reports/overdue", get(overdue_report))
+        .route("/api/reports/idle-funds", get(idle_funds_report))
         .route("/api/table7/cell", get(table7_cell))
         .route("/api/entries", get(entries))
         .route("/api/entries/{seq}", get(entry))
@@ -99,6 +105,17 @@ impl Params {
         parse_year(text)
     }
 
+    /// The `as_of` parameter: required, a date in any spelling the import files take.
+    pub fn as_of(&self) -> Result<NaiveDate, WebError> {
+        let text = self.required("as_of", "2022-12-31")?;
+        parse_as_of(text)
+    }
+
+    /// The `days` parameter of idle funds: optional (90 by default, as the CLI's `--days`).
+    pub fn days(&self) -> Result<u32, WebError> {
+        parse_days(self.get("days"))
+    }
+
     /// An optional whole number, such as `limit` or `after_seq`.
     pub fn number(&self, key: &str) -> Result<Option<u64>, WebError> {
         self.get(key)
@@ -124,6 +141,24 @@ fn parse_year(text: &str) -> Result<i32, WebError> {
                 excerpt(text)
             ))
         })
+}
+
+/// An `as_of` date (the CLI's `--as-of` parser).
+pub fn parse_as_of(text: &str) -> Result<NaiveDate, WebError> {
+    taizhang_core::parse_date(text).map_err(|e| WebError::bad_request(format!("参数 as_of：{e}")))
+}
+
+/// A `days` count of idle funds: absent is the CLI's default.
+pub fn parse_days(text: Option<&str>) -> Result<u32, WebError> {
+    match text {
+        None => Ok(idle::DEFAULT_DAYS),
+        Some(text) => text.parse::<u32>().map_err(|_| {
+            WebError::bad_request(format!(
+                "参数 days 应为非负整数（天数），而不是“{}”",
+                excerpt(text)
+            ))
+        }),
+    }
 }
 
 #[derive(Deserialize)]
@@ -246,9 +281,66 @@ async fn bond_use_report(
     .await
 }
 
-/// The reports of issue 17 (procurement checks, the payment clock, idle funds) are not built yet.
-async fn not_yet() -> WebError {
-    WebError::not_found("此报表尚未提供（采购检查、付款时限和闲置资金报表将随后加入）")
+/// The clocks and checks of issue 17: the same projections and JSON builders as `taizhang report`
+/// (src/reports.rs), the payment clock and idle funds over the ledger's dated flows.
+async fn payment_clock_report(
+    State(state): State<AppState>,
+    Query(params): Query<Params>,
+) -> Result<Json<Value>, WebError> {
+    let as_of = params.as_of()?;
+    clock_report(&state, move |flows, facts| {
+        layout::payment_clock_json(&clock::payment_clock(flows, &facts.contracts, as_of))
+    })
+    .await
+}
+
+async fn overdue_report(
+    State(state): State<AppState>,
+    Query(params): Query<Params>,
+) -> Result<Json<Value>, WebError> {
+    let year = params.year()?;
+    clock_report(&state, move |flows, facts| {
+        layout::overdue_json(&clock::overdue(flows, &facts.contracts, year))
+    })
+    .await
+}
+
+async fn idle_funds_report(
+    State(state): State<AppState>,
+    Query(params): Query<Params>,
+) -> Result<Json<Value>, WebError> {
+    let as_of = params.as_of()?;
+    let days = params.days()?;
+    clock_report(&state, move |flows, _| {
+        layout::idle_funds_json(&idle::idle_funds(flows, as_of, days))
+    })
+    .await
+}
+
+async fn procurement_checks_report(
+    State(state): State<AppState>,
+    Query(params): Query<Params>,
+) -> Result<Json<Value>, WebError> {
+    let year = params.year()?;
+    report(&state, move |facts, _| {
+        layout::checks_json(&checks::procurement_checks(&facts.contracts, year))
+    })
+    .await
+}
+
+/// Runs a report of the dated flows and the facts on a reading thread.
+async fn clock_report(
+    state: &AppState,
+    make: impl FnOnce(&Flows, &taizhang_projection::Facts) -> Value + Send + 'static,
+) -> Result<Json<Value>, WebError> {
+    let value = state
+        .read(move |ledger| -> Result<Value, WebError> {
+            // The flows of the facts' head: both of one state, even with a write in between.
+            let (facts, head) = ledger.facts_and_head()?;
+            Ok(make(&ledger.flows_through(head.count)?, &facts))
+        })
+        .await??;
+    Ok(Json(value))
 }
 
 /// The cell a request names: `year`, `code` (a 类, 款 or 项 code, or 合计) and `column`.

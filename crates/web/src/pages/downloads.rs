@@ -23,6 +23,8 @@ pub struct DownloadQuery {
     year: Option<String>,
     quarter: Option<String>,
     code: Option<String>,
+    as_of: Option<String>,
+    days: Option<String>,
 }
 
 #[derive(Clone, Copy)]
@@ -38,6 +40,21 @@ fn year(q: &DownloadQuery) -> Result<i32, WebError> {
 
 fn quarter(q: &DownloadQuery) -> Result<Quarter, WebError> {
     view::quarter_param(q.quarter.as_deref().unwrap_or(""))
+}
+
+/// `as_of`: required in a download's address (the page writes it).
+fn as_of(q: &DownloadQuery) -> Result<chrono::NaiveDate, WebError> {
+    let text = q.as_of.as_deref().map(str::trim).unwrap_or("");
+    if text.is_empty() {
+        return Err(WebError::bad_request(
+            "缺少参数 as_of（如 as_of=2022-12-31）",
+        ));
+    }
+    crate::api::parse_as_of(text)
+}
+
+fn days(q: &DownloadQuery) -> Result<u32, WebError> {
+    crate::api::parse_days(q.days.as_deref().map(str::trim).filter(|t| !t.is_empty()))
 }
 
 fn code(q: &DownloadQuery) -> Result<String, WebError> {
@@ -128,3 +145,25 @@ download!(bond_use_xlsx, Format::Xlsx, |q| Report::BondUse(quarter(
 download!(bond_use_csv, Format::Csv, |q| Report::BondUse(quarter(&q)?));
 download!(schedule_xlsx, Format::Xlsx, |q| Report::Schedule(code(&q)?));
 download!(schedule_csv, Format::Csv, |q| Report::Schedule(code(&q)?));
+download!(payment_clock_xlsx, Format::Xlsx, |q| Report::PaymentClock(
+    as_of(&q)?
+));
+download!(payment_clock_csv, Format::Csv, |q| Report::PaymentClock(
+    as_of(&q)?
+));
+download!(overdue_xlsx, Format::Xlsx, |q| Report::Overdue(year(&q)?));
+download!(overdue_csv, Format::Csv, |q| Report::Overdue(year(&q)?));
+download!(idle_funds_xlsx, Format::Xlsx, |q| Report::IdleFunds(
+    as_of(&q)?,
+    days(&q)?
+));
+download!(idle_funds_csv, Format::Csv, |q| Report::IdleFunds(
+    as_of(&q)?,
+    days(&q)?
+));
+download!(procurement_checks_xlsx, Format::Xlsx, |q| {
+    Report::ProcurementChecks(year(&q)?)
+});
+download!(procurement_checks_csv, Format::Csv, |q| {
+    Report::ProcurementChecks(year(&q)?)
+});

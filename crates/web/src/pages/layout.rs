@@ -14,6 +14,7 @@ const MENU: &[(&str, &str, Right)] = &[
     ("/table7", "表7", Right::Read),
     ("/procurement", "政府采购", Right::Read),
     ("/bonds", "专项债券", Right::Read),
+    ("/compliance", "合规", Right::Read),
     ("/import", "导入", Right::Post),
     ("/post", "记账", Right::Post),
     ("/close", "结账", Right::Administer),

@@ -2,6 +2,7 @@
 //! scripts (the CSRF token rides in the form's address), and every figure links to what makes it up.
 
 pub mod assets;
+pub mod compliance;
 pub mod downloads;
 pub mod entries;
 pub mod fields;
@@ -31,6 +32,11 @@ pub fn routes() -> Router<AppState> {
         .route("/bonds", get(reports::bonds_page))
         .route("/bond-use", get(reports::bond_use_page))
         .route("/bond-use/entries", get(reports::bond_figure))
+        .route("/compliance", get(compliance::hub))
+        .route("/payment-clock", get(compliance::payment_clock_page))
+        .route("/overdue", get(compliance::overdue_page))
+        .route("/idle-funds", get(compliance::idle_funds_page))
+        .route("/procurement-checks", get(compliance::checks_page))
         .route("/export", get(verify::export))
         .route("/verify", get(verify::page))
         .route("/table7.xlsx", get(downloads::table7_xlsx))
@@ -43,4 +49,18 @@ pub fn routes() -> Router<AppState> {
         .route("/bond-use.csv", get(downloads::bond_use_csv))
         .route("/schedule.xlsx", get(downloads::schedule_xlsx))
         .route("/schedule.csv", get(downloads::schedule_csv))
+        .route("/payment-clock.xlsx", get(downloads::payment_clock_xlsx))
+        .route("/payment-clock.csv", get(downloads::payment_clock_csv))
+        .route("/overdue.xlsx", get(downloads::overdue_xlsx))
+        .route("/overdue.csv", get(downloads::overdue_csv))
+        .route("/idle-funds.xlsx", get(downloads::idle_funds_xlsx))
+        .route("/idle-funds.csv", get(downloads::idle_funds_csv))
+        .route(
+            "/procurement-checks.xlsx",
+            get(downloads::procurement_checks_xlsx),
+        )
+        .route(
+            "/procurement-checks.csv",
+            get(downloads::procurement_checks_csv),
+        )
 }

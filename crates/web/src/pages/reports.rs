@@ -16,7 +16,7 @@ use taizhang_posting::read::{self, CellEntries};
 use taizhang_projection::cell::{self, CellRow, Column};
 use taizhang_projection::overview::newest_year;
 use taizhang_projection::table7::{self, COLUMN_KEYS};
-use taizhang_projection::{bond, contracts, procurement, Facts};
+use taizhang_projection::{bond, checks, clock, contracts, idle, procurement, Facts};
 use taizhang_store::{Ledger, StoreError};
 
 use crate::auth::Caller;
@@ -31,7 +31,7 @@ pub struct YearQuery {
 }
 
 /// The year asked for, else the newest with money, else this year.
-fn year_of(facts: &Facts, asked: Option<i32>) -> i32 {
+pub(crate) fn year_of(facts: &Facts, asked: Option<i32>) -> i32 {
     asked
         .or_else(|| newest_year(facts))
         .unwrap_or_else(|| view::beijing_today().year())
@@ -43,7 +43,7 @@ fn unit_page(state: &AppState, title: &str, caller: &Caller, active: &str, body:
 }
 
 /// A sheet's title, caption lines and notes around a table the page draws.
-fn sheet_frame(sheet: &Sheet, table: Markup) -> Markup {
+pub(crate) fn sheet_frame(sheet: &Sheet, table: Markup) -> Markup {
     html! {
         div.report {
             h1.report-title { (sheet.title) }
@@ -877,6 +877,35 @@ pub fn sheet_of(ledger: &Ledger, report: Report) -> Result<(String, Sheet), WebE
             format!("{q}-bond-use"),
             layout_reports::bond_use_sheet(&bond::bond_use(&facts, q), &unit),
         ),
+        Report::PaymentClock(as_of) => {
+            let flows = ledger.flows()?;
+            let c = clock::payment_clock(&flows, &facts.contracts, as_of);
+            (
+                format!("{as_of}-payment-clock"),
+                layout_reports::payment_clock_sheet(&c, &unit),
+            )
+        }
+        Report::Overdue(year) => {
+            let o = clock::overdue(&ledger.flows()?, &facts.contracts, year);
+            (
+                format!("{year}-overdue"),
+                layout_reports::overdue_sheet(&o, &unit),
+            )
+        }
+        Report::IdleFunds(as_of, days) => {
+            let i = idle::idle_funds(&ledger.flows()?, as_of, days);
+            (
+                format!("{as_of}-idle-funds"),
+                layout_reports::idle_funds_sheet(&i, &unit),
+            )
+        }
+        Report::ProcurementChecks(year) => {
+            let c = checks::procurement_checks(&facts.contracts, year);
+            (
+                format!("{year}-procurement-checks"),
+                layout_reports::checks_sheet(&c, &unit),
+            )
+        }
         Report::Schedule(code) => {
             let (terms, face) = bond::bond_face(&facts, &code).ok_or_else(|| {
                 WebError::not_found(format!("债券 {} 不在台账中", crate::api::excerpt(&code)))
@@ -898,4 +927,8 @@ pub enum Report {
     Contracts(i32),
     BondUse(Quarter),
     Schedule(String),
+    PaymentClock(chrono::NaiveDate),
+    Overdue(i32),
+    IdleFunds(chrono::NaiveDate, u32),
+    ProcurementChecks(i32),
 }
