@@ -116,7 +116,9 @@ impl AppState {
                 let tokens = ledger
                     .all_credentials()?
                     .into_iter()
-                    .flat_map(|(name, c)| c.tokens.into_iter().map(move |t| (t.sha256, name.clone())))
+                    .flat_map(|(name, c)| {
+                        c.tokens.into_iter().map(move |t| (t.sha256, name.clone()))
+                    })
                     .collect();
                 Ok(People {
                     users: ledger.users()?,
@@ -169,7 +171,9 @@ const ANSWERS_MAX: usize = 64;
 
 /// A poisoned lock still holds a consistent cache (nothing panics while holding one).
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The machine's cores (at least one): as many Argon2 checks as can truly run side by side.

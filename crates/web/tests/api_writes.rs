@@ -460,5 +460,9 @@ async fn table7_answers_follow_every_batch() {
     let after = app.get_json("lisi", "/api/reports/table7?year=2022").await;
     let was: rust_decimal::Decimal = expense(&before).parse().expect("an amount");
     let now: rust_decimal::Decimal = expense(&after).parse().expect("an amount");
-    assert_eq!(now - was, rust_decimal::Decimal::new(10001, 2), "{before} → {after}");
+    assert_eq!(
+        now - was,
+        rust_decimal::Decimal::new(10001, 2),
+        "{before} → {after}"
+    );
 }
