@@ -563,3 +563,36 @@ async fn every_bond_use_figure_lists_entries_that_add_up_to_it() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// The overview answers the leader's "what is about to go wrong": the compliance counts, each linking
+/// to its report (the example holds a late and an overdue SME due on purpose).
+#[tokio::test]
+async fn the_overview_shows_what_needs_attention() {
+    let site = site();
+    let cookie = site.login("auditor").await;
+    let overview = site.page(&cookie, "/").await;
+    assert!(overview.contains(r#"id="attention""#), "{overview}");
+    for link in [
+        "link-payment-clock",
+        "link-overdue",
+        "link-idle-funds",
+        "link-procurement-checks",
+    ] {
+        assert!(overview.contains(&format!(r#"id="{link}""#)), "{link}");
+    }
+    // The same counts as the compliance page.
+    let hub = site.page(&cookie, "/compliance").await;
+    let counts = |html: &str| -> Vec<String> {
+        html.split(r#"<td class="num">"#)
+            .skip(1)
+            .map(|rest| rest.split('<').next().unwrap_or("").to_string())
+            .collect()
+    };
+    let on_hub = counts(&hub);
+    assert_eq!(on_hub.len(), 4, "{hub}");
+    let attention = overview
+        .split(r#"id="attention""#)
+        .nth(1)
+        .expect("the attention section");
+    assert_eq!(counts(attention)[..4], on_hub[..]);
+}

@@ -138,44 +138,71 @@ fn rule_label(key: &str) -> &'static str {
     }
 }
 
+/// What needs attention now: the counts the compliance page and the overview show.
+pub struct Attention {
+    today: NaiveDate,
+    year: i32,
+    /// Dues overdue and not paid in full.
+    late: usize,
+    /// Contracts on the year's overdue list.
+    overdue: usize,
+    /// Bond projects with money idle longer than the default days.
+    idle: usize,
+    /// Procurement findings of the year's contracts.
+    checks: usize,
+}
+
+/// Reads the counts of [`Attention`] as of `today` (the whole log: the clocks keep no sums).
+pub fn attention(ledger: &Ledger, today: NaiveDate) -> Result<Attention, WebError> {
+    let (facts, flows, _) = read_all(ledger)?;
+    let year = year_of(&facts, None);
+    let late = clock::payment_clock(&flows, &facts.contracts, today)
+        .rows
+        .iter()
+        .filter(|d| d.overdue_days > 0 && !d.outstanding.is_zero())
+        .count();
+    Ok(Attention {
+        today,
+        year,
+        late,
+        overdue: clock::overdue(&flows, &facts.contracts, year).contracts,
+        idle: idle::idle_funds(&flows, today, idle::DEFAULT_DAYS)
+            .rows
+            .len(),
+        checks: checks::procurement_checks(&facts.contracts, year)
+            .findings
+            .len(),
+    })
+}
+
+/// The four reports with their counts, each linking to its page.
+pub fn attention_table(a: &Attention) -> Markup {
+    let (today, year) = (a.today, a.year);
+    html! {
+        table.journal #compliance {
+            thead { tr { th { "报表" } th { "说明" } th.num { "需关注" } } }
+            tbody {
+                tr { td { a #link-payment-clock href=(format!("/payment-clock?as_of={today}")) { "付款期限" } } td { "截至 " (today) " 每次验收（交付）的到期日、已付、未付、逾期天数和逾期利息" } td.num { (a.late) } }
+                tr { td { a #link-overdue href=(format!("/overdue?year={year}")) { "逾期清单" } } td { (year) " 年末逾期未支付中小企业款项的合同，及每年 3 月 31 日前公示的文字" } td.num { (a.overdue) } }
+                tr { td { a #link-idle-funds href=(format!("/idle-funds?as_of={today}")) { "闲置资金" } } td { "截至 " (today) " 到账超过 " (idle::DEFAULT_DAYS) " 天仍未支出的专项债券资金" } td.num { (a.idle) } }
+                tr { td { a #link-procurement-checks href=(format!("/procurement-checks?year={year}")) { "采购合规检查" } } td { (year) " 年签订合同的公告期限和预留份额" } td.num { (a.checks) } }
+            }
+        }
+        p.muted { "“需关注”：已逾期且未付清的应付款笔数、逾期合同份数、闲置的债券项目数、检查发现数。" }
+    }
+}
+
 /// `/compliance`: the four reports, with the counts that need attention.
 pub async fn hub(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
 ) -> Result<Markup, PageError> {
     let today = today();
-    let (year, clock, overdue, idle, checks) = state
-        .read(move |ledger| -> Result<_, WebError> {
-            let (facts, flows, _) = read_all(ledger)?;
-            let year = year_of(&facts, None);
-            let late = clock::payment_clock(&flows, &facts.contracts, today)
-                .rows
-                .iter()
-                .filter(|d| d.overdue_days > 0 && !d.outstanding.is_zero())
-                .count();
-            let overdue = clock::overdue(&flows, &facts.contracts, year).contracts;
-            let idle = idle::idle_funds(&flows, today, idle::DEFAULT_DAYS)
-                .rows
-                .len();
-            let checks = checks::procurement_checks(&facts.contracts, year)
-                .findings
-                .len();
-            Ok((year, late, overdue, idle, checks))
-        })
-        .await??;
+    let found = state.read(move |ledger| attention(ledger, today)).await??;
     let body = html! {
         h1 { "合规检查" }
         p.lead { "在审计之前看到：将要或已经逾期的中小企业应付款、闲置的专项债券资金、错过的采购公告期限和预留份额不足。" }
-        table.journal #compliance {
-            thead { tr { th { "报表" } th { "说明" } th.num { "需关注" } } }
-            tbody {
-                tr { td { a #link-payment-clock href=(format!("/payment-clock?as_of={today}")) { "付款期限" } } td { "截至 " (today) " 每次验收（交付）的到期日、已付、未付、逾期天数和逾期利息" } td.num { (clock) } }
-                tr { td { a #link-overdue href=(format!("/overdue?year={year}")) { "逾期清单" } } td { (year) " 年末逾期未支付中小企业款项的合同，及每年 3 月 31 日前公示的文字" } td.num { (overdue) } }
-                tr { td { a #link-idle-funds href=(format!("/idle-funds?as_of={today}")) { "闲置资金" } } td { "截至 " (today) " 到账超过 " (idle::DEFAULT_DAYS) " 天仍未支出的专项债券资金" } td.num { (idle) } }
-                tr { td { a #link-procurement-checks href=(format!("/procurement-checks?year={year}")) { "采购合规检查" } } td { (year) " 年签订合同的公告期限和预留份额" } td.num { (checks) } }
-            }
-        }
-        p.muted { "“需关注”：已逾期且未付清的应付款笔数、逾期合同份数、闲置的债券项目数、检查发现数。" }
+        (attention_table(&found))
     };
     Ok(unit_page(&state, "合规检查", &caller, body))
 }

@@ -19,7 +19,7 @@ use crate::http::WebError;
 use crate::pages::reports::use_href;
 use crate::pages::verify::{last_check, LastCheck};
 use crate::pages::view::PageError;
-use crate::pages::{layout, view};
+use crate::pages::{compliance, layout, view};
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -46,6 +46,11 @@ pub async fn page(
     let o = state
         .read(move |ledger| read(ledger, asked, today))
         .await??;
+    // The leader's question "what is about to go wrong", as of today (Beijing).
+    let now = compliance::today();
+    let attention = state
+        .read(move |ledger| compliance::attention(ledger, now))
+        .await??;
     let body = html! {
         h1 { "概览" }
         (view::year_nav("/", o.year))
@@ -55,6 +60,10 @@ pub async fn page(
             (chain(&o.head, last_check(&state)))
         }
         (spending(&o.months))
+        section.attention #attention {
+            h2 { "需要注意" }
+            (compliance::attention_table(&attention))
+        }
     };
     let unit = state.ledger().unit().full.clone();
     Ok(layout::page("概览", &unit, &caller, "/", body))
