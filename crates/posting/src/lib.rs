@@ -155,12 +155,8 @@ pub fn import(
     operator: &str,
     options: ImportOptions<'_>,
 ) -> anyhow::Result<(bool, Tally)> {
-    let operator = match checked_option("--operator", operator) {
-        Ok(operator) => operator,
-        Err(problem) => return Ok((false, refused(problem))),
-    };
     let files = taizhang_interchange::collect(paths, kind);
-    import_collected(ledger, files, operator.as_str(), options)
+    import_collected(ledger, files, operator, options)
 }
 
 /// Imports files as one batch, each named in messages and entries' sources as given: the web
@@ -172,12 +168,8 @@ pub fn import_named(
     operator: &str,
     options: ImportOptions<'_>,
 ) -> anyhow::Result<(bool, Tally)> {
-    let operator = match checked_option("--operator", operator) {
-        Ok(operator) => operator,
-        Err(problem) => return Ok((false, refused(problem))),
-    };
     let files = taizhang_interchange::collect_named(files, kind);
-    import_collected(ledger, files, operator.as_str(), options)
+    import_collected(ledger, files, operator, options)
 }
 
 /// The batch of files opened (or the problems that kept them from opening).
@@ -187,6 +179,12 @@ fn import_collected(
     operator: &str,
     options: ImportOptions<'_>,
 ) -> anyhow::Result<(bool, Tally)> {
+    // The operator is refused before the files' problems, as the command line names it first.
+    let operator = match checked_option("--operator", operator) {
+        Ok(operator) => operator,
+        Err(problem) => return Ok((false, refused(problem))),
+    };
+    let operator = operator.as_str();
     let ImportOptions {
         strict,
         dry_run,

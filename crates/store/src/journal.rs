@@ -6,7 +6,7 @@
 use taizhang_projection::Facts;
 
 use crate::chunk;
-use crate::ledger::{decode_posted, read_head, Head, Ledger, Posted, ENTRIES, META};
+use crate::ledger::{decode_in_chunk, read_head, Head, Ledger, Posted, ENTRIES, META};
 use crate::lookup::posted_at;
 use crate::StoreError;
 
@@ -34,10 +34,7 @@ impl Ledger {
                     .take_while(|(seq, _)| *seq < end)
                     .collect();
                 for (seq, record) in records.into_iter().rev() {
-                    let posted = record
-                        .map_err(StoreError::from)
-                        .and_then(|r| decode_posted(&r))
-                        .map_err(|e| e.at_entry(seq))?;
+                    let posted = decode_in_chunk(record, seq)?;
                     if !each(posted) {
                         return Ok(());
                     }

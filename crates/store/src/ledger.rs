@@ -608,10 +608,7 @@ impl Ledger {
                     if seq < from {
                         continue;
                     }
-                    let posted = record
-                        .map_err(StoreError::from)
-                        .and_then(|r| decode_posted(&r))
-                        .map_err(|e| e.at_entry(seq))?;
+                    let posted = decode_in_chunk(record, seq)?;
                     if !each(posted) {
                         return Ok(());
                     }
@@ -743,6 +740,17 @@ fn decode_at(record: &[u8], algo: HashAlgo, seq: u64) -> Result<Body, StoreError
         )));
     }
     Ok(posted.body)
+}
+
+/// A record as a chunk yields it, decoded; damage is named by the entry's seq.
+pub(crate) fn decode_in_chunk(
+    record: Result<Cow<'_, [u8]>, record::DecodeError>,
+    seq: u64,
+) -> Result<Posted, StoreError> {
+    record
+        .map_err(StoreError::from)
+        .and_then(|r| decode_posted(&r))
+        .map_err(|e| e.at_entry(seq))
 }
 
 pub(crate) fn decode_posted(value: &[u8]) -> Result<Posted, StoreError> {
@@ -1688,11 +1696,7 @@ pub(crate) fn rebuild_sums(
         let (first, value) = item?;
         for (i, record) in (0u64..).zip(chunk::records(value.value())) {
             let seq = first.value().saturating_add(i);
-            let body = record
-                .map_err(StoreError::from)
-                .and_then(|r| decode_posted(&r))
-                .map_err(|e| e.at_entry(seq))?
-                .body;
+            let body = decode_in_chunk(record, seq)?.body;
             sums.apply(changes(
                 &body,
                 referred_in(entries, keys_table, algo, &body)?.as_ref(),

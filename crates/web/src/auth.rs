@@ -264,8 +264,9 @@ fn alive(session: &Session, now: Instant) -> bool {
         && now.duration_since(session.created) < SESSION_ABSOLUTE
 }
 
-/// A poisoned lock still holds consistent maps (no code panics while holding one): go on with it.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+/// A poisoned lock still holds consistent maps and caches (no code panics while holding one): go on
+/// with it.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 use taizhang_store::{Ledger, UserState};
 
-use crate::auth::Sessions;
+use crate::auth::{lock, Sessions};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -168,13 +168,6 @@ impl AppState {
 
 /// Report answers kept at most.
 const ANSWERS_MAX: usize = 64;
-
-/// A poisoned lock still holds a consistent cache (nothing panics while holding one).
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
 /// The machine's cores (at least one): as many Argon2 checks as can truly run side by side.
 fn cores() -> usize {
