@@ -44,14 +44,9 @@ pub fn run(ledger: &Ledger, days: u32, format: LogFormat) -> anyhow::Result<bool
     Ok(true)
 }
 
-/// Beijing's date, or the one `TAIZHANG_TODAY` gives.
+/// Beijing's date, or the one `TAIZHANG_TODAY` gives (refused when it is not a date).
 fn today() -> anyhow::Result<NaiveDate> {
-    if let Ok(text) = std::env::var("TAIZHANG_TODAY") {
-        return taizhang_core::parse_date(&text)
-            .map_err(|e| anyhow::anyhow!("环境变量 TAIZHANG_TODAY：{e}"));
-    }
-    let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
-    Ok(chrono::Utc::now().with_timezone(&beijing).date_naive())
+    taizhang_posting::today::today().map_err(|e| anyhow::anyhow!(e))
 }
 
 /// The SME dues of the clock as of today: slices paid late, dues overdue and unpaid.

@@ -6,6 +6,7 @@
 pub mod export;
 pub mod fields;
 pub mod read;
+pub mod today;
 pub mod warnings;
 
 use std::collections::HashMap;

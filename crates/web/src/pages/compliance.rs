@@ -32,13 +32,10 @@ use crate::state::AppState;
 /// The menu entry of these pages.
 const MENU: &str = "/compliance";
 
-/// "Today" as the CLI's `check` reads it: `TAIZHANG_TODAY` (YYYY-MM-DD) when set and valid, to see
-/// the ledger as of another day; else Beijing's date.
+/// "Today" as the CLI's `check` reads it (`TAIZHANG_TODAY`, else Beijing's date); a value that is not
+/// a date is passed over here (a page has no one to refuse it to) rather than failing every page.
 pub fn today() -> NaiveDate {
-    std::env::var("TAIZHANG_TODAY")
-        .ok()
-        .and_then(|text| taizhang_core::parse_date(&text).ok())
-        .unwrap_or_else(view::beijing_today)
+    taizhang_posting::today::today().unwrap_or_else(|_| view::beijing_today())
 }
 
 /// The entries a finding links to, found in one pass over the log.

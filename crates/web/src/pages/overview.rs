@@ -42,7 +42,7 @@ pub async fn page(
     Query(query): Query<OverviewQuery>,
 ) -> Result<Markup, PageError> {
     let asked = view::year_param(query.year.as_deref())?;
-    let today = chrono::Utc::now().date_naive();
+    let today = view::beijing_today();
     let o = state
         .read(move |ledger| read(ledger, asked, today))
         .await??;

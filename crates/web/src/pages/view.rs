@@ -81,11 +81,7 @@ pub fn beijing(micros: i64) -> String {
 
 /// Today in Beijing (a date typed into a form is the unit's calendar day).
 pub fn beijing_today() -> chrono::NaiveDate {
-    let now = chrono::Utc::now();
-    match FixedOffset::east_opt(8 * 3600) {
-        Some(beijing) => now.with_timezone(&beijing).date_naive(),
-        None => now.date_naive(),
-    }
+    taizhang_posting::today::beijing_today()
 }
 
 /// A `year` parameter if given: a plausible year, or 400 naming the parameter.
