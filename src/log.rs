@@ -154,7 +154,12 @@ fn date_and_amount(body: &Body) -> (String, String) {
         Body::Opening(o) => (format!("{}年初", o.year), money(&o.amount)),
         Body::Reversal(r) => (r.date.to_string(), String::new()),
         Body::Close(c) => (c.through.to_string(), String::new()),
-        Body::Catalog(_) | Body::Unit(_) | Body::User(_) => (String::new(), String::new()),
+        Body::Catalog(_)
+        | Body::Unit(_)
+        | Body::User(_)
+        | Body::Setting(_)
+        | Body::Review(_)
+        | Body::Attachment(_) => (String::new(), String::new()),
     }
 }
 
@@ -180,6 +185,8 @@ fn key_text(key: &EntryKey) -> String {
         EntryKey::Opening { fund, code, .. } => format!("{fund} {code}"),
         EntryKey::Catalog(code) => code.to_string(),
         EntryKey::Close(_) => String::new(),
-        EntryKey::Unit(n) | EntryKey::User(n) => format!("第 {n} 次"),
+        EntryKey::Unit(n) | EntryKey::User(n) | EntryKey::Setting(n) => format!("第 {n} 次"),
+        EntryKey::Review(n) => format!("待审批次 {n}"),
+        EntryKey::Attachment { target, .. } => format!("第 {target} 条"),
     }
 }

@@ -282,6 +282,47 @@ pub struct UserChange {
     pub active: bool,
 }
 
+/// `taizhang settings`: how the ledger is to be worked. Chained, so that the auditor sees since when
+/// four eyes were required, and who said so.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SettingChange {
+    /// 1 for the ledger's first settings entry, then 2, 3 …: the entry's key.
+    pub number: u32,
+    /// On: an import, post or reverse waits as a pending batch until a checker approves it.
+    pub require_approval: bool,
+}
+
+/// A checker's decision on a pending batch (审核). The checker is the entry's operator. An approval
+/// is posted in the same batch as the entries it approves, just before them; a rejection posts
+/// nothing else.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Review {
+    /// The pending batch's number: the entry's key (a batch is decided once).
+    pub batch: u64,
+    /// Who made the batch (制单).
+    pub maker: String,
+    pub approved: bool,
+    /// Why it was rejected; empty for an approval.
+    pub reason: String,
+    /// How many entries the approval posts, right after this one.
+    pub entries: u64,
+    /// The batch's files as the maker gave them: "name sha256:… size" lines, or what was typed.
+    pub files: Vec<String>,
+}
+
+/// A document (原始凭证) attached to an entry: its bytes are stored content-addressed beside the
+/// chain, under the chain's hash of them. The uploader is the entry's operator.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct AttachmentNote {
+    /// The seq of the entry the document belongs to.
+    pub target: u64,
+    /// The file's name as uploaded.
+    pub name: String,
+    pub size: u64,
+    /// The bytes' hash by the ledger's algorithm (SM3 or SHA-256), lowercase hex.
+    pub hash: String,
+}
+
 /// Any entry the ledger holds.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Body {
@@ -297,6 +338,9 @@ pub enum Body {
     Unit(UnitNaming),
     User(UserChange),
     Acceptance(Acceptance),
+    Setting(SettingChange),
+    Review(Review),
+    Attachment(AttachmentNote),
 }
 
 /// The kinds of entry, in the order a batch posts them so that references resolve.
@@ -314,10 +358,13 @@ pub enum Kind {
     Close,
     Unit,
     User,
+    Setting,
+    Review,
+    Attachment,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 15] = [
         Kind::Catalog,
         Kind::Bond,
         Kind::Contract,
@@ -330,6 +377,9 @@ impl Kind {
         Kind::Close,
         Kind::Unit,
         Kind::User,
+        Kind::Setting,
+        Kind::Review,
+        Kind::Attachment,
     ];
 
     /// The English key: file kinds, `--kind`, `post KIND` and the log's JSON use it.
@@ -347,6 +397,9 @@ impl Kind {
             Kind::Close => "close",
             Kind::Unit => "unit",
             Kind::User => "user",
+            Kind::Setting => "setting",
+            Kind::Review => "review",
+            Kind::Attachment => "attachment",
         }
     }
 
@@ -364,6 +417,9 @@ impl Kind {
             Kind::Close => "结账",
             Kind::Unit => "单位名称",
             Kind::User => "用户",
+            Kind::Setting => "设置",
+            Kind::Review => "审核",
+            Kind::Attachment => "附件",
         }
     }
 
@@ -405,6 +461,15 @@ pub enum EntryKey {
     Unit(u32),
     /// The `number`th user change.
     User(u32),
+    /// The `number`th settings entry.
+    Setting(u32),
+    /// The decision on pending batch `n`.
+    Review(u64),
+    /// A document (by its hash) attached to the entry `target`.
+    Attachment {
+        target: u64,
+        hash: String,
+    },
     Acceptance {
         contract_no: String,
         supplier: String,
@@ -426,6 +491,9 @@ impl Body {
             Body::Close(_) => Kind::Close,
             Body::Unit(_) => Kind::Unit,
             Body::User(_) => Kind::User,
+            Body::Setting(_) => Kind::Setting,
+            Body::Review(_) => Kind::Review,
+            Body::Attachment(_) => Kind::Attachment,
             Body::Acceptance(_) => Kind::Acceptance,
         }
     }
@@ -457,6 +525,12 @@ impl Body {
             Body::Close(c) => EntryKey::Close(c.through),
             Body::Unit(u) => EntryKey::Unit(u.number),
             Body::User(u) => EntryKey::User(u.number),
+            Body::Setting(s) => EntryKey::Setting(s.number),
+            Body::Review(r) => EntryKey::Review(r.batch),
+            Body::Attachment(a) => EntryKey::Attachment {
+                target: a.target,
+                hash: a.hash.clone(),
+            },
             Body::Acceptance(a) => EntryKey::Acceptance {
                 contract_no: a.contract_no.clone(),
                 supplier: a.supplier_name.clone(),
@@ -477,7 +551,13 @@ impl Body {
             Body::Opening(o) => NaiveDate::from_ymd_opt(o.year, 1, 1),
             Body::Reversal(r) => Some(r.date),
             Body::Acceptance(a) => Some(a.date),
-            Body::Catalog(_) | Body::Close(_) | Body::Unit(_) | Body::User(_) => None,
+            Body::Catalog(_)
+            | Body::Close(_)
+            | Body::Unit(_)
+            | Body::User(_)
+            | Body::Setting(_)
+            | Body::Review(_)
+            | Body::Attachment(_) => None,
         }
     }
 
@@ -507,7 +587,9 @@ impl Body {
             Body::Opening(_) => "function_code",
             Body::Catalog(_) => "code",
             Body::Close(_) => "through",
-            Body::Unit(_) | Body::User(_) => "name",
+            Body::Unit(_) | Body::User(_) | Body::Attachment(_) => "name",
+            Body::Setting(_) => "require_approval",
+            Body::Review(_) => "batch",
         }
     }
 }
@@ -535,6 +617,12 @@ impl EntryKey {
             EntryKey::Close(d) => format!("结账至 {d}"),
             EntryKey::Unit(n) => format!("第 {n} 次单位名称"),
             EntryKey::User(n) => format!("第 {n} 次用户变更"),
+            EntryKey::Setting(n) => format!("第 {n} 次设置"),
+            EntryKey::Review(n) => format!("待审批次 {n} 的审核"),
+            EntryKey::Attachment { target, hash } => {
+                let short: String = hash.chars().take(12).collect();
+                format!("第 {target} 条的附件 {short}…")
+            }
             EntryKey::Acceptance {
                 contract_no,
                 supplier,

@@ -275,7 +275,13 @@ fn check_kind(
         Body::Reversal(r) => check_reversal(r, known, errors),
         Body::Close(c) => check_close(c, known, errors),
         Body::Acceptance(a) => check_acceptance(a, known, errors),
-        Body::Unit(_) | Body::User(_) => Ok(()),
+        // Checked where they are made: a setting and a review by the store's functions that
+        // write them, an attachment's target by `Ledger::attach` (it names an entry by seq).
+        Body::Unit(_)
+        | Body::User(_)
+        | Body::Setting(_)
+        | Body::Review(_)
+        | Body::Attachment(_) => Ok(()),
     }
 }
 

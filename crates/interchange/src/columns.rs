@@ -124,11 +124,23 @@ const OPENING: &[Column] = &[
 const CATALOG: &[Column] = &[req("code", "科目编码"), req("name", "科目名称")];
 
 /// The kinds a file can hold, in dependency order: every kind but reversals, closes, the unit's
-/// names and users, which are commands, not files.
+/// names, users, settings, reviews and attachments, which are commands, not files.
 pub fn file_kinds() -> impl Iterator<Item = Kind> {
-    Kind::ALL
-        .into_iter()
-        .filter(|k| !matches!(k, Kind::Reversal | Kind::Close | Kind::Unit | Kind::User))
+    Kind::ALL.into_iter().filter(|k| !command_only(*k))
+}
+
+/// The kinds that no import file holds.
+fn command_only(kind: Kind) -> bool {
+    matches!(
+        kind,
+        Kind::Reversal
+            | Kind::Close
+            | Kind::Unit
+            | Kind::User
+            | Kind::Setting
+            | Kind::Review
+            | Kind::Attachment
+    )
 }
 
 pub fn columns(kind: Kind) -> &'static [Column] {
@@ -141,7 +153,13 @@ pub fn columns(kind: Kind) -> &'static [Column] {
         Kind::Payment => PAYMENTS,
         Kind::Opening => OPENING,
         Kind::Catalog => CATALOG,
-        Kind::Reversal | Kind::Close | Kind::Unit | Kind::User => &[],
+        Kind::Reversal
+        | Kind::Close
+        | Kind::Unit
+        | Kind::User
+        | Kind::Setting
+        | Kind::Review
+        | Kind::Attachment => &[],
     }
 }
 

@@ -218,6 +218,23 @@ pub fn parse(kind: Kind, cells: &impl Cells) -> Result<Parsed, Vec<FieldError>> 
                 .push(FieldError::new("name", "用户请用 taizhang user 管理"));
             None
         }
+        Kind::Setting => {
+            r.errors.push(FieldError::new(
+                "require_approval",
+                "设置请用 taizhang settings 记录",
+            ));
+            None
+        }
+        Kind::Review => {
+            r.errors
+                .push(FieldError::new("batch", "审核请在网页工作台的待审页进行"));
+            None
+        }
+        Kind::Attachment => {
+            r.errors
+                .push(FieldError::new("name", "附件请用 taizhang attach 添加"));
+            None
+        }
     };
     match body {
         Some(body) if r.errors.is_empty() => Ok(Parsed { body, warnings }),

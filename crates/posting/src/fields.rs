@@ -34,6 +34,15 @@ fn extra_label(key: &str) -> &'static str {
         "number" => "序号",
         "full" => "单位全称",
         "short" => "单位简称",
+        "require_approval" => "入账须经审核",
+        "batch" => "待审批次",
+        "maker" => "制单",
+        "approved" => "批准",
+        "entries" => "入账条数",
+        "files" => "文件",
+        "target" => "所属记录",
+        "size" => "大小（字节）",
+        "hash" => "哈希",
         _ => "",
     }
 }

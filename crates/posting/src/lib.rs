@@ -534,6 +534,9 @@ fn kind_word(kind: Kind) -> &'static str {
         Kind::Close => "close",
         Kind::Unit => "unit",
         Kind::User => "user",
+        Kind::Setting => "settings",
+        Kind::Review => "approve",
+        Kind::Attachment => "attach",
     }
 }
 

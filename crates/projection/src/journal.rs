@@ -154,6 +154,9 @@ fn words(body: &Body) -> Vec<&str> {
         Body::Opening(o) => vec![opt(&o.code_name)],
         Body::Close(_) => vec![],
         Body::User(u) => vec![&u.name],
+        Body::Setting(_) => vec![],
+        Body::Review(r) => vec![&r.maker, &r.reason],
+        Body::Attachment(a) => vec![&a.name, &a.hash],
     }
 }
 

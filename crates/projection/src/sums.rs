@@ -216,7 +216,10 @@ fn money_changes(body: &Body, date: NaiveDate) -> Vec<(SumKey, Amount)> {
         | Body::Close(_)
         | Body::Unit(_)
         | Body::User(_)
-        | Body::Acceptance(_) => {}
+        | Body::Acceptance(_)
+        | Body::Setting(_)
+        | Body::Review(_)
+        | Body::Attachment(_) => {}
     }
     out
 }

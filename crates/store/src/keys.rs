@@ -71,6 +71,14 @@ pub fn write_entry_key(out: &mut String, key: &EntryKey) {
             supplier,
             date,
         } => join_into(out, &["K", contract_no, supplier, &date.to_string()]),
+        // "S" for settings, zero-filled: the newest is the last key.
+        EntryKey::Setting(n) => join_into(out, &["S", &format!("{n:010}")]),
+        // "Q" for 审 (R is taken by reversals): one decision per pending batch.
+        EntryKey::Review(n) => join_into(out, &["Q", &format!("{n:020}")]),
+        // "F" for file: an entry's documents are one prefix range.
+        EntryKey::Attachment { target, hash } => {
+            join_into(out, &["F", &format!("{target:020}"), hash])
+        }
     }
 }
 

@@ -60,7 +60,10 @@ pub(crate) const CACHE_BYTES: usize = 4 * 1024 * 1024;
 /// 6: acceptances ([`BodyV1::Acceptance`], keys under "K"), contract parts with clauses
 /// ([`BodyV1::ContractClauses`]) and payments with an economic code ([`BodyV1::PaymentCoded`]);
 /// an older program would take these records for damaged ones.
-pub(crate) const LEDGER_FORMAT: u32 = 6;
+/// 7: settings, reviews of pending batches and attachments ([`BodyV1::Setting`], [`BodyV1::Review`],
+/// [`BodyV1::Attachment`], keys under "S", "Q", "F"); the `pending` table of batches awaiting a
+/// checker and the `attachments` table of documents by hash, beside the chain.
+pub(crate) const LEDGER_FORMAT: u32 = 7;
 
 /// Who and what the first entry of a new ledger names as its operator and source.
 const INIT_OPERATOR: &str = "taizhang init";
@@ -1081,6 +1084,15 @@ pub struct Writer<'t> {
 }
 
 impl<'t> Writer<'t> {
+    /// Runs `f` on the batch's open transaction, for the tables beside the chain (credentials,
+    /// pending batches, attachments' bytes): written with the batch's entries or not at all.
+    pub(crate) fn with_txn<R>(
+        &mut self,
+        f: impl FnOnce(&redb::WriteTransaction) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        self.txn.with_txn(f)
+    }
+
     /// Stores a user's credentials in the batch's transaction: committed with its entries or not
     /// at all.
     pub fn put_credentials(
@@ -1513,9 +1525,14 @@ fn amount_bound(body: &Body) -> i128 {
         Body::Amendment(a) => fen(a.delta),
         Body::Bond(b) => fen(b.amount),
         Body::Reversal(_) => i128::from(taizhang_core::amount::AMOUNT_MAX_YUAN) * 100,
-        Body::Catalog(_) | Body::Close(_) | Body::Unit(_) | Body::User(_) | Body::Acceptance(_) => {
-            0
-        }
+        Body::Catalog(_)
+        | Body::Close(_)
+        | Body::Unit(_)
+        | Body::User(_)
+        | Body::Acceptance(_)
+        | Body::Setting(_)
+        | Body::Review(_)
+        | Body::Attachment(_) => 0,
     }
 }
 

@@ -478,6 +478,28 @@ pub enum BodyV1<'a> {
         amount: Fen,
         memo: Text<'a>,
     },
+    /// `taizhang settings` (ledger format 7).
+    Setting {
+        number: u32,
+        require_approval: bool,
+    },
+    /// A checker's decision on a pending batch (ledger format 7).
+    Review {
+        batch: u64,
+        maker: Text<'a>,
+        approved: bool,
+        reason: Text<'a>,
+        entries: u64,
+        files: Vec<Text<'a>>,
+    },
+    /// A document attached to an entry (ledger format 7); its bytes are in the `attachments` table
+    /// under `hash`.
+    Attachment {
+        target: u64,
+        name: Text<'a>,
+        size: u64,
+        hash: Text<'a>,
+    },
 }
 
 /// The chained part of a ledger's header, carried by its first unit entry.
@@ -853,6 +875,24 @@ impl<'a> From<&'a core::Body> for BodyV1<'a> {
                 role: Word(u.role),
                 active: u.active,
             },
+            Body::Setting(c) => BodyV1::Setting {
+                number: c.number,
+                require_approval: c.require_approval,
+            },
+            Body::Review(r) => BodyV1::Review {
+                batch: r.batch,
+                maker: Cow::Borrowed(&r.maker),
+                approved: r.approved,
+                reason: Cow::Borrowed(&r.reason),
+                entries: r.entries,
+                files: r.files.iter().map(|f| Cow::Borrowed(f.as_str())).collect(),
+            },
+            Body::Attachment(a) => BodyV1::Attachment {
+                target: a.target,
+                name: Cow::Borrowed(&a.name),
+                size: a.size,
+                hash: Cow::Borrowed(&a.hash),
+            },
             Body::Unit(u) => BodyV1::Unit {
                 number: u.number,
                 full_name: Cow::Borrowed(&u.full),
@@ -1159,6 +1199,39 @@ impl TryFrom<&BodyV1<'_>> for core::Body {
                 name: name.to_string(),
                 role: role.0,
                 active: *active,
+            }),
+            BodyV1::Setting {
+                number,
+                require_approval,
+            } => Body::Setting(SettingChange {
+                number: *number,
+                require_approval: *require_approval,
+            }),
+            BodyV1::Review {
+                batch,
+                maker,
+                approved,
+                reason,
+                entries,
+                files,
+            } => Body::Review(Review {
+                batch: *batch,
+                maker: maker.to_string(),
+                approved: *approved,
+                reason: reason.to_string(),
+                entries: *entries,
+                files: files.iter().map(|f| f.to_string()).collect(),
+            }),
+            BodyV1::Attachment {
+                target,
+                name,
+                size,
+                hash,
+            } => Body::Attachment(AttachmentNote {
+                target: *target,
+                name: name.to_string(),
+                size: *size,
+                hash: hash.to_string(),
             }),
             BodyV1::Unit {
                 number,

@@ -78,6 +78,27 @@ fn compact(value: &Value) -> String {
     }
 }
 
+/// A settings entry in words.
+pub fn approval_words(require_approval: bool) -> &'static str {
+    if require_approval {
+        "入账须经审核"
+    } else {
+        "入账无须审核"
+    }
+}
+
+/// A review in words: the batch, its maker and the decision.
+pub fn review_words(r: &taizhang_core::Review) -> String {
+    if r.approved {
+        format!(
+            "批准待审批次 {}（制单 {}，{} 条）",
+            r.batch, r.maker, r.entries
+        )
+    } else {
+        format!("退回待审批次 {}（制单 {}）：{}", r.batch, r.maker, r.reason)
+    }
+}
+
 /// One line of the journal: the date that counts, what the entry is called, its code, amount and
 /// counterparty (or memo).
 pub struct Summary {
@@ -108,6 +129,17 @@ pub fn summary(body: &Body) -> Summary {
         Body::Acceptance(a) => (String::new(), Some(a.amount), a.supplier_name.clone()),
         Body::Unit(u) => (String::new(), None, u.full.clone()),
         Body::Close(c) => (String::new(), None, format!("结账至 {}", c.through)),
+        Body::Setting(c) => (
+            String::new(),
+            None,
+            approval_words(c.require_approval).into(),
+        ),
+        Body::Review(r) => (String::new(), None, review_words(r)),
+        Body::Attachment(a) => (
+            String::new(),
+            None,
+            format!("{}（第 {} 条）", a.name, a.target),
+        ),
     };
     Summary {
         date,
