@@ -1100,8 +1100,7 @@ impl<'t> Writer<'t> {
         name: &str,
         credentials: &crate::users::Credentials,
     ) -> Result<(), StoreError> {
-        self.txn
-            .with_txn(|txn| crate::users::put_credentials(txn, name, credentials))
+        self.with_txn(|txn| crate::users::put_credentials(txn, name, credentials))
     }
 
     fn open(
