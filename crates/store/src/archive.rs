@@ -4,18 +4,30 @@
 //! "head_hash": …}`); every other line is one entry with every field and both hashes, amounts as
 //! "1234.50". `restore` rebuilds a ledger from it, recomputing each hash from the fields: an archive
 //! changed anywhere is refused.
+//!
+//! A ledger with attachments writes version 2: the first line also says how many documents follow
+//! (`"attachments": n`), and after the `count` entries come `n` lines `{"attachment": HASH, "size":
+//! n, "base64": …}`, one per stored document named by an entry (the same bytes once). Restore checks
+//! each one's hash before storing it. Without attachments the archive is version 1, as before.
 
 use std::io::{BufRead, Write};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use taizhang_core::Body;
+
 use crate::hash::{hex, unhex, HashAlgo};
 use crate::ledger::{Header, Ledger, Posted, UnitNames, LEDGER_FORMAT};
 use crate::record::{BodyV1, EntryV1, Micros, HASH_BYTES};
 use crate::StoreError;
 
-pub const ARCHIVE_VERSION: u32 = 1;
+/// The newest archive version this program writes and reads (2: attachments follow the entries).
+pub const ARCHIVE_VERSION: u32 = 2;
+/// The version of an archive without attachments: what every earlier program wrote and reads.
+const ARCHIVE_VERSION_PLAIN: u32 = 1;
 
 #[derive(Serialize, Deserialize)]
 struct ArchiveHead {
@@ -23,6 +35,21 @@ struct ArchiveHead {
     header: Header,
     count: u64,
     head_hash: String,
+    /// How many attachment lines follow the entries (version 2).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    attachments: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// One stored document as a line of the archive, after the entries.
+#[derive(Serialize, Deserialize)]
+struct AttachmentLine {
+    attachment: String,
+    size: u64,
+    base64: String,
 }
 
 /// One entry as a JSON line; `log --format json` prints the same.
@@ -128,15 +155,31 @@ impl Ledger {
     /// Writes the archive; returns the number of entries.
     pub fn archive(&self, out: &mut impl Write) -> Result<u64, StoreError> {
         let head = self.head()?;
+        // The documents the archived entries name, each once, in the order first named.
+        let mut documents: Vec<(String, u64)> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        self.for_each_entry(1, |posted| {
+            if let Body::Attachment(a) = &posted.body {
+                if posted.record.seq <= head.count && seen.insert(a.hash.clone()) {
+                    documents.push((a.hash.clone(), a.size));
+                }
+            }
+            posted.record.seq < head.count
+        })?;
+        let version = match documents.is_empty() {
+            true => ARCHIVE_VERSION_PLAIN,
+            false => ARCHIVE_VERSION,
+        };
         // The header's names are the chain's (or the check on open said otherwise).
         let first = ArchiveHead {
-            taizhang_archive: ARCHIVE_VERSION,
+            taizhang_archive: version,
             header: Header {
                 unit: self.unit().clone(),
                 ..self.header().clone()
             },
             count: head.count,
             head_hash: hex(&head.hash),
+            attachments: documents.len() as u64,
         };
         let io = |e: std::io::Error| StoreError::Io(format!("写归档失败：{}", crate::io_words(&e)));
         writeln!(
@@ -147,14 +190,30 @@ impl Ledger {
         .map_err(io)?;
         let mut failure = None;
         self.for_each_entry(1, |posted| {
+            if posted.record.seq > head.count {
+                return false;
+            }
             let line = serde_json::to_string(&EntryLine::of(&posted)).expect("entries serialize");
             failure = writeln!(out, "{line}").err();
             failure.is_none()
         })?;
-        match failure {
-            Some(e) => Err(io(e)),
-            None => Ok(head.count),
+        if let Some(e) = failure {
+            return Err(io(e));
         }
+        for (hash, size) in documents {
+            // Hashed again as read: damaged bytes are not archived as if sound.
+            let bytes = self.attachment_bytes(&hash)?.ok_or_else(|| {
+                StoreError::Corrupt(format!("附件 {hash}（{size} 字节）不在台账中"))
+            })?;
+            let line = AttachmentLine {
+                attachment: hash,
+                size: bytes.len() as u64,
+                base64: BASE64.encode(&bytes),
+            };
+            let line = serde_json::to_string(&line).expect("attachment lines serialize");
+            writeln!(out, "{line}").map_err(io)?;
+        }
+        Ok(head.count)
     }
 
     /// Creates a ledger at `path` from an archive, checking every hash and link as it goes. On any
@@ -185,13 +244,27 @@ impl Ledger {
             format: LEDGER_FORMAT,
             ..head.header.clone()
         };
+        let algo = HashAlgo::parse(&head.header.hash).unwrap_or(HashAlgo::Sm3);
         let ledger = Ledger::create(path, header)?;
         let mut namings = Namings::default();
+        let mut documents = Documents::default();
         let result = ledger.write_batch("restore", |writer| {
             for (number, line) in lines.by_ref() {
                 // An edited archive may end in an empty line, or (saved with CRLF line ends, which
                 // `lines` takes off) a line of only the carriage return: neither is an entry.
                 if line.as_ref().is_ok_and(|l| l.trim().is_empty()) {
+                    continue;
+                }
+                // After the entries, the documents.
+                if writer.posted_count() >= head.count {
+                    let stored = line
+                        .map_err(|e| archive_io(&e))
+                        .and_then(|l| documents.restore(writer, algo, &l))
+                        .map_err(|e| bad(number, e));
+                    if let Err(e) = stored {
+                        writer.fail(e);
+                        return false;
+                    }
                     continue;
                 }
                 let parsed = line
@@ -205,7 +278,10 @@ impl Ledger {
                         })
                     })
                     .and_then(|entry| entry.into_record().map_err(|m| bad(number, m)))
-                    .inspect(|(record, _)| namings.add(&record.body))
+                    .inspect(|(record, _)| {
+                        namings.add(&record.body);
+                        documents.name(&record.body);
+                    })
                     .and_then(|(record, hash)| {
                         writer
                             .restore(record, hash)
@@ -229,6 +305,10 @@ impl Ledger {
                 writer.fail(bad(0, format!("{problem}：归档已被改动")));
                 return false;
             }
+            if let Some(problem) = documents.missing(head.attachments) {
+                writer.fail(StoreError::Corrupt(problem));
+                return false;
+            }
             true
         });
         match result.and_then(|committed| {
@@ -245,6 +325,81 @@ impl Ledger {
                 Err(e)
             }
         }
+    }
+}
+
+/// The documents an archive's entries name, and those restored so far.
+#[derive(Default)]
+struct Documents {
+    /// Hash (hex) → the first naming entry's file name and size.
+    named: std::collections::BTreeMap<String, (String, u64)>,
+    restored: std::collections::BTreeSet<String>,
+}
+
+impl Documents {
+    fn name(&mut self, body: &BodyV1<'_>) {
+        if let BodyV1::Attachment {
+            name, size, hash, ..
+        } = body
+        {
+            self.named
+                .entry(hash.to_string())
+                .or_insert_with(|| (name.to_string(), *size));
+        }
+    }
+
+    /// Restores one attachment line: a document an entry names, of its size, whose bytes hash to it.
+    fn restore(
+        &mut self,
+        writer: &mut crate::Writer<'_>,
+        algo: HashAlgo,
+        line: &str,
+    ) -> Result<(), String> {
+        let line: AttachmentLine = serde_json::from_str(line)
+            .map_err(|e| format!("不是一份附件（{}）", json_words(&e, "附件行")))?;
+        let Some((name, size)) = self.named.get(&line.attachment) else {
+            return Err(format!("附件 {} 没有任何记录提到", line.attachment));
+        };
+        if !self.restored.insert(line.attachment.clone()) {
+            return Err(format!("附件 {} 出现了两次", line.attachment));
+        }
+        let hash = unhex(&line.attachment)
+            .and_then(|b| <[u8; HASH_BYTES]>::try_from(b).ok())
+            .ok_or_else(|| format!("“{}”不是哈希", line.attachment))?;
+        let bytes = BASE64
+            .decode(line.base64.as_bytes())
+            .map_err(|_| format!("附件“{name}”的 base64 内容无法解码：归档已被改动"))?;
+        if bytes.len() as u64 != *size || line.size != *size {
+            return Err(format!(
+                "附件“{name}”有 {} 字节，记录为 {size} 字节：归档已被改动",
+                bytes.len()
+            ));
+        }
+        writer
+            .with_txn(|txn| crate::attachments::restore_content(txn, algo, &hash, &bytes))
+            .map_err(|e| match e {
+                StoreError::Corrupt(_) => {
+                    format!("附件“{name}”的内容与哈希不符：归档已被改动")
+                }
+                other => other.to_string(),
+            })
+    }
+
+    /// What is missing once every line is read: a document an entry names, or the count the first
+    /// line gave.
+    fn missing(&self, promised: u64) -> Option<String> {
+        if let Some((hash, (name, _))) = self
+            .named
+            .iter()
+            .find(|(hash, _)| !self.restored.contains(*hash))
+        {
+            return Some(format!(
+                "归档缺少附件“{name}”（{hash}）的内容（归档被截断？）"
+            ));
+        }
+        let restored = self.restored.len() as u64;
+        (restored != promised)
+            .then(|| format!("归档首行记载 {promised} 份附件，实有 {restored} 份（归档被改动？）"))
     }
 }
 

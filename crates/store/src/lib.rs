@@ -8,6 +8,7 @@
 //! ([`record`]) and convert to and from the core types at this boundary.
 
 mod archive;
+pub mod attachments;
 mod batch;
 pub mod chunk;
 mod copy;
@@ -26,6 +27,7 @@ mod users;
 mod verify;
 
 pub use archive::EntryLine;
+pub use attachments::{AttachError, Attached, Attachment};
 pub use hash::HashAlgo;
 pub use ledger::{
     FoldedSums, Head, Header, Ledger, Offered, Posted, Prepared, Preparer, UnitNames, Writer,
@@ -121,6 +123,7 @@ fn table_words(table: &str) -> &'static str {
         "names" => "科目名称表",
         "keys" | "keys_short" => "幂等索引表",
         "credentials" => "用户口令表",
+        "attachments" => "附件表",
         _ => "一张数据表",
     }
 }

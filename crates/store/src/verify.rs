@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use redb::ReadableTable;
-use taizhang_core::{Amount, Body, EntryKey, UnitNaming};
+use taizhang_core::{Amount, AttachmentNote, Body, EntryKey, UnitNaming};
 use taizhang_projection::{table7, SumKey};
 
 use crate::chunk;
@@ -47,6 +47,8 @@ struct FromLog {
     /// Each sound record's sequence number and the fingerprint of its key, in sequence order, to
     /// hold every index entry to.
     keys: Vec<(u64, u64)>,
+    /// Each attachment entry's seq and note: its bytes must be stored, whole.
+    attachments: Vec<(u64, AttachmentNote)>,
 }
 
 impl FromLog {
@@ -72,6 +74,7 @@ impl FromLog {
             Body::Close(c) => {
                 self.closed_through = self.closed_through.max(Some(c.through));
             }
+            Body::Attachment(a) => self.attachments.push((seq, a.clone())),
             Body::Unit(u) => {
                 if self.first_unit.is_none() {
                     self.first_unit = Some(u.clone());
@@ -195,6 +198,7 @@ impl Ledger {
         }
         check_meta(self, &meta, &from_log, v)?;
         check_names(&txn.open_table(NAMES)?, &from_log, v)?;
+        check_attachments(self, &txn, &entries, &from_log, v)?;
         if v.is_sound() {
             check_sums(self, &entries, &keys_table, v)?;
         }
@@ -287,6 +291,95 @@ fn check_names(
         v.bad(
             None,
             format!("存储的科目名称与记录中的不一致（{differing}），报表中的名称不可信"),
+        );
+    }
+    Ok(())
+}
+
+/// Every attachment entry's bytes are stored, of its size and hash, and belong to an earlier entry
+/// that documents may be attached to; no stored bytes are named by no entry.
+fn check_attachments(
+    ledger: &Ledger,
+    txn: &redb::ReadTransaction,
+    entries: &impl ReadableTable<u64, &'static [u8]>,
+    log: &FromLog,
+    v: &mut Verification,
+) -> Result<(), StoreError> {
+    let mut named: BTreeMap<Vec<u8>, Vec<&(u64, AttachmentNote)>> = BTreeMap::new();
+    for item in &log.attachments {
+        let (seq, note) = item;
+        let what = format!("第 {seq} 条（附件“{}”）", note.name);
+        if note.target == 0 || note.target >= *seq {
+            v.bad(
+                Some(*seq),
+                format!("{what}：所属的第 {} 条不在此前的记录中", note.target),
+            );
+        } else {
+            match crate::ledger::body_at(entries, ledger.algo(), note.target) {
+                Ok(body) if crate::attachments::attachable(&body) => {}
+                Ok(body) => v.bad(
+                    Some(*seq),
+                    format!(
+                        "{what}：所属的第 {} 条是{}记录，不能有附件",
+                        note.target,
+                        body.kind().label()
+                    ),
+                ),
+                Err(e) => v.bad(Some(*seq), format!("{what}：所属的记录无法读取（{e}）")),
+            }
+        }
+        match crate::hash::unhex(&note.hash).filter(|h| h.len() == HASH_BYTES) {
+            Some(hash) => named.entry(hash).or_default().push(item),
+            None => v.bad(Some(*seq), format!("{what}：哈希“{}”不是哈希", note.hash)),
+        }
+    }
+    let mut found = std::collections::BTreeSet::new();
+    let mut unnamed = 0usize;
+    crate::attachments::for_each_stored(txn, |key, bytes| {
+        let Some(notes) = named.get(key) else {
+            unnamed += 1;
+            return Ok(());
+        };
+        found.insert(key.to_vec());
+        let holds = ledger.algo().digest_bytes(bytes).as_slice() == key;
+        for (seq, note) in notes {
+            let what = format!("第 {seq} 条（附件“{}”）", note.name);
+            if !holds {
+                v.bad(
+                    Some(*seq),
+                    format!("{what}：存储的文件内容与其哈希不符（文件被改动）"),
+                );
+            } else if bytes.len() as u64 != note.size {
+                v.bad(
+                    Some(*seq),
+                    format!(
+                        "{what}：存储的文件有 {} 字节，记录为 {} 字节",
+                        bytes.len(),
+                        note.size
+                    ),
+                );
+            }
+        }
+        Ok(())
+    })?;
+    for (hash, notes) in &named {
+        if found.contains(hash) {
+            continue;
+        }
+        for (seq, note) in notes {
+            v.bad(
+                Some(*seq),
+                format!(
+                    "第 {seq} 条（附件“{}”）：文件内容不在台账中（附件丢失）",
+                    note.name
+                ),
+            );
+        }
+    }
+    if unnamed > 0 {
+        v.bad(
+            None,
+            format!("附件表中有 {unnamed} 份文件没有任何附件记录提到（附件表被改动）"),
         );
     }
     Ok(())
