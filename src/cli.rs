@@ -147,6 +147,18 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: LogFormat,
     },
+    /// 给一条记录附加原始凭证（合同、验收单、发票的扫描件等；记入哈希链，文件内容存入台账）
+    #[command(
+        after_help = "示例：taizhang attach 付-2022-003 发票.pdf\n      taizhang attach QS-2022-001 合同扫描件.pdf   （合同编号：附在合同的第一条供应商分配上）\n      taizhang attach '#57' 验收单.jpg   （#序号：任意一条可附加的记录）\n可附加的类型：pdf ofd jpg jpeg png tif tiff doc docx xls xlsx wps et txt csv zip，每个文件至多 32 MB。"
+    )]
+    Attach {
+        /// 凭证号（收入或支出）、合同编号，或 #序号
+        voucher: String,
+        /// 要附加的文件
+        file: PathBuf,
+        #[command(flatten)]
+        who: Who,
+    },
     /// 列出记录
     #[command(after_help = "示例：taizhang log --from 100 --format json > 记录.jsonl")]
     Log {

@@ -1,5 +1,6 @@
 //! taizhang: the command-line program. Parses, wires the crates together, prints. No business rules.
 
+mod attach;
 mod check;
 mod clap_zh;
 mod cli;
@@ -189,6 +190,13 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             short_name,
             who,
         } => unit_command(path, name, short_name, &operator(who.operator), quiet),
+        Command::Attach { voucher, file, who } => attach::run(
+            &open(path)?,
+            &voucher,
+            &file,
+            &operator(who.operator),
+            quiet,
+        ),
         Command::Check { days, format } => check::run(&open_read(path)?, days, format),
         Command::Show { name, format } => show::run(&open_read(path)?, &name, format),
         Command::Log { from, format } => log::run(&open_read(path)?, from, format),

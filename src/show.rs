@@ -1,12 +1,15 @@
 //! `taizhang show VOUCHER_OR_CONTRACT`: one entry in detail — every field, where it came from, who
 //! posted it, its hash and the hash before it, and its reversal — or a contract with its parts,
-//! amendments, acceptances, payments and their reversals. The auditor's question "what is behind this voucher".
+//! amendments, acceptances, payments and their reversals — each with its attached documents (name,
+//! size, hash, uploader, time). The auditor's question "what is behind this voucher".
 
 use chrono::FixedOffset;
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use taizhang_core::{EntryKey, Kind};
 use taizhang_posting::fields;
-use taizhang_store::{ContractEntries, EntryLine, Ledger, Posted};
+
+use taizhang_store::{Attachment, ContractEntries, EntryLine, Ledger, Posted};
 
 use crate::cli::LogFormat;
 use crate::output;
@@ -16,7 +19,8 @@ pub fn run(ledger: &Ledger, name: &str, format: LogFormat) -> anyhow::Result<boo
     let name = name.trim();
     if let Some(entry) = ledger.entry_by_key(&EntryKey::Voucher(name.to_string()))? {
         let reversal = ledger.entry_by_key(&EntryKey::Reversal(name.to_string()))?;
-        show_voucher(&entry, reversal.as_ref(), format);
+        let docs = documents(ledger, [&entry].into_iter().chain(reversal.as_ref()))?;
+        show_voucher(&entry, reversal.as_ref(), &docs, format);
         return Ok(all_hold(
             ledger,
             [&entry].into_iter().chain(reversal.as_ref()),
@@ -24,7 +28,6 @@ pub fn run(ledger: &Ledger, name: &str, format: LogFormat) -> anyhow::Result<boo
     }
     let contract = ledger.contract_entries(name)?;
     if !contract.parts.is_empty() {
-        show_contract(name, &contract, format);
         let all = [
             &contract.parts,
             &contract.amendments,
@@ -32,6 +35,8 @@ pub fn run(ledger: &Ledger, name: &str, format: LogFormat) -> anyhow::Result<boo
             &contract.payments,
             &contract.reversals,
         ];
+        let docs = documents(ledger, all.into_iter().flatten())?;
+        show_contract(name, &contract, &docs, format);
         return Ok(all_hold(ledger, all.into_iter().flatten()));
     }
     eprintln!("台账中没有凭证号或合同编号为“{name}”的记录");
@@ -54,23 +59,65 @@ fn all_hold<'p>(ledger: &Ledger, shown: impl IntoIterator<Item = &'p Posted>) ->
     sound
 }
 
-fn show_voucher(entry: &Posted, reversal: Option<&Posted>, format: LogFormat) {
+/// The documents attached to each shown entry, by the entry's seq.
+type Documents = BTreeMap<u64, Vec<Attachment>>;
+
+fn documents<'p>(
+    ledger: &Ledger,
+    shown: impl IntoIterator<Item = &'p Posted>,
+) -> anyhow::Result<Documents> {
+    let mut docs = Documents::new();
+    for posted in shown {
+        let seq = posted.record.seq;
+        let found = ledger.attachments_of(seq)?;
+        if !found.is_empty() {
+            docs.insert(seq, found);
+        }
+    }
+    Ok(docs)
+}
+
+/// Every shown entry's documents as JSON, each naming its entry (`target`).
+fn documents_json(docs: &Documents) -> Value {
+    let all: Vec<Value> = docs
+        .values()
+        .flatten()
+        .map(|a| {
+            json!({
+                "seq": a.seq,
+                "target": a.note.target,
+                "name": a.note.name,
+                "size": a.note.size,
+                "hash": a.note.hash,
+                "uploaded_by": a.uploaded_by,
+                "recorded_at": a.recorded_at,
+            })
+        })
+        .collect();
+    Value::Array(all)
+}
+
+fn show_voucher(entry: &Posted, reversal: Option<&Posted>, docs: &Documents, format: LogFormat) {
     match format {
         LogFormat::Json => output::json(&json!({
             "entry": line_json(entry),
             "reversed_by": reversal.map(line_json),
+            "attachments": documents_json(docs),
         })),
         LogFormat::Table => {
-            let mut text = described(entry);
+            let mut text = described(entry, docs);
             if let Some(r) = reversal {
-                text.push_str(&format!("\n已被冲销，冲销记录如下：\n{}", described(r)));
+                text.push_str(&format!(
+                    "\n已被冲销，冲销记录如下：\n{}",
+                    described(r, docs)
+                ));
             }
             output::out(&text);
         }
     }
 }
 
-fn show_contract(no: &str, c: &ContractEntries, format: LogFormat) {
+fn show_contract(no: &str, c: &ContractEntries, docs: &Documents, format: LogFormat) {
     let groups = [
         ("供应商分配（合同行）", &c.parts),
         ("补充协议", &c.amendments),
@@ -86,13 +133,14 @@ fn show_contract(no: &str, c: &ContractEntries, format: LogFormat) {
             "acceptances": c.acceptances.iter().map(line_json).collect::<Vec<_>>(),
             "payments": c.payments.iter().map(line_json).collect::<Vec<_>>(),
             "reversals": c.reversals.iter().map(line_json).collect::<Vec<_>>(),
+            "attachments": documents_json(docs),
         })),
         LogFormat::Table => {
             let mut text = format!("合同 {no}\n");
             for (title, entries) in groups {
                 text.push_str(&format!("\n【{title}】{} 条\n", entries.len()));
                 for entry in entries.iter() {
-                    text.push_str(&described(entry));
+                    text.push_str(&described(entry, docs));
                     text.push('\n');
                 }
             }
@@ -107,7 +155,7 @@ fn line_json(entry: &Posted) -> Value {
 
 /// An entry as lines for people: what it is, each field by its column's Chinese name, then where it
 /// came from and its place in the chain.
-fn described(entry: &Posted) -> String {
+fn described(entry: &Posted, docs: &Documents) -> String {
     let line = EntryLine::of(entry);
     let kind = entry.body.kind();
     let mut text = format!(
@@ -127,6 +175,20 @@ fn described(entry: &Posted) -> String {
     text.push_str(&format!("  记账时间：{}\n", beijing_time(&line)));
     text.push_str(&format!("  哈希：{}\n", line.hash));
     text.push_str(&format!("  前一哈希：{}\n", line.prev_hash));
+    if let Some(found) = docs.get(&line.seq) {
+        text.push_str(&format!("  附件（原始凭证）{} 份：\n", found.len()));
+        for a in found {
+            text.push_str(&format!(
+                "    {}  {} 字节  哈希 {}  {} 上传于 {}（第 {} 条）\n",
+                a.note.name,
+                a.note.size,
+                a.note.hash,
+                a.uploaded_by,
+                beijing(a.recorded_at.0),
+                a.seq
+            ));
+        }
+    }
     text
 }
 
@@ -151,12 +213,16 @@ fn field_label(kind: Kind, key: &str) -> String {
 
 /// The recorded time in Beijing time (UTC+8), as people read it; JSON keeps UTC.
 fn beijing_time(line: &EntryLine) -> String {
+    beijing(line.recorded_at.0)
+}
+
+fn beijing(micros: i64) -> String {
     let beijing = FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
-    match chrono::DateTime::from_timestamp_micros(line.recorded_at.0) {
+    match chrono::DateTime::from_timestamp_micros(micros) {
         Some(t) => t
             .with_timezone(&beijing)
             .format("%Y-%m-%d %H:%M:%S%:z")
             .to_string(),
-        None => line.recorded_at.to_string(),
+        None => micros.to_string(),
     }
 }
