@@ -358,12 +358,15 @@ pub async fn security_headers(
     let set = |headers: &mut HeaderMap, name: header::HeaderName, value: &'static str| {
         headers.insert(name, HeaderValue::from_static(value));
     };
-    set(
-        headers,
-        header::CONTENT_SECURITY_POLICY,
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
-         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-    );
+    // A download of a document brings its own, stricter policy (a sandbox): it is kept.
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        set(
+            headers,
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+             object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        );
+    }
     set(headers, header::X_FRAME_OPTIONS, "DENY");
     set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(headers, header::REFERRER_POLICY, "same-origin");
@@ -385,8 +388,11 @@ pub async fn security_headers(
 
 /// Refuses a body larger than the route takes from its Content-Length, before reading it: 413.
 pub async fn early_size_limit(request: Request, next: Next) -> Response {
-    let limit = if request.uri().path().ends_with("import") {
+    let path = request.uri().path();
+    let limit = if path.ends_with("import") {
         UPLOAD_BYTES_MAX
+    } else if crate::attachments::is_upload_path(path) {
+        crate::attachments::ATTACHMENT_BODY_BYTES_MAX
     } else {
         BODY_BYTES_MAX
     };

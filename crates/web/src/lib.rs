@@ -8,6 +8,7 @@
 
 pub mod actions;
 pub mod api;
+pub mod attachments;
 pub mod auth;
 pub mod forms;
 pub mod http;
@@ -27,6 +28,7 @@ pub use state::AppState;
 pub fn router(state: AppState) -> Router {
     let private = Router::new()
         .merge(api::routes())
+        .merge(attachments::routes())
         .merge(pages::routes())
         .merge(forms::routes())
         .route_layer(middleware::from_fn_with_state(

@@ -11,7 +11,8 @@ use taizhang_core::{Amount, Body, Kind, Right};
 use taizhang_posting::read::{self, EntryDetail, Page};
 use taizhang_projection::contracts::{self, ContractRow};
 use taizhang_projection::journal::EntryFilter;
-use taizhang_store::{ContractEntries, EntryLine, Posted};
+use taizhang_store::attachments::{ATTACHMENT_BYTES_MAX, ATTACHMENT_EXTENSIONS};
+use taizhang_store::{Attachment, ContractEntries, EntryLine, Posted};
 
 use crate::auth::Caller;
 use crate::http::WebError;
@@ -235,12 +236,20 @@ pub async fn entry(
             crate::api::excerpt(&seq)
         ))
     })?;
-    let detail = state
-        .read(move |ledger| read::entry_detail(ledger, seq))
+    let (detail, documents) = state
+        .read(move |ledger| -> Result<_, WebError> {
+            let Some(detail) = read::entry_detail(ledger, seq)? else {
+                return Ok(None);
+            };
+            Ok(Some((detail, ledger.attachments_of(seq)?)))
+        })
         .await??
         .ok_or_else(|| WebError::not_found(format!("台账中没有第 {seq} 条记录")))?;
     let title = format!("第 {seq} 条");
-    let body = entry_body(&detail, &caller);
+    let body = html! {
+        (entry_body(&detail, &caller))
+        (attachments_section(&detail, &documents, &caller))
+    };
     let unit = state.ledger().unit().full.clone();
     Ok(layout::page(&title, &unit, &caller, "/entries", body))
 }
@@ -324,6 +333,55 @@ fn contract_link(body: &Body) -> Markup {
         }
         @if let Some(code) = bond {
             p #entry-bond { "债券：" a href=(format!("/bonds#bond-{}", view::encode(code))) { (code) "（分配与还本付息计划）" } }
+        }
+    }
+}
+
+/// 附件（原始凭证）: the entry's documents with their download links, and for a maker the upload
+/// form (multipart; the CSRF token in the form's address like the import's).
+fn attachments_section(d: &EntryDetail, documents: &[Attachment], caller: &Caller) -> Markup {
+    let attachable = taizhang_store::attachments::attachable(&d.entry.body);
+    if !attachable && documents.is_empty() {
+        return html! {};
+    }
+    let seq = d.entry.record.seq;
+    let accept: Vec<String> = ATTACHMENT_EXTENSIONS
+        .iter()
+        .map(|e| format!(".{e}"))
+        .collect();
+    html! {
+        section #attachments .attachments {
+            h2 { "附件（原始凭证）" }
+            @if documents.is_empty() {
+                p.muted { "尚无附件。" }
+            } @else {
+                table #attachment-list {
+                    thead { tr { th { "文件名" } th.num { "大小（字节）" } th { "哈希" } th { "上传人" } th { "上传时间" } } }
+                    tbody {
+                        @for a in documents {
+                            tr.attachment data-seq=(a.seq) {
+                                td { a href=(crate::attachments::url(a)) download=(a.note.name) { (a.note.name) } }
+                                td.num { (a.note.size) }
+                                td { code { (a.note.hash) } }
+                                td { (a.uploaded_by) }
+                                td { (view::beijing(a.recorded_at.0)) }
+                            }
+                        }
+                    }
+                }
+            }
+            @if attachable && caller.role.can(Right::Post) {
+                form #attach-form .noprint method="post" enctype="multipart/form-data"
+                    action=(layout::action(caller, &format!("/entries/{seq}/attachments"))) {
+                    label { "选择文件" input type="file" name="file" required accept=(accept.join(",")); }
+                    " "
+                    button type="submit" { "上传附件" }
+                }
+                p.muted.noprint {
+                    "可附加 " (ATTACHMENT_EXTENSIONS.join("、")) "，每个文件至多 "
+                    (ATTACHMENT_BYTES_MAX / (1024 * 1024)) " MB。附件记入哈希链，上传后不能删除。"
+                }
+            }
         }
     }
 }
