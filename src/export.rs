@@ -1,6 +1,6 @@
 //! `taizhang export`: the year-end files. Every report of the year as CSV, all of them in one xlsx
-//! workbook, and `manifest.json` tying each file (by SHA-256) to the ledger's head hash and entry
-//! count. The files' bytes are the posting crate's ([`taizhang_posting::export`]), which the web
+//! workbook, the year's documents in `附件/` with their index, and `manifest.json` tying each file
+//! (by SHA-256) to the ledger's head hash and entry count. The files' bytes are the posting crate's ([`taizhang_posting::export`]), which the web
 //! workspace sends as one zip; this puts them in a folder.
 //!
 //! The folder is built whole under a temporary name and put in place at the end ([`crate::outfile`]):
@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use taizhang_interchange::export::{self, MANIFEST};
-use taizhang_posting::export::{year_export, YearExport};
+use taizhang_posting::export::{year_export, YearExport, DOCUMENTS_FOLDER};
 use taizhang_store::{hash::hex, Ledger};
 
 use crate::cli::CsvEncoding;
@@ -63,9 +63,10 @@ fn refuse_unless_an_export(out: &Path) -> anyhow::Result<()> {
     if entries.is_empty() {
         return Ok(());
     }
+    // An export's only folder is its documents' (附件/).
     let has_subfolder = entries
         .iter()
-        .any(|e| e.file_type().is_ok_and(|t| t.is_dir()));
+        .any(|e| e.file_type().is_ok_and(|t| t.is_dir()) && e.file_name() != DOCUMENTS_FOLDER);
     let ours = std::fs::read(out.join(MANIFEST))
         .ok()
         .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())

@@ -266,14 +266,34 @@ pub struct Staging<'a> {
 }
 
 impl Staging<'_> {
-    /// Writes one file of the folder (mode 0644 at most) and puts it on disk.
+    /// Writes one file of the folder (mode 0644 at most) and puts it on disk. A name with a folder
+    /// (`附件/3-合同.pdf`) makes that folder first (0755 at most), and puts the file's name in it on
+    /// disk too.
     pub fn write(&self, name: &str, bytes: &[u8]) -> anyhow::Result<()> {
         let path = self.path.join(name);
+        let subfolder = path.parent().filter(|p| *p != self.path);
+        if let Some(folder) = subfolder.filter(|f| !f.exists()) {
+            let mut builder = fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, SHARED_FOLDER_MODE);
+            builder
+                .create(folder)
+                .map_err(|e| failed("建立文件夹", &self.target.join(name), &e))?;
+        }
+        self.write_file(&path, name, bytes)?;
+        match subfolder {
+            Some(folder) => sync_folder(folder),
+            None => Ok(()),
+        }
+    }
+
+    fn write_file(&self, path: &Path, name: &str, bytes: &[u8]) -> anyhow::Result<()> {
         let mut options = OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, SHARED_FILE_MODE);
-        let written = options.open(&path).and_then(|mut file| {
+        let written = options.open(path).and_then(|mut file| {
             file.write_all(bytes)?;
             file.sync_all()
         });

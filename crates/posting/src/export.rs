@@ -1,6 +1,8 @@
 //! The year-end export of a ledger, for `taizhang export` (a folder) and the web workspace (one zip):
 //! the files' bytes come from [`taizhang_interchange::export`]; this reads what they need from the
-//! ledger, all of one state of it.
+//! ledger, all of one state of it. The year's documents (原始凭证 of entries dated in the year) go
+//! in `附件/` as `{entry seq}-{name}`, with `附件/索引.csv` saying whose each is; the manifest lists
+//! them like every other file.
 
 use taizhang_interchange::export::{self, CsvEncoding, ExportFile, LedgerState, MANIFEST};
 use taizhang_interchange::reports::Unit;
@@ -38,6 +40,7 @@ pub fn year_export(
     };
     let flows = ledger.flows_through(head.count)?;
     let mut files = export::year_files(&facts, &flows, year, &unit, encoding, as_of)?;
+    files.extend(year_documents(ledger, year, head.count, encoding)?);
     let state = LedgerState {
         unit: ledger.header().unit.full.clone(),
         entries: head.count,
@@ -50,6 +53,98 @@ pub fn year_export(
         bytes: manifest,
     });
     Ok(YearExport { files, head, as_of })
+}
+
+/// The folder of the year's documents in an export.
+pub const DOCUMENTS_FOLDER: &str = "附件";
+/// The index of the documents, in that folder.
+pub const DOCUMENTS_INDEX: &str = "索引.csv";
+
+/// The documents of entries dated in `year` (by the date that counts for period locks), among the
+/// first `count` entries, each read back re-hashed, and their index; nothing when there are none.
+/// A name that repeats for one entry (different bytes) takes the attachment's own seq as well.
+pub fn year_documents(
+    ledger: &Ledger,
+    year: i32,
+    count: u64,
+    encoding: CsvEncoding,
+) -> anyhow::Result<Vec<ExportFile>> {
+    use chrono::Datelike;
+    let mut files = Vec::new();
+    let mut index = format!(
+        "记录序号,记录,文件名,导出文件,大小（字节）,哈希（{}）,上传人,上传时间\n",
+        ledger.algo().name()
+    );
+    let mut taken = std::collections::BTreeSet::new();
+    for a in ledger.all_attachments()? {
+        if a.seq > count {
+            break;
+        }
+        let Some(target) = ledger.entry_at(a.note.target)? else {
+            anyhow::bail!("第 {} 条附件所属的第 {} 条不在台账中", a.seq, a.note.target);
+        };
+        if target.body.period_date().map(|d| d.year()) != Some(year) {
+            continue;
+        }
+        let bytes = ledger.attachment_bytes(&a.note.hash)?.ok_or_else(|| {
+            anyhow::anyhow!(
+                "第 {} 条附件“{}”的内容不在台账中（台账已损坏，请运行 taizhang verify）",
+                a.seq,
+                a.note.name
+            )
+        })?;
+        let mut file_name = format!("{}-{}", a.note.target, a.note.name);
+        if !taken.insert(file_name.clone()) {
+            file_name = format!("{}-{}-{}", a.note.target, a.seq, a.note.name);
+            taken.insert(file_name.clone());
+        }
+        let what = format!(
+            "{}（{}）",
+            target.body.key().describe(),
+            target.body.kind().label()
+        );
+        let row = [
+            a.note.target.to_string(),
+            what,
+            a.note.name.clone(),
+            file_name.clone(),
+            a.note.size.to_string(),
+            a.note.hash.clone(),
+            a.uploaded_by.clone(),
+            beijing(a.recorded_at.0),
+        ];
+        let cells: Vec<String> = row.iter().map(|c| csv_cell(c)).collect();
+        index.push_str(&cells.join(","));
+        index.push('\n');
+        files.push(ExportFile {
+            name: format!("{DOCUMENTS_FOLDER}/{file_name}"),
+            bytes,
+        });
+    }
+    if files.is_empty() {
+        return Ok(files);
+    }
+    files.push(ExportFile {
+        name: format!("{DOCUMENTS_FOLDER}/{DOCUMENTS_INDEX}"),
+        bytes: encoding.encode(&index),
+    });
+    Ok(files)
+}
+
+/// A CSV cell, quoted when it holds a comma, a quote or a line break.
+fn csv_cell(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+/// A time in Beijing time, as the unit reads its clock.
+fn beijing(micros: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(micros.saturating_add(BEIJING_SECONDS * 1_000_000))
+        .map(|t| t.naive_utc().format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_default()
 }
 
 /// `year`'s export as one zip (for `GET /api/export?year=Y`): the same files, byte for byte, as
