@@ -73,18 +73,18 @@ pub fn to_json(a: &Attachment) -> Value {
 /// A refusal of the store's, as the client is told it.
 fn refused(e: AttachError) -> WebError {
     let status = match &e {
+        AttachError::Store(_) => {
+            return match e {
+                AttachError::Store(store) => store.into(),
+                other => WebError::internal(other.to_string()),
+            }
+        }
         AttachError::NoEntry(_) => StatusCode::NOT_FOUND,
         AttachError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         AttachError::NotAttachable { .. } | AttachError::BadName { .. } | AttachError::Empty => {
             StatusCode::UNPROCESSABLE_ENTITY
         }
         AttachError::Unreadable(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        AttachError::Store(_) => {
-            let AttachError::Store(store) = e else {
-                unreachable!("matched above")
-            };
-            return store.into();
-        }
     };
     WebError::new(status, e.to_string())
 }
