@@ -24,6 +24,7 @@ pub const MAKER: (&str, &str, &str) = ("会计", "maker", "maker-口令-2022");
 pub const AUDITOR: (&str, &str, &str) = ("审计", "auditor", "auditor-口令-2022");
 pub const VIEWER: (&str, &str, &str) = ("主任", "viewer", "viewer-口令-2022");
 pub const ADMIN: (&str, &str, &str) = ("管理员", "admin", "admin-口令-2022");
+pub const CHECKER: (&str, &str, &str) = ("复核", "checker", "checker-口令-2022");
 
 /// How long a page may take to show what a step waits for. A bound, not a measure: the steps wait
 /// for elements, never for a time.
@@ -141,7 +142,7 @@ impl TestLedger {
             "importing the example failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        for user in [MAKER, AUDITOR, VIEWER, ADMIN] {
+        for user in [MAKER, AUDITOR, VIEWER, ADMIN, CHECKER] {
             ledger.add_user(user);
         }
         ledger
