@@ -19,6 +19,7 @@ mod keys;
 mod ledger;
 mod lookup;
 mod overlay;
+mod pending;
 pub mod record;
 mod seen;
 mod sm3_lanes;
@@ -31,6 +32,7 @@ pub use ledger::{
     FoldedSums, Head, Header, Ledger, Offered, Posted, Prepared, Preparer, UnitNames, Writer,
 };
 pub use lookup::{ContractEntries, ReversalLinks};
+pub use pending::{PendingBatch, Submission};
 pub use users::{Credentials, TokenHash, UserState};
 pub use verify::Verification;
 
@@ -121,6 +123,7 @@ fn table_words(table: &str) -> &'static str {
         "names" => "科目名称表",
         "keys" | "keys_short" => "幂等索引表",
         "credentials" => "用户口令表",
+        "pending" | "pending_next" => "待审批次表",
         _ => "一张数据表",
     }
 }
