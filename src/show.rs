@@ -16,7 +16,7 @@ pub fn run(ledger: &Ledger, name: &str, format: LogFormat) -> anyhow::Result<boo
     let name = name.trim();
     if let Some(entry) = ledger.entry_by_key(&EntryKey::Voucher(name.to_string()))? {
         let reversal = ledger.entry_by_key(&EntryKey::Reversal(name.to_string()))?;
-        show_voucher(&entry, reversal.as_ref(), format);
+        show_voucher(ledger, &entry, reversal.as_ref(), format)?;
         return Ok(all_hold(
             ledger,
             [&entry].into_iter().chain(reversal.as_ref()),
@@ -24,7 +24,7 @@ pub fn run(ledger: &Ledger, name: &str, format: LogFormat) -> anyhow::Result<boo
     }
     let contract = ledger.contract_entries(name)?;
     if !contract.parts.is_empty() {
-        show_contract(name, &contract, format);
+        show_contract(ledger, name, &contract, format)?;
         let all = [
             &contract.parts,
             &contract.amendments,
@@ -54,23 +54,44 @@ fn all_hold<'p>(ledger: &Ledger, shown: impl IntoIterator<Item = &'p Posted>) ->
     sound
 }
 
-fn show_voucher(entry: &Posted, reversal: Option<&Posted>, format: LogFormat) {
+fn show_voucher(
+    ledger: &Ledger,
+    entry: &Posted,
+    reversal: Option<&Posted>,
+    format: LogFormat,
+) -> anyhow::Result<()> {
     match format {
-        LogFormat::Json => output::json(&json!({
-            "entry": line_json(entry),
-            "reversed_by": reversal.map(line_json),
-        })),
+        LogFormat::Json => {
+            let mut shown = json!({
+                "entry": line_json(entry),
+                "reversed_by": reversal.map(line_json),
+            });
+            // An approved entry (maker-checker): the review that approved it, and its checker.
+            if let (Some((seq, _, checker)), Some(map)) =
+                (ledger.review_of(entry.record.seq)?, shown.as_object_mut())
+            {
+                map.insert("review".into(), json!({"seq": seq, "checker": checker}));
+            }
+            output::json(&shown)
+        }
         LogFormat::Table => {
-            let mut text = described(entry);
+            let mut text = described(ledger, entry)?;
             if let Some(r) = reversal {
-                text.push_str(&format!("\n已被冲销，冲销记录如下：\n{}", described(r)));
+                let r = described(ledger, r)?;
+                text.push_str(&format!("\n已被冲销，冲销记录如下：\n{r}"));
             }
             output::out(&text);
         }
     }
+    Ok(())
 }
 
-fn show_contract(no: &str, c: &ContractEntries, format: LogFormat) {
+fn show_contract(
+    ledger: &Ledger,
+    no: &str,
+    c: &ContractEntries,
+    format: LogFormat,
+) -> anyhow::Result<()> {
     let groups = [
         ("供应商分配（合同行）", &c.parts),
         ("补充协议", &c.amendments),
@@ -92,13 +113,14 @@ fn show_contract(no: &str, c: &ContractEntries, format: LogFormat) {
             for (title, entries) in groups {
                 text.push_str(&format!("\n【{title}】{} 条\n", entries.len()));
                 for entry in entries.iter() {
-                    text.push_str(&described(entry));
+                    text.push_str(&described(ledger, entry)?);
                     text.push('\n');
                 }
             }
             output::out(&text);
         }
     }
+    Ok(())
 }
 
 fn line_json(entry: &Posted) -> Value {
@@ -106,8 +128,8 @@ fn line_json(entry: &Posted) -> Value {
 }
 
 /// An entry as lines for people: what it is, each field by its column's Chinese name, then where it
-/// came from and its place in the chain.
-fn described(entry: &Posted) -> String {
+/// came from, who made it (and who approved it, under maker-checker) and its place in the chain.
+fn described(ledger: &Ledger, entry: &Posted) -> anyhow::Result<String> {
     let line = EntryLine::of(entry);
     let kind = entry.body.kind();
     let mut text = format!(
@@ -123,11 +145,17 @@ fn described(entry: &Posted) -> String {
         }
     }
     text.push_str(&format!("  来源：{}\n", line.source));
-    text.push_str(&format!("  操作员：{}\n", line.operator));
+    match ledger.review_of(line.seq)? {
+        Some((seq, _, checker)) => {
+            text.push_str(&format!("  制单：{}\n", line.operator));
+            text.push_str(&format!("  审核：{checker}（第 {seq} 条审核记录）\n"));
+        }
+        None => text.push_str(&format!("  操作员：{}\n", line.operator)),
+    }
     text.push_str(&format!("  记账时间：{}\n", beijing_time(&line)));
     text.push_str(&format!("  哈希：{}\n", line.hash));
     text.push_str(&format!("  前一哈希：{}\n", line.prev_hash));
-    text
+    Ok(text)
 }
 
 /// The body's fields in stored order (the JSON of `log --format json`).

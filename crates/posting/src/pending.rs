@@ -483,3 +483,56 @@ fn diff_tables(before: &Table7, after: &Table7, out: &mut Vec<CellChange>) {
         }
     }
 }
+
+/// A pending batch as the API and `pending --format json` give it: `{"id", "maker", "created_at",
+/// "action", "files", "warnings", "rows": [{"source", "kind", "body"}]}`, each body as
+/// `log --format json` writes it.
+pub fn batch_json(batch: &PendingBatch) -> serde_json::Value {
+    let rows: Vec<serde_json::Value> = (batch.rows.iter())
+        .map(|(source, body)| {
+            serde_json::json!({
+                "source": source,
+                "kind": body.kind().key(),
+                "body": serde_json::to_value(taizhang_store::record::BodyV1::from(body))
+                    .unwrap_or(serde_json::Value::Null),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "id": batch.id,
+        "maker": batch.maker,
+        "created_at": batch.created_at,
+        "action": batch.action,
+        "files": batch.files,
+        "warnings": batch.warnings,
+        "rows": rows,
+    })
+}
+
+/// A preview as JSON: the batch ([`batch_json`]), `"problems"` (why an approval now would be
+/// refused), `"approval_warnings"` (the warnings an approval now brings) and `"changes"` (the
+/// table-7 cells, amounts as "1234.50").
+pub fn preview_json(preview: &Preview) -> serde_json::Value {
+    let mut value = batch_json(&preview.batch);
+    let problem = |p: &Problem| serde_json::json!({"file": p.file, "line": p.line, "column": p.column, "message": p.message});
+    let changes: Vec<serde_json::Value> = (preview.changes.iter())
+        .map(|c| {
+            serde_json::json!({
+                "year": c.year,
+                "code": c.code,
+                "name": c.name,
+                "column": c.column,
+                "before": c.before.to_string(),
+                "after": c.after.to_string(),
+            })
+        })
+        .collect();
+    if let Some(map) = value.as_object_mut() {
+        let problems: Vec<_> = preview.tally.problems.iter().map(problem).collect();
+        let warnings: Vec<_> = preview.tally.warnings.iter().map(problem).collect();
+        map.insert("problems".into(), problems.into());
+        map.insert("approval_warnings".into(), warnings.into());
+        map.insert("changes".into(), changes.into());
+    }
+    value
+}
