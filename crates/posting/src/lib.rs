@@ -219,9 +219,9 @@ fn import_collected(
         ..Tally::default()
     };
     // With approval required the batch runs as a dry run that keeps the rows it would post.
-    let (mut capture, file_lines) = match !dry_run && ledger.require_approval()? {
-        true => (Some(Vec::new()), pending::file_lines(ledger, &files)?),
-        false => (None, Vec::new()),
+    let mut capture = match !dry_run && ledger.require_approval()? {
+        true => Some(Vec::new()),
+        false => None,
     };
     let mut watch = Watch::new(ledger)?;
     let names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
@@ -242,7 +242,14 @@ fn import_collected(
         tally.problems.is_empty() && !dry_run && capture.is_none()
     })?;
     match capture {
-        Some(rows) => pending::submit(ledger, operator, "import", file_lines, rows, tally),
+        Some(rows) => {
+            // Hashed only for a batch that will wait: the files the rows were read from.
+            let file_lines = match tally.problems.is_empty() && !rows.is_empty() {
+                true => pending::file_lines(ledger, &files)?,
+                false => Vec::new(),
+            };
+            pending::submit(ledger, operator, "import", file_lines, rows, tally)
+        }
         None => Ok((committed, tally)),
     }
 }

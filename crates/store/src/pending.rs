@@ -99,7 +99,7 @@ impl Ledger {
         source: &str,
     ) -> Result<Option<u64>, StoreError> {
         let newest = self.newest_setting()?;
-        if newest.as_ref().map_or(false, |s| s.require_approval) == require_approval {
+        if newest.as_ref().is_some_and(|s| s.require_approval) == require_approval {
             return Ok(None);
         }
         let number = newest.map_or(1, |s| s.number.saturating_add(1));
@@ -212,10 +212,13 @@ impl Ledger {
 
     /// The largest batch id a review in the chain decided (0: none).
     fn newest_review_batch(&self) -> Result<u64, StoreError> {
-        let newest = self.entries_under(&["Q"])?.into_iter().map(|p| match p.body {
-            Body::Review(r) => r.batch,
-            _ => 0,
-        });
+        let newest = self
+            .entries_under(&["Q"])?
+            .into_iter()
+            .map(|p| match p.body {
+                Body::Review(r) => r.batch,
+                _ => 0,
+            });
         Ok(newest.max().unwrap_or(0))
     }
 }
@@ -242,7 +245,9 @@ fn next_id(txn: &WriteTransaction, decided: u64) -> Result<u64, StoreError> {
         .open_table(PENDING)?
         .last()?
         .map_or(0, |(id, _)| id.value());
-    Ok(counter.max(stored.saturating_add(1)).max(decided.saturating_add(1)))
+    Ok(counter
+        .max(stored.saturating_add(1))
+        .max(decided.saturating_add(1)))
 }
 
 fn encode(algo: HashAlgo, record: &PendingV1<'_>) -> Vec<u8> {
@@ -271,7 +276,10 @@ pub(crate) fn decode(algo: HashAlgo, id: u64, value: &[u8]) -> Result<PendingBat
     let record: PendingV1<'static> =
         postcard::from_bytes(payload).map_err(|_| damaged("内容无法读取"))?;
     if record.id != id {
-        return Err(damaged(&format!("记录自称待审批次 {}（被移动）", record.id)));
+        return Err(damaged(&format!(
+            "记录自称待审批次 {}（被移动）",
+            record.id
+        )));
     }
     let mut rows = Vec::with_capacity(record.rows.len());
     for (source, body) in &record.rows {

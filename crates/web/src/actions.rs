@@ -440,21 +440,6 @@ pub fn through(body: &Value) -> Result<String, WebError> {
     text_field(body, "through")
 }
 
-#[cfg(test)]
-mod tests {
-    #[cfg(unix)]
-    #[test]
-    fn an_upload_folder_is_private() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = super::upload_dir().expect("folder");
-        let mode = std::fs::metadata(dir.path())
-            .expect("metadata")
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o700);
-    }
-}
-
 // ---- 待审批次 (maker-checker) ----
 
 /// Every pending batch, as `GET /api/pending` gives them: `{"pending": [batch_json…]}`.
@@ -525,4 +510,19 @@ pub async fn reject(
         .write(move |ledger| posting::pending::reject(ledger, id, &checker, &reason))
         .await??;
     Ok(decision)
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(unix)]
+    #[test]
+    fn an_upload_folder_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = super::upload_dir().expect("folder");
+        let mode = std::fs::metadata(dir.path())
+            .expect("metadata")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700);
+    }
 }
