@@ -543,7 +543,8 @@ async fn oversized_body_without_length_is_413() {
     }
 }
 
-/// After logout the cookie is no session; routes of issue 18 are not served yet.
+/// After logout the cookie is no session; the attachments routes of issue 18 are not served yet
+/// (the pending batches' are: crates/web/tests/approval.rs).
 #[tokio::test]
 async fn logout_ends_the_session_and_unbuilt_routes_are_404() {
     let app = App::new();
@@ -559,7 +560,7 @@ async fn logout_ends_the_session_and_unbuilt_routes_are_404() {
         .body(Body::empty())
         .expect("request");
     assert_eq!(app.send(request).await.status, StatusCode::UNAUTHORIZED);
-    for uri in ["/api/pending", "/api/entries/2/attachments"] {
+    for uri in ["/api/entries/2/attachments"] {
         assert_eq!(
             app.get("lisi", uri).await.status,
             StatusCode::NOT_FOUND,

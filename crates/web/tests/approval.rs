@@ -6,7 +6,8 @@
 mod api_support;
 
 use api_support::*;
-use axum::http::StatusCode;
+use axum::body::Body as HttpBody;
+use axum::http::{header, Method, Request, StatusCode};
 use serde_json::{json, Value};
 use taizhang_core::{Body, Kind};
 use taizhang_posting::ImportOptions;
@@ -397,4 +398,33 @@ async fn post_and_reverse_wait_too_but_closing_does_not() {
         .await;
     assert_eq!(close.status, StatusCode::OK, "{}", close.text());
     assert_eq!(app.count().await, count + 1);
+}
+
+/// The page's import form says where the batch went: a notice naming the pending batch.
+#[tokio::test]
+async fn the_import_form_tells_the_maker_the_batch_waits() {
+    let app = app_requiring_approval().await;
+    let count = app.count().await;
+    let maker = app.login("zhangsan").await;
+    let csv = payments_csv(&ROWS);
+    let form = Multipart::default().file("files", "付款.csv", csv.as_bytes());
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(format!("/import?csrf_token={}", maker.csrf))
+        .header(header::COOKIE, &maker.cookie)
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(HttpBody::from(form.body()))
+        .expect("request");
+    let answer = app.send(request).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let html = answer.text();
+    assert!(
+        html.contains("已提交待审批次 1：2 条，待审核人批准后入账"),
+        "{html}"
+    );
+    assert!(html.contains(r#"href="/pending""#), "{html}");
+    assert_eq!(app.count().await, count);
 }
