@@ -190,6 +190,19 @@ fn a_makers_import_waits_invisible_and_is_listed() {
     assert!(reverse.contains("已提交待审批次 3：1 条"), "{reverse}");
     assert_eq!(count(&ledger), before);
     ledger.ok(&["verify"]);
+    // A backup is a copy of the file: the pending batches go with it. The archive is the chain
+    // only: a ledger restored from it has none (docs/decisions.md).
+    let copy = ledger.dir.path().join("备份.ledger");
+    ledger.ok(&["backup", "--out", copy.to_str().expect("path")]);
+    let backed_up = TestLedger::uninitialised();
+    std::fs::rename(&copy, &backed_up.path).expect("move");
+    assert_eq!(pending_json(&backed_up), pending_json(&ledger));
+    let archive = ledger.dir.path().join("归档.jsonl");
+    ledger.ok(&["archive", "--out", archive.to_str().expect("path")]);
+    let restored = TestLedger::uninitialised();
+    restored.ok(&["restore", archive.to_str().expect("path")]);
+    assert_eq!(pending_json(&restored)["pending"], serde_json::json!([]));
+    assert_eq!(count(&restored), before);
 }
 
 /// A line of a pending record's stored bytes changed in the file: `verify` names the batch, and
