@@ -94,13 +94,25 @@ fn list(batches: &[PendingBatch]) -> String {
             "待审批次 {}  制单：{}  提交时间：{}  {}  {} 条  文件：{}\n",
             b.id,
             b.maker,
-            b.created_at,
+            beijing(&b.created_at),
             action_words(&b.action),
             b.rows.len(),
             b.files.join("；")
         ));
     }
     text
+}
+
+/// A submission time (RFC 3339, UTC) in Beijing time, as the log's table shows times; JSON keeps UTC.
+fn beijing(rfc3339: &str) -> String {
+    let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
+    match chrono::DateTime::parse_from_rfc3339(rfc3339) {
+        Ok(t) => t
+            .with_timezone(&beijing)
+            .format("%Y-%m-%d %H:%M:%S%:z")
+            .to_string(),
+        Err(_) => rfc3339.to_string(),
+    }
 }
 
 fn action_words(action: &str) -> &str {
@@ -119,7 +131,7 @@ fn shown(preview: &Preview) -> String {
         b.id,
         action_words(&b.action),
         b.maker,
-        b.created_at
+        beijing(&b.created_at)
     );
     text.push_str("  文件：\n");
     for file in &b.files {
