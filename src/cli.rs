@@ -283,6 +283,35 @@ pub enum Command {
     /// 网页工作台的用户：添加、列出、停用、改口令、生成脚本令牌
     #[command(subcommand)]
     User(UserCommand),
+    /// 台账的设置：入账是否须经审核（制单/审核分离）；不写选项则显示当前设置
+    #[command(after_help = "示例：taizhang settings
+      taizhang settings --require-approval on --operator 王管理")]
+    Settings {
+        /// 入账须经审核：on（导入、记账、冲销先成为待审批次，审核人在网页工作台批准后入账）或 off
+        #[arg(long, value_parser = ["on", "off"])]
+        require_approval: Option<String>,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// 待审批次：列出等待审核的批次，或显示一个批次的内容（批准和驳回在网页工作台由审核人操作）
+    #[command(after_help = "示例：taizhang pending
+      taizhang pending show 3")]
+    Pending {
+        #[command(subcommand)]
+        command: Option<PendingCommand>,
+        /// 输出格式：table（默认）或 json
+        #[arg(long, value_enum, default_value = "table", global = true)]
+        format: LogFormat,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PendingCommand {
+    /// 显示一个待审批次：文件、各行、警告，以及批准后将改变的表7数字
+    Show {
+        /// 待审批次编号
+        id: u64,
+    },
 }
 
 #[derive(Subcommand, Debug)]

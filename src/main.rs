@@ -1,5 +1,6 @@
 //! taizhang: the command-line program. Parses, wires the crates together, prints. No business rules.
 
+mod approval;
 mod attach;
 mod check;
 mod clap_zh;
@@ -279,6 +280,11 @@ fn run(cli: Cli) -> anyhow::Result<bool> {
             insecure_http,
         } => serve(path, listen, tls_cert.zip(tls_key), insecure_http, quiet),
         Command::User(command) => users::run(path, command, operator, quiet),
+        Command::Settings {
+            require_approval,
+            who,
+        } => approval::settings(path, require_approval, &operator(who.operator), quiet),
+        Command::Pending { command, format } => approval::pending(path, command, format),
     }
 }
 

@@ -20,7 +20,7 @@ pub fn run(ledger: &Ledger, name: &str, format: LogFormat) -> anyhow::Result<boo
     if let Some(entry) = ledger.entry_by_key(&EntryKey::Voucher(name.to_string()))? {
         let reversal = ledger.entry_by_key(&EntryKey::Reversal(name.to_string()))?;
         let docs = documents(ledger, [&entry].into_iter().chain(reversal.as_ref()))?;
-        show_voucher(&entry, reversal.as_ref(), &docs, format);
+        show_voucher(ledger, &entry, reversal.as_ref(), &docs, format)?;
         return Ok(all_hold(
             ledger,
             [&entry].into_iter().chain(reversal.as_ref()),
@@ -36,7 +36,7 @@ pub fn run(ledger: &Ledger, name: &str, format: LogFormat) -> anyhow::Result<boo
             &contract.reversals,
         ];
         let docs = documents(ledger, all.into_iter().flatten())?;
-        show_contract(name, &contract, &docs, format);
+        show_contract(ledger, name, &contract, &docs, format)?;
         return Ok(all_hold(ledger, all.into_iter().flatten()));
     }
     eprintln!("台账中没有凭证号或合同编号为“{name}”的记录");
@@ -97,27 +97,47 @@ fn documents_json(docs: &Documents) -> Value {
     Value::Array(all)
 }
 
-fn show_voucher(entry: &Posted, reversal: Option<&Posted>, docs: &Documents, format: LogFormat) {
+fn show_voucher(
+    ledger: &Ledger,
+    entry: &Posted,
+    reversal: Option<&Posted>,
+    docs: &Documents,
+    format: LogFormat,
+) -> anyhow::Result<()> {
     match format {
-        LogFormat::Json => output::json(&json!({
-            "entry": line_json(entry),
-            "reversed_by": reversal.map(line_json),
-            "attachments": documents_json(docs),
-        })),
+        LogFormat::Json => {
+            let mut shown = json!({
+                "entry": line_json(entry),
+                "reversed_by": reversal.map(line_json),
+                "attachments": documents_json(docs),
+            });
+            // An approved entry (maker-checker): the review that approved it, and its checker.
+            if let (Some((seq, _, checker)), Some(map)) =
+                (ledger.review_of(entry.record.seq)?, shown.as_object_mut())
+            {
+                map.insert("review".into(), json!({"seq": seq, "checker": checker}));
+            }
+            output::json(&shown)
+        }
         LogFormat::Table => {
-            let mut text = described(entry, docs);
+            let mut text = described(ledger, entry, docs)?;
             if let Some(r) = reversal {
-                text.push_str(&format!(
-                    "\n已被冲销，冲销记录如下：\n{}",
-                    described(r, docs)
-                ));
+                let r = described(ledger, r, docs)?;
+                text.push_str(&format!("\n已被冲销，冲销记录如下：\n{r}"));
             }
             output::out(&text);
         }
     }
+    Ok(())
 }
 
-fn show_contract(no: &str, c: &ContractEntries, docs: &Documents, format: LogFormat) {
+fn show_contract(
+    ledger: &Ledger,
+    no: &str,
+    c: &ContractEntries,
+    docs: &Documents,
+    format: LogFormat,
+) -> anyhow::Result<()> {
     let groups = [
         ("供应商分配（合同行）", &c.parts),
         ("补充协议", &c.amendments),
@@ -140,13 +160,14 @@ fn show_contract(no: &str, c: &ContractEntries, docs: &Documents, format: LogFor
             for (title, entries) in groups {
                 text.push_str(&format!("\n【{title}】{} 条\n", entries.len()));
                 for entry in entries.iter() {
-                    text.push_str(&described(entry, docs));
+                    text.push_str(&described(ledger, entry, docs)?);
                     text.push('\n');
                 }
             }
             output::out(&text);
         }
     }
+    Ok(())
 }
 
 fn line_json(entry: &Posted) -> Value {
@@ -154,8 +175,9 @@ fn line_json(entry: &Posted) -> Value {
 }
 
 /// An entry as lines for people: what it is, each field by its column's Chinese name, then where it
-/// came from and its place in the chain.
-fn described(entry: &Posted, docs: &Documents) -> String {
+/// came from, who made it (and who approved it, under maker-checker), its place in the chain and
+/// its documents.
+fn described(ledger: &Ledger, entry: &Posted, docs: &Documents) -> anyhow::Result<String> {
     let line = EntryLine::of(entry);
     let kind = entry.body.kind();
     let mut text = format!(
@@ -171,7 +193,13 @@ fn described(entry: &Posted, docs: &Documents) -> String {
         }
     }
     text.push_str(&format!("  来源：{}\n", line.source));
-    text.push_str(&format!("  操作员：{}\n", line.operator));
+    match ledger.review_of(line.seq)? {
+        Some((seq, _, checker)) => {
+            text.push_str(&format!("  制单：{}\n", line.operator));
+            text.push_str(&format!("  审核：{checker}（第 {seq} 条审核记录）\n"));
+        }
+        None => text.push_str(&format!("  操作员：{}\n", line.operator)),
+    }
     text.push_str(&format!("  记账时间：{}\n", beijing_time(&line)));
     text.push_str(&format!("  哈希：{}\n", line.hash));
     text.push_str(&format!("  前一哈希：{}\n", line.prev_hash));
@@ -189,7 +217,7 @@ fn described(entry: &Posted, docs: &Documents) -> String {
             ));
         }
     }
-    text
+    Ok(text)
 }
 
 /// The body's fields in stored order (the JSON of `log --format json`).

@@ -5,6 +5,7 @@
 
 pub mod export;
 pub mod fields;
+pub mod pending;
 pub mod read;
 pub mod today;
 pub mod warnings;
@@ -41,6 +42,9 @@ pub struct Tally {
     pub warnings: Vec<Problem>,
     /// `import --check`: everything checked, nothing written.
     pub dry_run: bool,
+    /// With approval required: the pending batch the rows wait in (`posted` counts them), nothing
+    /// posted yet.
+    pub pending: Option<u64>,
     /// How many of the problems are warnings refused under `--strict`.
     strict_warnings: usize,
 }
@@ -93,6 +97,12 @@ impl Tally {
     /// run), was refused or was posted, and what it posted by kind. `quiet` leaves out the lines of
     /// a posted batch.
     pub fn outcome_lines(&self, committed: bool, quiet: bool) -> Vec<String> {
+        if let Some(id) = self.pending {
+            return vec![format!(
+                "已提交待审批次 {id}：{} 条，待审核人批准后入账",
+                self.posted
+            )];
+        }
         if self.dry_run && self.problems.is_empty() {
             return vec![format!(
                 "检查通过（--check，未写入台账）：将新记账 {} 条，已存在 {} 条。",
@@ -208,19 +218,49 @@ fn import_collected(
         dry_run,
         ..Tally::default()
     };
+    // With approval required the batch runs as a dry run that keeps the rows it would post.
+    let mut capture = match !dry_run && ledger.require_approval()? {
+        true => Some(Vec::new()),
+        false => None,
+    };
     let mut watch = Watch::new(ledger)?;
     let names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
     let committed = ledger.write_batch(operator, |writer| {
         writer.expect_entries(files.iter().map(ImportFile::estimated_rows).sum());
-        import_files(writer, &files, strict, &mut tally, progress, &mut watch);
+        let mut run = Run {
+            strict,
+            tally: &mut tally,
+            watch: &mut watch,
+            capture: &mut capture,
+        };
+        import_files(writer, &files, progress, &mut run);
         let fallback = RowPlace {
             file: String::new(),
             line: 0,
         };
         settle_warnings(writer, watch, &names, &fallback, strict, &mut tally);
-        tally.problems.is_empty() && !dry_run
+        tally.problems.is_empty() && !dry_run && capture.is_none()
     })?;
-    Ok((committed, tally))
+    match capture {
+        Some(rows) => {
+            // Hashed only for a batch that will wait: the files the rows were read from.
+            let file_lines = match tally.problems.is_empty() && !rows.is_empty() {
+                true => pending::file_lines(ledger, &files)?,
+                false => Vec::new(),
+            };
+            pending::submit(ledger, operator, "import", file_lines, rows, tally)
+        }
+        None => Ok((committed, tally)),
+    }
+}
+
+/// What the storing thread keeps for the batch: the tally, the warnings' watch, and (with approval
+/// required) the rows that would post.
+struct Run<'a> {
+    strict: bool,
+    tally: &'a mut Tally,
+    watch: &'a mut Watch,
+    capture: &'a mut Option<Vec<(String, Body)>>,
 }
 
 /// A row made ready on the parsing thread: its entry encoded and hashed as far as it can be before
@@ -256,10 +296,8 @@ enum Parcel {
 fn import_files(
     writer: &mut Writer<'_>,
     files: &[ImportFile],
-    strict: bool,
-    tally: &mut Tally,
     progress: &dyn Fn(u64),
-    watch: &mut Watch,
+    run: &mut Run<'_>,
 ) {
     let mut preparer = match writer.preparer_looking_ahead() {
         Ok(preparer) => preparer,
@@ -274,7 +312,7 @@ fn import_files(
             let (index, rows, folded) = match parcel {
                 Parcel::Rows { file, rows, folded } => (file, rows, folded),
                 Parcel::Problem(problem) => {
-                    tally.problems.push(problem);
+                    run.tally.problems.push(problem);
                     continue;
                 }
             };
@@ -283,7 +321,7 @@ fn import_files(
                 if seen % PROGRESS_EVERY_ROWS == 0 {
                     progress(seen);
                 }
-                offer_row(writer, (index, &files[index]), row, strict, tally, watch);
+                offer_row(writer, (index, &files[index]), row, run);
             }
             writer.add_folded_sums(folded);
         }
@@ -353,10 +391,15 @@ fn offer_row(
     writer: &mut Writer<'_>,
     (index, file): (usize, &ImportFile),
     row: Ready,
-    strict: bool,
-    tally: &mut Tally,
-    watch: &mut Watch,
+    run: &mut Run<'_>,
 ) {
+    let Run {
+        strict,
+        tally,
+        watch,
+        capture,
+    } = run;
+    let strict = *strict;
     let name = |e: &FieldError| file.problem(row.line, e);
     let (prepared, warnings) = match row.entry {
         Ok(entry) => entry,
@@ -375,9 +418,16 @@ fn offer_row(
         key @ EntryKey::ContractPart { .. } => key.clone(),
         _ => EntryKey::Voucher(String::new()),
     };
+    // Kept only with approval required: otherwise the row costs what it did.
+    let captured = capture.as_ref().map(|_| prepared.body().clone());
     let outcome = writer.offer_prepared(prepared);
     watch.offered(matches!(outcome, Ok(Offered::Posted(_))));
     if matches!(outcome, Ok(Offered::Posted(_))) {
+        if let (Some(rows), Some(body)) = (capture.as_mut(), captured) {
+            let mut source = String::new();
+            file.write_source(&mut source, row.line);
+            rows.push((source, body));
+        }
         let place = RowPlace {
             file: file.name.clone(),
             line: row.line,
@@ -626,6 +676,11 @@ fn post_cells(
         tally.warnings.extend(warnings);
     }
     let body: Body = parsed.body;
+    // With approval required (not for closing) the entry runs as a dry run and waits for a checker.
+    let mut capture = match kind != Kind::Close && ledger.require_approval()? {
+        true => Some(Vec::new()),
+        false => None,
+    };
     let mut watch = Watch::new(ledger)?;
     let place = RowPlace {
         file: "命令行".into(),
@@ -635,9 +690,13 @@ fn post_cells(
         let kind = body.kind();
         let key = body.key();
         let own_warnings = watch.see(&body, 0, 1);
+        let captured = capture.as_ref().map(|_| body.clone());
         let outcome = writer.offer("命令行", body);
         watch.offered(matches!(outcome, Ok(Offered::Posted(_))));
         if matches!(outcome, Ok(Offered::Posted(_))) {
+            if let (Some(rows), Some(body)) = (capture.as_mut(), captured) {
+                rows.push(("命令行".to_string(), body));
+            }
             tally.warn(
                 own_warnings.iter().map(|w| warnings::problem(w, &place)),
                 strict,
@@ -652,7 +711,17 @@ fn post_cells(
             strict,
             &mut tally,
         );
-        tally.problems.is_empty()
+        tally.problems.is_empty() && capture.is_none()
     })?;
-    Ok((committed, tally))
+    match capture {
+        Some(rows) => {
+            let action = match kind {
+                Kind::Reversal => "reverse",
+                _ => "post",
+            };
+            let files = vec!["命令行".to_string()];
+            pending::submit(ledger, operator, action, files, rows, tally)
+        }
+        None => Ok((committed, tally)),
+    }
 }

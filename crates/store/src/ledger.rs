@@ -1093,6 +1093,12 @@ impl<'t> Writer<'t> {
         self.txn.with_txn(f)
     }
 
+    /// Who the entries offered from now on are by. An approval batch posts its review as the
+    /// checker and the approved entries as their maker.
+    pub fn set_operator(&mut self, operator: &str) {
+        operator.clone_into(&mut self.operator);
+    }
+
     /// Stores a user's credentials in the batch's transaction: committed with its entries or not
     /// at all.
     pub fn put_credentials(

@@ -20,6 +20,7 @@ mod keys;
 mod ledger;
 mod lookup;
 mod overlay;
+mod pending;
 pub mod record;
 mod seen;
 mod sm3_lanes;
@@ -33,6 +34,7 @@ pub use ledger::{
     FoldedSums, Head, Header, Ledger, Offered, Posted, Prepared, Preparer, UnitNames, Writer,
 };
 pub use lookup::{ContractEntries, ReversalLinks};
+pub use pending::{PendingBatch, Submission};
 pub use users::{Credentials, TokenHash, UserState};
 pub use verify::Verification;
 
@@ -124,6 +126,7 @@ fn table_words(table: &str) -> &'static str {
         "keys" | "keys_short" => "幂等索引表",
         "credentials" => "用户口令表",
         "attachments" => "附件表",
+        "pending" | "pending_next" => "待审批次表",
         _ => "一张数据表",
     }
 }

@@ -49,6 +49,8 @@ struct FromLog {
     keys: Vec<(u64, u64)>,
     /// Each attachment entry's seq and note: its bytes must be stored, whole.
     attachments: Vec<(u64, AttachmentNote)>,
+    /// Each review's seq and how many entries it approves (they follow it).
+    reviews: Vec<(u64, u64)>,
 }
 
 impl FromLog {
@@ -75,6 +77,7 @@ impl FromLog {
                 self.closed_through = self.closed_through.max(Some(c.through));
             }
             Body::Attachment(a) => self.attachments.push((seq, a.clone())),
+            Body::Review(r) => self.reviews.push((seq, r.entries)),
             Body::Unit(u) => {
                 if self.first_unit.is_none() {
                     self.first_unit = Some(u.clone());
@@ -194,6 +197,18 @@ impl Ledger {
         }
         from_log.keys.sort_unstable();
         for problem in keys_table.entries_not_matching(v.count, |seq| from_log.key_of(seq))? {
+            v.bad(None, problem);
+        }
+        for &(at, entries) in &from_log.reviews {
+            if at.checked_add(entries).is_none_or(|last| last > v.count) {
+                v.bad(
+                    Some(at),
+                    format!("第 {at} 条：审核记录批准的 {entries} 条超出了链的末尾"),
+                );
+            }
+        }
+        let decided = |key: &str| Ok(keys_table.seq_of(key)?.is_some());
+        for problem in crate::pending::pending_problems(&txn, self.algo(), decided)? {
             v.bad(None, problem);
         }
         check_meta(self, &meta, &from_log, v)?;

@@ -45,6 +45,9 @@ impl Outcome {
     /// The answer of the API: 200 `{"posted", "already", "warnings"}` (and `seq`, the newest
     /// entry, after a post, reverse or close that posted), or 422 with the problems.
     pub fn into_json(self) -> Result<Value, WebError> {
+        if let Some(id) = self.tally.pending {
+            return Ok(json!({ "pending": id }));
+        }
         if !self.passed() {
             return Err(WebError::refused(self.tally.problems));
         }
@@ -60,6 +63,21 @@ impl Outcome {
     }
 }
 
+/// The API's answer: [`Outcome::into_json`] with 200, or 202 `{"pending": ID}` when the batch
+/// waits for a checker (approval required).
+impl axum::response::IntoResponse for Outcome {
+    fn into_response(self) -> axum::response::Response {
+        let status = match self.tally.pending {
+            Some(_) => axum::http::StatusCode::ACCEPTED,
+            None => axum::http::StatusCode::OK,
+        };
+        match self.into_json() {
+            Ok(body) => (status, axum::Json(body)).into_response(),
+            Err(e) => e.into_response(),
+        }
+    }
+}
+
 /// Runs a batch on the writing thread and notes the head it left.
 async fn batch(
     state: &AppState,
@@ -68,8 +86,9 @@ async fn batch(
     state
         .write(move |ledger| -> Result<Outcome, WebError> {
             let (committed, tally) = run(ledger)?;
-            // Batches take turns (`write`), so the head is this batch's own.
-            let last_seq = match committed && tally.posted > 0 {
+            // Batches take turns (`write`), so the head is this batch's own. A pending batch
+            // posted nothing.
+            let last_seq = match committed && tally.posted > 0 && tally.pending.is_none() {
                 true => Some(ledger.head()?.count),
                 false => None,
             };
@@ -419,6 +438,78 @@ pub async fn close(
 /// The `through` of a close request's JSON.
 pub fn through(body: &Value) -> Result<String, WebError> {
     text_field(body, "through")
+}
+
+// ---- 待审批次 (maker-checker) ----
+
+/// Every pending batch, as `GET /api/pending` gives them: `{"pending": [batch_json…]}`.
+pub async fn pending_list(state: &AppState) -> Result<Value, WebError> {
+    let batches = state.read(|ledger| ledger.pending_batches()).await??;
+    Ok(json!({
+        "pending": batches.iter().map(posting::pending::batch_json).collect::<Vec<_>>(),
+    }))
+}
+
+/// A pending batch as it would post now (rows, warnings, the table-7 cells it changes, why an
+/// approval would be refused); `None`: no such batch waits. The preview runs the approval as a
+/// batch that is abandoned, so it takes the writing turn.
+pub async fn preview(
+    state: &AppState,
+    id: u64,
+) -> Result<Option<posting::pending::Preview>, WebError> {
+    let preview = state
+        .write(move |ledger| posting::pending::preview(ledger, id))
+        .await??;
+    Ok(preview)
+}
+
+/// What a checker's decision comes to for the front ends: 200 with the posted batch, or the error
+/// (403 own batch, 404 unknown, 422 refused with the problems, 400 a bad reason).
+pub fn decided(decision: posting::pending::Decision, id: u64) -> Result<Value, WebError> {
+    use posting::pending::Decision;
+    match decision {
+        Decision::Approved { review_seq, tally } => Ok(json!({
+            "posted": tally.posted,
+            "review_seq": review_seq,
+            "warnings": problems_json(&tally.warnings),
+        })),
+        Decision::Rejected { review_seq } => Ok(json!({ "review_seq": review_seq })),
+        Decision::Refused { problems } => Err(WebError::refused(problems)),
+        Decision::OwnBatch => Err(WebError::forbidden(format!(
+            "待审批次 {id} 是您本人制单的，不能由您本人审核（制单与审核须为两人）"
+        ))),
+        Decision::NotFound => Err(WebError::not_found(format!(
+            "没有待审批次 {id}（编号有误，或已审核）"
+        ))),
+        Decision::BadReason(why) => Err(WebError::bad_request(why)),
+    }
+}
+
+/// Approves pending batch `id` as the caller (a checker): posted all or nothing.
+pub async fn approve(
+    state: &AppState,
+    caller: &Caller,
+    id: u64,
+) -> Result<posting::pending::Decision, WebError> {
+    let checker = caller.name.clone();
+    let decision = state
+        .write(move |ledger| posting::pending::approve(ledger, id, &checker))
+        .await??;
+    Ok(decision)
+}
+
+/// Rejects pending batch `id` as the caller, with a reason (recorded in the chain).
+pub async fn reject(
+    state: &AppState,
+    caller: &Caller,
+    id: u64,
+    reason: String,
+) -> Result<posting::pending::Decision, WebError> {
+    let checker = caller.name.clone();
+    let decision = state
+        .write(move |ledger| posting::pending::reject(ledger, id, &checker, &reason))
+        .await??;
+    Ok(decision)
 }
 
 #[cfg(test)]

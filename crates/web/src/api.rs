@@ -53,6 +53,15 @@ pub fn routes() -> Router<AppState> {
         .route("/api/post", post(post_entry).layer(small_bodies()))
         .route("/api/reverse", post(reverse).layer(small_bodies()))
         .route("/api/close", post(close).layer(small_bodies()))
+        .route("/api/pending", get(pending_list))
+        .route(
+            "/api/pending/{id}/approve",
+            post(approve_pending).layer(small_bodies()),
+        )
+        .route(
+            "/api/pending/{id}/reject",
+            post(reject_pending).layer(small_bodies()),
+        )
         .route("/api/export", get(export))
         .route("/api/verify", get(verify))
 }
@@ -486,13 +495,13 @@ async fn import(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     multipart: Result<Multipart, MultipartRejection>,
-) -> Result<Json<Value>, WebError> {
+) -> Result<Response, WebError> {
     require(&caller, Right::Post)?;
     let multipart = multipart
         .map_err(|_| WebError::bad_request("请以 multipart/form-data 上传文件（字段 files）"))?;
     let upload = actions::receive(multipart).await?;
     let outcome = actions::import(&state, &caller, upload).await?;
-    Ok(Json(outcome.into_json()?))
+    Ok(outcome.into_response())
 }
 
 /// A JSON body, read by hand: one too large is a Chinese 413 (also when sent without a length,
@@ -519,11 +528,11 @@ async fn post_entry(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, WebError> {
+) -> Result<Response, WebError> {
     require(&caller, Right::Post)?;
     let body = json_body(body)?;
     let outcome = actions::post(&state, &caller, &body).await?;
-    Ok(Json(outcome.into_json()?))
+    Ok(outcome.into_response())
 }
 
 /// `POST /api/reverse`: `{"voucher", "date", "reason"}`.
@@ -531,11 +540,11 @@ async fn reverse(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, WebError> {
+) -> Result<Response, WebError> {
     require(&caller, Right::Post)?;
     let reversal = Reversal::from_json(&json_body(body)?)?;
     let outcome = actions::reverse(&state, &caller, reversal).await?;
-    Ok(Json(outcome.into_json()?))
+    Ok(outcome.into_response())
 }
 
 /// `POST /api/close`: `{"through"}` (admin).
@@ -600,4 +609,63 @@ async fn verify(State(state): State<AppState>) -> Result<Json<Value>, WebError> 
         "problems": verification.problems,
         "notes": verification.notes,
     })))
+}
+
+/// The `{id}` of a pending batch's address.
+fn pending_id(path: Result<Path<String>, PathRejection>) -> Result<u64, WebError> {
+    let text = match path {
+        Ok(Path(text)) => text,
+        Err(_) => String::new(),
+    };
+    text.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| {
+            WebError::bad_request(format!(
+                "参数 id 应为待审批次的编号（正整数），而不是“{}”",
+                excerpt(&text)
+            ))
+        })
+}
+
+/// `GET /api/pending`: `{"pending": [{"id", "maker", "created_at", "action", "files", "warnings",
+/// "rows": [{"source", "kind", "body"}]}]}`.
+async fn pending_list(State(state): State<AppState>) -> Result<Json<Value>, WebError> {
+    Ok(Json(actions::pending_list(&state).await?))
+}
+
+/// `POST /api/pending/{id}/approve` (checker): 200 `{"posted", "review_seq", "warnings"}`; 403 the
+/// caller's own batch; 404 unknown; 422 `{"problems"}` when it no longer passes (nothing posted).
+async fn approve_pending(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<Value>, WebError> {
+    require(&caller, Right::Approve)?;
+    let id = pending_id(path)?;
+    let decision = actions::approve(&state, &caller, id).await?;
+    Ok(Json(actions::decided(decision, id)?))
+}
+
+/// `POST /api/pending/{id}/reject` with `{"reason"}` (checker): 200 `{"review_seq"}`; 400 without
+/// a reason.
+async fn reject_pending(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    path: Result<Path<String>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, WebError> {
+    require(&caller, Right::Approve)?;
+    let id = pending_id(path)?;
+    let body = json_body(body)?;
+    let reason = match body.get("reason") {
+        Some(Value::String(reason)) if !reason.trim().is_empty() => reason.clone(),
+        Some(Value::String(_)) | None => {
+            return Err(WebError::bad_request("请写明驳回理由（参数 reason）"))
+        }
+        Some(_) => return Err(WebError::bad_request("参数 reason 应为字符串")),
+    };
+    let decision = actions::reject(&state, &caller, id, reason).await?;
+    Ok(Json(actions::decided(decision, id)?))
 }

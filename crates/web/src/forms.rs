@@ -89,6 +89,9 @@ fn outcome_view(outcome: &Outcome) -> Markup {
                 @if let Some(seq) = outcome.last_seq {
                     p { a href={ "/entries/" (seq) } { "查看第 " (seq) " 条记录" } }
                 }
+                @if let Some(id) = outcome.tally.pending {
+                    p.notice { a href="/pending" { "查看待审批次 " (id) } }
+                }
             }
             @if !outcome.tally.warnings.is_empty() {
                 h2 { "警告" }
@@ -475,7 +478,7 @@ async fn reverse_submit(
             reason: reason.clone(),
         };
         let outcome = actions::reverse(&state, &caller, reversal).await?;
-        if outcome.passed() {
+        if outcome.passed() && outcome.tally.pending.is_none() {
             // Posted now, or the same reversal was already there: its page either way.
             if let Some(new) = outcome.last_seq.or(reversal_of(&state, seq).await?) {
                 return Ok(Redirect::to(&format!("/entries/{new}")).into_response());

@@ -1,0 +1,430 @@
+//! Maker-checker over HTTP (issue 18): with approval required a maker's batch waits (202) and is
+//! invisible in the reports; the checker's approval posts it with both names and changes table 7 by
+//! exactly its amounts; a rejection posts nothing but its reason; nobody approves their own batch; a
+//! batch that no longer passes is refused at approval with the reasons, nothing posted, still pending.
+
+mod api_support;
+
+use api_support::*;
+use axum::body::Body as HttpBody;
+use axum::http::{header, Method, Request, StatusCode};
+use serde_json::{json, Value};
+use taizhang_core::{Body, Kind};
+use taizhang_posting::ImportOptions;
+
+const ROWS: [(&str, &str, &str); 2] = [
+    ("付-2022-201", "2022-12-29", "1,000.00"),
+    ("付-2022-202", "2022-12-30", "2,345.67"),
+];
+
+/// An app with approval required (set by the admin, as an entry of the chain).
+async fn app_requiring_approval() -> App {
+    let app = App::new();
+    let seq = app
+        .state
+        .write(|ledger| ledger.change_setting(true, "zhaoliu", "测试"))
+        .await
+        .expect("turn")
+        .expect("setting");
+    assert!(seq.is_some());
+    app
+}
+
+/// The expense of 2290402 in 2022's table 7, as the API gives it.
+async fn expense_2290402(app: &App) -> String {
+    let table = app.get_json("lisi", "/api/reports/table7?year=2022").await;
+    let row = (table["rows"].as_array().expect("rows").iter())
+        .find(|r| r["code"] == "2290402")
+        .expect("row 2290402")
+        .clone();
+    row["expense"].as_str().expect("expense").to_string()
+}
+
+async fn submit(app: &App, name: &str, rows: &[(&str, &str, &str)]) -> u64 {
+    let csv = payments_csv(rows);
+    let form = Multipart::default().file("files", name, csv.as_bytes());
+    let answer = app.upload("zhangsan", "/api/import", &form).await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.text());
+    answer.json()["pending"].as_u64().expect("pending id")
+}
+
+fn pending_ids(list: &Value) -> Vec<u64> {
+    (list["pending"].as_array().expect("pending").iter())
+        .map(|b| b["id"].as_u64().expect("id"))
+        .collect()
+}
+
+fn fen(text: &str) -> i64 {
+    let (yuan, cents) = text.split_once('.').expect("two decimals");
+    yuan.parse::<i64>().expect("yuan") * 100 + cents.parse::<i64>().expect("cents")
+}
+
+#[tokio::test]
+async fn a_makers_import_waits_and_the_checkers_approval_posts_it_with_both_names() {
+    let app = app_requiring_approval().await;
+    let count = app.count().await;
+    let table_before = app.get_json("lisi", "/api/reports/table7?year=2022").await;
+    let expense_before = expense_2290402(&app).await;
+
+    let id = submit(&app, "付款.csv", &ROWS).await;
+    assert_eq!(
+        app.count().await,
+        count,
+        "a pending batch entered the chain"
+    );
+    assert_eq!(
+        app.get_json("lisi", "/api/reports/table7?year=2022").await,
+        table_before,
+        "a pending batch changed table 7"
+    );
+    let entries = app
+        .get_json("lisi", "/api/entries?voucher=付-2022-201")
+        .await;
+    assert_eq!(entries["entries"].as_array().map(Vec::len), Some(0));
+
+    // Everyone who reads sees it waiting, with its rows as the log writes them.
+    let list = app.get_json("wangwu", "/api/pending").await;
+    assert_eq!(pending_ids(&list), vec![id]);
+    let batch = &list["pending"][0];
+    assert_eq!(batch["maker"], "zhangsan");
+    assert_eq!(batch["action"], "import");
+    let files = batch["files"].as_array().expect("files");
+    assert_eq!(files.len(), 1);
+    let file = files[0].as_str().expect("file line");
+    assert!(
+        file.starts_with("付款.csv · ") && file.contains(" 字节 · sm3:"),
+        "{file}"
+    );
+    let rows = batch["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["source"], "付款.csv:2");
+    assert_eq!(rows[0]["kind"], "payment");
+    assert_eq!(rows[1]["body"]["payment"]["voucher_no"], "付-2022-202");
+    assert_eq!(rows[1]["body"]["payment"]["amount"], "2345.67");
+
+    // A maker cannot approve at all; the checker can.
+    let answer = app
+        .post_json(
+            "zhangsan",
+            &format!("/api/pending/{id}/approve"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    let answer = app
+        .post_json("sunqi", &format!("/api/pending/{id}/approve"), &json!({}))
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let body = answer.json();
+    assert_eq!(body["posted"], 2);
+    let review_seq = body["review_seq"].as_u64().expect("review_seq");
+    assert_eq!(review_seq, count + 1);
+    assert_eq!(app.count().await, count + 3);
+
+    // The review is the checker's, the entries the maker's with their own sources.
+    let review = app
+        .get_json("lisi", &format!("/api/entries/{review_seq}"))
+        .await;
+    assert_eq!(review["entry"]["operator"], "sunqi");
+    assert_eq!(review["entry"]["body"]["review"]["maker"], "zhangsan");
+    assert_eq!(review["entry"]["body"]["review"]["approved"], true);
+    assert_eq!(review["entry"]["body"]["review"]["entries"], 2);
+    for (offset, source) in [(1, "付款.csv:2"), (2, "付款.csv:3")] {
+        let seq = review_seq + offset;
+        let entry = app.get_json("lisi", &format!("/api/entries/{seq}")).await;
+        assert_eq!(entry["entry"]["operator"], "zhangsan");
+        assert_eq!(entry["entry"]["source"], source);
+        let (at, _, checker) = app
+            .state
+            .ledger()
+            .review_of(seq)
+            .expect("review_of")
+            .expect("approved by a review");
+        assert_eq!((at, checker.as_str()), (review_seq, "sunqi"));
+    }
+    assert!(app
+        .state
+        .ledger()
+        .review_of(review_seq)
+        .expect("read")
+        .is_none());
+
+    // Table 7 moved by exactly the batch's amounts.
+    let expense_after = expense_2290402(&app).await;
+    assert_eq!(fen(&expense_after) - fen(&expense_before), 334_567);
+
+    assert_eq!(
+        pending_ids(&app.get_json("lisi", "/api/pending").await),
+        Vec::<u64>::new()
+    );
+    // Decided once: a second approval finds nothing.
+    let again = app
+        .post_json("sunqi", &format!("/api/pending/{id}/approve"), &json!({}))
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    let verify = app.get_json("lisi", "/api/verify").await;
+    assert_eq!(verify["ok"], true, "{verify}");
+}
+
+#[tokio::test]
+async fn a_rejection_posts_nothing_but_its_reason() {
+    let app = app_requiring_approval().await;
+    let count = app.count().await;
+    let expense_before = expense_2290402(&app).await;
+    let id = submit(&app, "付款.csv", &ROWS).await;
+
+    let uri = format!("/api/pending/{id}/reject");
+    let answer = app.post_json("sunqi", &uri, &json!({})).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text());
+    let answer = app.post_json("sunqi", &uri, &json!({"reason": "  "})).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    let long = "长".repeat(501);
+    let answer = app.post_json("sunqi", &uri, &json!({"reason": long})).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    assert_eq!(app.count().await, count);
+
+    let answer = app
+        .post_json("sunqi", &uri, &json!({"reason": "金额与合同不符，请核对"}))
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let review_seq = answer.json()["review_seq"].as_u64().expect("review_seq");
+    assert_eq!(review_seq, count + 1);
+    assert_eq!(app.count().await, count + 1, "a rejection posted entries");
+    let review = app
+        .get_json("lisi", &format!("/api/entries/{review_seq}"))
+        .await;
+    assert_eq!(review["entry"]["operator"], "sunqi");
+    let body = &review["entry"]["body"]["review"];
+    assert_eq!(body["approved"], false);
+    assert_eq!(body["reason"], "金额与合同不符，请核对");
+    assert_eq!(body["entries"], 0);
+    assert_eq!(body["maker"], "zhangsan");
+    assert_eq!(expense_2290402(&app).await, expense_before);
+    assert!(pending_ids(&app.get_json("lisi", "/api/pending").await).is_empty());
+    let verify = app.get_json("lisi", "/api/verify").await;
+    assert_eq!(verify["ok"], true, "{verify}");
+}
+
+#[tokio::test]
+async fn nobody_approves_their_own_batch() {
+    let app = app_requiring_approval().await;
+    // A batch made under the checker's name (the CLI names its operator freely).
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("p.csv");
+    std::fs::write(&path, payments_csv(&ROWS)).expect("write");
+    let (committed, tally) = app
+        .state
+        .write(move |ledger| {
+            taizhang_posting::import(ledger, &[path], None, "sunqi", ImportOptions::default())
+        })
+        .await
+        .expect("turn")
+        .expect("import");
+    assert!(committed);
+    let id = tally.pending.expect("pending");
+    let count = app.count().await;
+    for route in ["approve", "reject"] {
+        let answer = app
+            .post_json(
+                "sunqi",
+                &format!("/api/pending/{id}/{route}"),
+                &json!({"reason": "自己驳回"}),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.text());
+        assert!(answer.json()["error"].as_str().is_some());
+    }
+    assert_eq!(app.count().await, count);
+    assert_eq!(
+        pending_ids(&app.get_json("lisi", "/api/pending").await),
+        vec![id]
+    );
+    let unknown = app
+        .post_json("sunqi", "/api/pending/999/approve", &json!({}))
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_batch_invalidated_while_pending_is_refused_with_reasons_and_stays_pending() {
+    let app = app_requiring_approval().await;
+    // Two batches carrying the same voucher: each passed its dry run when made.
+    let first = submit(&app, "第一批.csv", &ROWS).await;
+    let second = submit(&app, "第二批.csv", &ROWS[1..]).await;
+    let third = submit(
+        &app,
+        "第三批.csv",
+        &[("付-2022-301", "2022-12-31", "10.00")],
+    )
+    .await;
+    assert_eq!((first, second, third), (1, 2, 3));
+
+    let answer = app
+        .post_json(
+            "sunqi",
+            &format!("/api/pending/{first}/approve"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let count = app.count().await;
+
+    // The same voucher was posted meanwhile by the first batch.
+    let answer = app
+        .post_json(
+            "sunqi",
+            &format!("/api/pending/{second}/approve"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        answer.text()
+    );
+    let problems = answer.json()["problems"].clone();
+    assert_eq!(problems.as_array().map(Vec::len), Some(1), "{problems}");
+    assert_eq!(problems[0]["file"], "第二批.csv");
+    assert_eq!(problems[0]["line"], 2);
+    assert!(problems[0]["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("付-2022-202"));
+    assert_eq!(app.count().await, count, "a refused approval posted");
+
+    // The period was closed meanwhile.
+    let close = app
+        .post_json("zhaoliu", "/api/close", &json!({"through": "2022-12-31"}))
+        .await;
+    assert_eq!(close.status, StatusCode::OK, "{}", close.text());
+    let count = app.count().await;
+    let answer = app
+        .post_json(
+            "sunqi",
+            &format!("/api/pending/{third}/approve"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        answer.text()
+    );
+    let problems = answer.json()["problems"].clone();
+    assert_eq!(problems[0]["file"], "第三批.csv", "{problems}");
+    assert!(
+        problems[0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("2022-12-31"),
+        "{problems}"
+    );
+    assert_eq!(app.count().await, count, "a refused approval posted");
+    assert_eq!(
+        pending_ids(&app.get_json("lisi", "/api/pending").await),
+        vec![second, third]
+    );
+
+    // The preview says the same before anyone presses the button.
+    let preview = taizhang_web::actions::preview(&app.state, third)
+        .await
+        .expect("preview")
+        .expect("pending");
+    assert!(!preview.tally.problems.is_empty());
+    let verify = app.get_json("lisi", "/api/verify").await;
+    assert_eq!(verify["ok"], true, "{verify}");
+}
+
+#[tokio::test]
+async fn the_preview_shows_the_table7_cells_the_batch_changes() {
+    let app = app_requiring_approval().await;
+    let before = expense_2290402(&app).await;
+    let id = submit(&app, "付款.csv", &ROWS).await;
+    let preview = taizhang_web::actions::preview(&app.state, id)
+        .await
+        .expect("preview")
+        .expect("pending");
+    assert!(
+        preview.tally.problems.is_empty(),
+        "{:?}",
+        preview.tally.problems
+    );
+    assert_eq!(preview.batch.rows.len(), 2);
+    assert!(matches!(preview.batch.rows[0].1, Body::Payment(_)));
+    assert_eq!(preview.batch.rows[0].1.kind(), Kind::Payment);
+    let cell = (preview.changes.iter())
+        .find(|c| c.year == 2022 && c.code == "2290402" && c.column == "expense")
+        .expect("the expense cell changes");
+    assert_eq!(cell.before.to_string(), before);
+    assert_eq!((cell.after - cell.before).to_string(), "3345.67");
+    // Nothing was posted by looking.
+    assert_eq!(expense_2290402(&app).await, before);
+}
+
+#[tokio::test]
+async fn post_and_reverse_wait_too_but_closing_does_not() {
+    let app = app_requiring_approval().await;
+    let count = app.count().await;
+    let answer = app
+        .post_json(
+            "zhangsan",
+            "/api/post",
+            &json!({"kind": "receipt", "voucher_no": "收-2022-901", "date": "2022-12-01",
+                    "fund": "政府性基金预算", "function_code": "2290402", "amount": "5.00"}),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.text());
+    let post_id = answer.json()["pending"].as_u64().expect("pending");
+    let answer = app
+        .post_json(
+            "zhangsan",
+            "/api/reverse",
+            &json!({"voucher": "付-2022-001", "date": "2022-12-02", "reason": "重复支付"}),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.text());
+    let reverse_id = answer.json()["pending"].as_u64().expect("pending");
+    assert_eq!(app.count().await, count);
+    let list = app.get_json("lisi", "/api/pending").await;
+    assert_eq!(pending_ids(&list), vec![post_id, reverse_id]);
+    assert_eq!(list["pending"][0]["action"], "post");
+    assert_eq!(list["pending"][1]["action"], "reverse");
+    assert_eq!(list["pending"][1]["rows"][0]["source"], "命令行");
+
+    let close = app
+        .post_json("zhaoliu", "/api/close", &json!({"through": "2022-01-31"}))
+        .await;
+    assert_eq!(close.status, StatusCode::OK, "{}", close.text());
+    assert_eq!(app.count().await, count + 1);
+}
+
+/// The page's import form says where the batch went: a notice naming the pending batch.
+#[tokio::test]
+async fn the_import_form_tells_the_maker_the_batch_waits() {
+    let app = app_requiring_approval().await;
+    let count = app.count().await;
+    let maker = app.login("zhangsan").await;
+    let csv = payments_csv(&ROWS);
+    let form = Multipart::default().file("files", "付款.csv", csv.as_bytes());
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(format!("/import?csrf_token={}", maker.csrf))
+        .header(header::COOKIE, &maker.cookie)
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(HttpBody::from(form.body()))
+        .expect("request");
+    let answer = app.send(request).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let html = answer.text();
+    assert!(
+        html.contains("已提交待审批次 1：2 条，待审核人批准后入账"),
+        "{html}"
+    );
+    assert!(html.contains(r#"href="/pending""#), "{html}");
+    assert_eq!(app.count().await, count);
+}
