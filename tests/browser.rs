@@ -10,7 +10,9 @@
 #[path = "browser_harness/mod.rs"]
 mod harness;
 
-use harness::{encode, example_payments, fen, Body, TestLedger, Workspace, ADMIN, AUDITOR, MAKER};
+use harness::{
+    encode, example_payments, fen, Body, TestLedger, Workspace, ADMIN, AUDITOR, CHECKER, MAKER,
+};
 
 /// A 2023 batch of two payments; the second row's date does not exist (2023-02-30) when `bad`.
 fn payments_2023(bad: bool) -> String {
@@ -327,6 +329,169 @@ async fn an_auditor_sees_no_posting_form_and_forged_posts_are_refused() {
     }
     assert_eq!(web.entry_count().await, before, "nothing posted");
     web.finish().await;
+}
+
+/// A finance office of two (issue 18): with approval required, the maker's batch waits as pending
+/// and changes nothing; the maker cannot approve it and attaches the 原始凭证 to a payment; the
+/// checker sees the table-7 cell it would change, approves it (both names on the entries), and
+/// rejects a second batch with a reason, which posts nothing but the review.
+#[tokio::test(flavor = "current_thread")]
+async fn a_finance_office_posts_four_eyes_with_documents() {
+    let ledger = TestLedger::example();
+    ledger.ok(&[
+        "settings",
+        "--require-approval",
+        "on",
+        "--operator",
+        ADMIN.0,
+    ]);
+    let web = Workspace::start_on(ledger).await;
+    web.login(MAKER).await;
+    let before = web.entry_count().await;
+    let table7_before = web.api("/api/reports/table7?year=2023").await;
+
+    let dir = tempfile::tempdir().expect("a folder for the uploads");
+    let file = dir.path().join(BATCH_FILE);
+    std::fs::write(&file, payments_2023(false)).expect("the batch is written");
+    upload(&web, &file, "post").await;
+    let outcome = web.text("#outcome").await;
+    assert!(
+        outcome.contains("已提交待审批次 1：2 条"),
+        "the maker is told the batch waits: “{outcome}”"
+    );
+    assert_eq!(
+        web.entry_count().await,
+        before,
+        "nothing posted while pending"
+    );
+    assert_eq!(
+        web.api("/api/reports/table7?year=2023").await,
+        table7_before,
+        "a pending batch is invisible in table 7"
+    );
+    a_maker_cannot_approve_their_own_batch(&web).await;
+    a_maker_attaches_the_document_of_a_payment(&web, dir.path()).await;
+    let before = web.entry_count().await;
+
+    switch_user(&web, CHECKER).await;
+    web.goto("/pending").await;
+    web.wait("table#pending-list tr[data-batch='1']").await;
+    web.goto("/pending/1").await;
+    assert_eq!(web.text("#batch-maker").await.trim(), MAKER.0);
+    let change = web
+        .text("table#table7-changes tr[data-code='2290402'][data-column='expense']")
+        .await;
+    assert!(
+        change.contains("3,000.00"),
+        "the checker sees 2290402's expense grow by the batch's 3,000.00: “{change}”"
+    );
+    web.click("form#approve-form button[type=submit]").await;
+    web.wait("#entry-fields").await;
+    let review = web.entry_seq_shown().await;
+    assert_eq!(review, before + 1, "the review comes first");
+    assert_eq!(
+        web.entry_count().await,
+        before + 3,
+        "the review and both payments posted"
+    );
+    web.open_voucher("付-2023-002").await;
+    assert_eq!(web.text("#entry-operator").await.trim(), MAKER.0);
+    let checker = web.text("#entry-checker").await;
+    assert!(
+        checker.contains(CHECKER.0) && checker.contains(&format!("第 {review} 条")),
+        "the entry names its checker and review: “{checker}”"
+    );
+
+    a_rejection_posts_nothing_but_its_reason(&web, dir.path()).await;
+    web.finish().await;
+}
+
+/// The maker's own batch offers no approval, and a forged approval is refused (403).
+async fn a_maker_cannot_approve_their_own_batch(web: &Workspace) {
+    web.goto("/pending/1").await;
+    web.wait("#own-batch").await;
+    assert!(!web.exists("form#approve-form").await, "no approve button");
+    let token = web.csrf_token().await;
+    let (status, text) = web
+        .fetch("POST", "/api/pending/1/approve", Body::None, Some(&token))
+        .await;
+    assert_eq!(status, 403, "self-approval refused: {text}");
+}
+
+/// A payment's 原始凭证 uploaded from its page: listed with its size, downloaded as it was.
+async fn a_maker_attaches_the_document_of_a_payment(web: &Workspace, dir: &std::path::Path) {
+    let content = "%PDF-1.4\n% 付款审批单 付-2022-004\n1 0 obj << >> endobj\n%%EOF\n";
+    let file = dir.join("付款审批单.pdf");
+    std::fs::write(&file, content).expect("the document is written");
+    let payment = web.open_voucher("付-2022-004").await;
+    let input = web
+        .wait("form#attach-form input[type=file][name=file]")
+        .await;
+    input
+        .send_keys(&file.to_string_lossy())
+        .await
+        .expect("the file is chosen");
+    web.click("form#attach-form button[type=submit]").await;
+    web.wait("table#attachment-list tr.attachment").await;
+    assert_eq!(web.entry_seq_shown().await, payment, "back on the payment");
+    let row = web.text("table#attachment-list tr.attachment").await;
+    assert!(
+        row.contains("付款审批单.pdf") && row.contains(&content.len().to_string()),
+        "the document is listed with its size: “{row}”"
+    );
+    let listed = web
+        .api(&format!("/api/entries/{payment}/attachments"))
+        .await;
+    let url = listed[0]["url"].as_str().expect("a download address");
+    let (status, downloaded) = web.fetch("GET", url, Body::None, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(downloaded, content, "downloaded byte for byte");
+}
+
+/// A second batch, rejected with a reason: only the review is posted, nothing waits any more.
+async fn a_rejection_posts_nothing_but_its_reason(web: &Workspace, dir: &std::path::Path) {
+    switch_user(web, MAKER).await;
+    let file = dir.join("支出2023-2.csv");
+    let batch = payments_2023(false)
+        .replace("付-2023-001", "付-2023-011")
+        .replace("付-2023-002", "付-2023-012");
+    std::fs::write(&file, batch).expect("the second batch is written");
+    upload(web, &file, "post").await;
+    assert!(web.text("#outcome").await.contains("已提交待审批次 2"));
+    let before = web.entry_count().await;
+
+    switch_user(web, CHECKER).await;
+    web.goto("/pending/2").await;
+    web.type_into(
+        "form#reject-form input[name=reason]",
+        "监理费第三期尚未验收",
+    )
+    .await;
+    web.click("form#reject-form button[type=submit]").await;
+    web.wait("#entry-fields").await;
+    assert_eq!(
+        web.entry_count().await,
+        before + 1,
+        "only the review posted"
+    );
+    assert!(
+        web.body_text().await.contains("监理费第三期尚未验收"),
+        "the review records the reason"
+    );
+    let pending = web.api("/api/pending").await;
+    assert_eq!(pending["pending"], serde_json::json!([]), "nothing waits");
+}
+
+/// Logs out and in as someone else.
+async fn switch_user(web: &Workspace, user: (&str, &str, &str)) {
+    web.fetch(
+        "POST",
+        &format!("/logout?csrf_token={}", encode(&web.csrf_token().await)),
+        Body::None,
+        None,
+    )
+    .await;
+    web.login(user).await;
 }
 
 /// Not a test: saves a screenshot of each page at 1366×768 into docs/img/ for the guide.

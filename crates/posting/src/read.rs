@@ -224,6 +224,8 @@ pub struct EntryDetail {
     pub links: ReversalLinks,
     /// False when the record no longer has the hash it was chained with (changed since).
     pub hash_holds: bool,
+    /// Under maker-checker: the review that approved the entry (its seq) and the checker.
+    pub review: Option<(u64, String)>,
 }
 
 impl EntryDetail {
@@ -236,6 +238,9 @@ impl EntryDetail {
             "reverses": self.links.reverses.as_ref().map(line_json),
             "reversed_by": self.links.reversed_by.as_ref().map(line_json),
             "hash_holds": self.hash_holds,
+            "review": self.review.as_ref().map(|(seq, checker)| {
+                serde_json::json!({"seq": seq, "checker": checker})
+            }),
         })
     }
 }
@@ -247,9 +252,11 @@ pub fn entry_detail(ledger: &Ledger, seq: u64) -> Result<Option<EntryDetail>, St
     };
     let links = ledger.reversal_links(&entry.body)?;
     let hash_holds = ledger.hash_holds(&entry);
+    let review = (ledger.review_of(seq)?).map(|(review_seq, _, checker)| (review_seq, checker));
     Ok(Some(EntryDetail {
         entry,
         links,
         hash_holds,
+        review,
     }))
 }

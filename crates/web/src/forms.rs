@@ -90,7 +90,7 @@ fn outcome_view(outcome: &Outcome) -> Markup {
                     p { a href={ "/entries/" (seq) } { "查看第 " (seq) " 条记录" } }
                 }
                 @if let Some(id) = outcome.tally.pending {
-                    p.notice { a href="/pending" { "查看待审批次 " (id) } }
+                    p.notice { a href={ "/pending/" (id) } { "查看待审批次 " (id) } }
                 }
             }
             @if !outcome.tally.warnings.is_empty() {

@@ -31,6 +31,7 @@ pub fn router(state: AppState) -> Router {
         .merge(attachments::routes())
         .merge(pages::routes())
         .merge(forms::routes())
+        .merge(pages::pending::routes())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             http::authenticate,

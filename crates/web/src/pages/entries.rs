@@ -277,7 +277,13 @@ fn entry_body(d: &EntryDetail, caller: &Caller) -> Markup {
                 }
             }
             tr { th { "来源" } td #entry-source { (line.source) } }
-            tr { th { "操作员" } td #entry-operator { (line.operator) } }
+            @match &d.review {
+                Some((review, checker)) => {
+                    tr { th { "制单" } td #entry-operator { (line.operator) } }
+                    tr { th { "审核" } td #entry-checker { (checker) " " a.noprint href=(format!("/entries/{review}")) { "第 " (review) " 条审核记录" } } }
+                }
+                None => { tr { th { "操作员" } td #entry-operator { (line.operator) } } }
+            }
             tr { th { "记账时间" } td { (view::beijing(line.recorded_at.0)) } }
             tr { th { "哈希" } td { code #entry-hash { (line.hash) } } }
             tr { th { "前一哈希" } td {

@@ -17,6 +17,7 @@ const MENU: &[(&str, &str, Right)] = &[
     ("/compliance", "合规", Right::Read),
     ("/import", "导入", Right::Post),
     ("/post", "记账", Right::Post),
+    ("/pending", "待审", Right::Read),
     ("/close", "结账", Right::Administer),
     ("/export", "导出", Right::Read),
     ("/verify", "校验", Right::Read),

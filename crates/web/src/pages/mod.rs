@@ -9,6 +9,7 @@ pub mod fields;
 pub mod layout;
 pub mod login;
 pub mod overview;
+pub mod pending;
 pub mod reports;
 pub mod verify;
 pub mod view;

@@ -79,6 +79,14 @@ pub fn beijing(micros: i64) -> String {
     }
 }
 
+/// An RFC 3339 time (a pending batch's) in Beijing time; as given when it is not one.
+pub fn beijing_rfc3339(text: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(text) {
+        Ok(t) => beijing(t.timestamp_micros()),
+        Err(_) => text.to_string(),
+    }
+}
+
 /// Today in Beijing (a date typed into a form is the unit's calendar day).
 pub fn beijing_today() -> chrono::NaiveDate {
     taizhang_posting::today::beijing_today()
