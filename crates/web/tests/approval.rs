@@ -425,6 +425,139 @@ async fn the_import_form_tells_the_maker_the_batch_waits() {
         html.contains("已提交待审批次 1：2 条，待审核人批准后入账"),
         "{html}"
     );
-    assert!(html.contains(r#"href="/pending""#), "{html}");
+    assert!(html.contains(r#"href="/pending/1""#), "{html}");
     assert_eq!(app.count().await, count);
+}
+
+/// A form POST of a logged-in session (the CSRF token in the address, as the pages send it).
+async fn form_post(app: &App, session: &Session, uri: &str, form: &str) -> Answer {
+    let separator = if uri.contains('?') { '&' } else { '?' };
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(format!("{uri}{separator}csrf_token={}", session.csrf))
+        .header(header::COOKIE, &session.cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(HttpBody::from(form.to_string()))
+        .expect("request");
+    app.send(request).await
+}
+
+/// A page as a logged-in session sees it.
+async fn page(app: &App, session: &Session, uri: &str) -> Answer {
+    let request = Request::builder()
+        .uri(uri)
+        .header(header::COOKIE, &session.cookie)
+        .body(HttpBody::empty())
+        .expect("request");
+    app.send(request).await
+}
+
+#[tokio::test]
+async fn the_admin_switches_approval_on_the_pending_page_and_nobody_else_can() {
+    let app = App::new();
+    let admin = app.login("zhaoliu").await;
+    let list = page(&app, &admin, "/pending").await;
+    assert!(list.text().contains("入账无须审核"), "{}", list.text());
+    assert!(list.text().contains(r#"id="settings-form""#));
+
+    for name in ["zhangsan", "sunqi", "lisi", "wangwu"] {
+        let session = app.login(name).await;
+        let seen = page(&app, &session, "/pending").await;
+        assert!(!seen.text().contains(r#"id="settings-form""#), "{name}");
+        let count = app.count().await;
+        let answer = form_post(&app, &session, "/settings", "require_approval=on").await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN, "{name}");
+        assert_eq!(app.count().await, count, "{name} changed nothing");
+    }
+    let count = app.count().await;
+    let bad = form_post(&app, &admin, "/settings", "require_approval=yes").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(app.count().await, count);
+
+    let on = form_post(&app, &admin, "/settings", "require_approval=on").await;
+    assert_eq!(on.status, StatusCode::SEE_OTHER, "{}", on.text());
+    assert_eq!(app.count().await, count + 1, "the switch is an entry");
+    assert!(app
+        .state
+        .read(|l| l.require_approval())
+        .await
+        .expect("turn")
+        .expect("read"));
+    let list = page(&app, &admin, "/pending").await;
+    assert!(
+        list.text().contains("入账须经审核：制单人"),
+        "{}",
+        list.text()
+    );
+    // Switching to what it already is posts nothing.
+    form_post(&app, &admin, "/settings", "require_approval=on").await;
+    assert_eq!(app.count().await, count + 1);
+}
+
+#[tokio::test]
+async fn the_batch_page_offers_decisions_only_to_a_checker_who_did_not_make_it() {
+    let app = app_requiring_approval().await;
+    let id = submit(&app, "付款.csv", &ROWS).await;
+    let uri = format!("/pending/{id}");
+
+    let checker = app.login("sunqi").await;
+    let shown = page(&app, &checker, &uri).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    let html = shown.text();
+    assert!(html.contains(r#"id="approve-form""#) && html.contains(r#"id="reject-form""#));
+    assert!(
+        html.contains("付-2022-202") && html.contains("2,345.67"),
+        "the rows"
+    );
+    assert!(
+        html.contains(r#"data-code="2290402" data-column="expense""#),
+        "table 7's changed cell"
+    );
+
+    let maker = app.login("zhangsan").await;
+    let html = page(&app, &maker, &uri).await.text();
+    assert!(html.contains(r#"id="own-batch""#) && !html.contains(r#"id="approve-form""#));
+    let auditor = app.login("lisi").await;
+    let html = page(&app, &auditor, &uri).await.text();
+    assert!(!html.contains(r#"id="approve-form""#) && !html.contains(r#"id="reject-form""#));
+
+    let count = app.count().await;
+    let forged = form_post(&app, &maker, &format!("{uri}/approve"), "").await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let blank = form_post(&app, &checker, &format!("{uri}/reject"), "reason=%20").await;
+    assert_eq!(
+        blank.status,
+        StatusCode::BAD_REQUEST,
+        "a reason is required"
+    );
+    assert_eq!(app.count().await, count, "nothing posted");
+    assert_eq!(
+        page(&app, &checker, "/pending/999").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    let approved = form_post(&app, &checker, &format!("{uri}/approve"), "").await;
+    assert_eq!(
+        approved.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        approved.text()
+    );
+    let review = count + 1;
+    assert_eq!(
+        approved.header("location"),
+        format!("/entries/{review}"),
+        "to the review"
+    );
+    assert_eq!(app.count().await, count + 3);
+    let entry = page(&app, &checker, &format!("/entries/{}", review + 2))
+        .await
+        .text();
+    assert!(
+        entry.contains(r#"id="entry-checker""#) && entry.contains("sunqi"),
+        "the entry names its checker"
+    );
+    let again = form_post(&app, &checker, &format!("{uri}/approve"), "").await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND, "decided once");
+    assert_eq!(app.count().await, count + 3);
 }
