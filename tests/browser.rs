@@ -403,7 +403,50 @@ async fn a_finance_office_posts_four_eyes_with_documents() {
     );
 
     a_rejection_posts_nothing_but_its_reason(&web, dir.path()).await;
+    a_batch_overtaken_by_a_close_cannot_be_approved(&web, dir.path()).await;
     web.finish().await;
+}
+
+/// A batch whose dates the admin closes while it waits: the checker is shown why it can no longer
+/// post and offered no approval; a forged one is refused (422) with nothing posted.
+async fn a_batch_overtaken_by_a_close_cannot_be_approved(web: &Workspace, dir: &std::path::Path) {
+    switch_user(web, MAKER).await;
+    let file = dir.join("支出2023-3.csv");
+    let batch = payments_2023(false)
+        .replace("付-2023-001", "付-2023-021")
+        .replace("付-2023-002", "付-2023-022");
+    std::fs::write(&file, batch).expect("the third batch is written");
+    upload(web, &file, "post").await;
+    assert!(web.text("#outcome").await.contains("已提交待审批次 3"));
+
+    switch_user(web, ADMIN).await;
+    web.goto("/close").await;
+    web.set_value("form#close-form input[name=through]", "2023-03-31")
+        .await;
+    web.click("form#close-form button[type=submit]").await;
+    web.wait("#outcome, ul#problems").await;
+    let before = web.entry_count().await;
+
+    switch_user(web, CHECKER).await;
+    web.goto("/pending/3").await;
+    let refused = web.text("#batch-refused").await;
+    assert!(
+        refused.contains("支出2023-3.csv:2") && refused.contains("2023-03-31"),
+        "the checker is told which row the close shuts out: “{refused}”"
+    );
+    assert!(!web.exists("form#approve-form").await, "no approve button");
+    let token = web.csrf_token().await;
+    let (status, text) = web
+        .fetch("POST", "/api/pending/3/approve", Body::None, Some(&token))
+        .await;
+    assert_eq!(status, 422, "refused at approval: {text}");
+    assert_eq!(web.entry_count().await, before, "nothing posted");
+    let pending = web.api("/api/pending").await;
+    assert_eq!(
+        pending["pending"][0]["id"],
+        serde_json::json!(3),
+        "still waits"
+    );
 }
 
 /// The maker's own batch offers no approval, and a forged approval is refused (403).
