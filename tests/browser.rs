@@ -597,5 +597,15 @@ async fn screenshots() {
     web.login(ADMIN).await;
     web.goto("/close").await;
     shot("close").await;
+
+    web.goto("/pending").await;
+    web.click("form#settings-form button[type=submit]").await;
+    web.wait("table#pending-list, #no-pending").await;
+    switch_user(&web, MAKER).await;
+    upload(&web, &file, "post").await;
+    switch_user(&web, CHECKER).await;
+    web.goto("/pending/1").await;
+    web.wait("form#approve-form").await;
+    shot("pending").await;
     web.finish().await;
 }
