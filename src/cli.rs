@@ -293,7 +293,7 @@ pub enum Command {
         #[command(flatten)]
         who: Who,
     },
-    /// 待审批次：列出等待审核的批次，或显示一个批次的内容（批准和驳回在网页工作台由审核人操作）
+    /// 待审批次：列出等待审核的批次，或显示一个批次的内容（批准和退回在网页工作台由审核人操作）
     #[command(after_help = "示例：taizhang pending
       taizhang pending show 3")]
     Pending {

@@ -241,11 +241,11 @@ pub fn reject(ledger: &Ledger, id: u64, checker: &str, reason: &str) -> anyhow::
 fn checked_reason(reason: &str) -> Result<String, String> {
     let reason = reason.trim();
     if reason.is_empty() {
-        return Err("请写明驳回理由".into());
+        return Err("请写明退回原因".into());
     }
-    taizhang_core::text::check(reason).map_err(|why| format!("驳回理由{why}"))?;
+    taizhang_core::text::check(reason).map_err(|why| format!("退回原因{why}"))?;
     if reason.chars().count() > REASON_CHARS_MAX {
-        return Err(format!("驳回理由超过 {REASON_CHARS_MAX} 个字符"));
+        return Err(format!("退回原因超过 {REASON_CHARS_MAX} 个字符"));
     }
     Ok(taizhang_core::text::nfc(reason).into_owned())
 }

@@ -662,7 +662,7 @@ async fn reject_pending(
     let reason = match body.get("reason") {
         Some(Value::String(reason)) if !reason.trim().is_empty() => reason.clone(),
         Some(Value::String(_)) | None => {
-            return Err(WebError::bad_request("请写明驳回理由（参数 reason）"))
+            return Err(WebError::bad_request("请写明退回原因（参数 reason）"))
         }
         Some(_) => return Err(WebError::bad_request("参数 reason 应为字符串")),
     };
