@@ -396,3 +396,63 @@ fn the_year_end_export_holds_the_years_documents_and_their_index() {
     ledger.ok(&["export", "--year", "2023", "--out", arg(&other)]);
     assert!(!other.join("附件").exists());
 }
+
+/// What no stored text may hold stays out of the chain also through `attach`: the operator is
+/// checked as every other command checks it, and a path that holds a line break or a bidirectional
+/// override is recorded as its file name alone (the log prints a source as it is).
+#[test]
+fn attach_keeps_control_and_bidirectional_characters_out_of_the_chain() {
+    let ledger = example_ledger();
+    let before = ledger.head();
+    let file = document(&ledger, "发票.pdf", b"%PDF-1.4 bytes");
+    for operator in ["evil\u{202E}nimda", "a\u{0007}b", "  "] {
+        let said = ledger.refused(&["attach", "付-2022-003", arg(&file), "--operator", operator]);
+        assert!(said.contains("--operator"), "{operator:?}: {said}");
+    }
+    assert_eq!(ledger.head(), before, "nothing was posted");
+
+    // The operator is trimmed, as a user name is.
+    ledger.ok(&["attach", "付-2022-003", arg(&file), "--operator", " 张会计 "]);
+    let folder = ledger.dir.path().join("扫描\n件\u{202E}");
+    std::fs::create_dir(&folder).expect("folder");
+    let odd = folder.join("验收单.pdf");
+    std::fs::write(&odd, b"%PDF-1.4 other bytes").expect("write");
+    ledger.ok(&["attach", "付-2022-003", arg(&odd)]);
+    let log = ledger.ok(&["log", "--format", "json"]);
+    let lines: Vec<serde_json::Value> = (log.lines())
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    let newest = &lines[lines.len() - 2..];
+    assert_eq!(newest[0]["operator"], "张会计");
+    assert_eq!(newest[1]["source"], "命令行 验收单.pdf");
+    for line in newest {
+        let text = line.to_string();
+        assert!(!text.contains('\u{202E}') && !text.contains("\\n"), "{text}");
+    }
+    let verify = ledger.ok(&["verify"]);
+    assert!(verify.contains("记录数"), "{verify}");
+}
+
+/// A named pipe, a device, a folder: refused at once in Chinese (opening a pipe would wait for a
+/// writer forever), nothing posted.
+#[cfg(unix)]
+#[test]
+fn attach_refuses_a_pipe_a_device_and_a_folder() {
+    let ledger = example_ledger();
+    let before = ledger.head();
+    let fifo = ledger.dir.path().join("管道.pdf");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let said = ledger.refused(&["attach", "付-2022-003", arg(&fifo)]);
+    assert!(said.contains("不是普通文件"), "{said}");
+    let said = ledger.refused(&["attach", "付-2022-003", "/dev/zero"]);
+    assert!(said.contains("不是普通文件"), "{said}");
+    let folder = ledger.dir.path().join("文件夹.pdf");
+    std::fs::create_dir(&folder).expect("folder");
+    let said = ledger.refused(&["attach", "付-2022-003", arg(&folder)]);
+    assert!(said.contains("文件夹"), "{said}");
+    assert_eq!(ledger.head(), before, "nothing was posted");
+}

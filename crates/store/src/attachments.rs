@@ -355,10 +355,23 @@ impl HashAlgo {
 /// A file's size and hash, read a piece at a time; refused past the limit without reading further.
 fn hash_file(algo: HashAlgo, path: &Path) -> Result<(u64, [u8; HASH_BYTES]), AttachError> {
     let unreadable = |e: std::io::Error| AttachError::Unreadable(crate::io_words(&e));
+    // Asked before opening: opening a named pipe (FIFO) waits for a writer, perhaps forever, and a
+    // device reads without end.
+    let ahead = std::fs::metadata(path).map_err(unreadable)?;
+    if ahead.is_dir() {
+        return Err(AttachError::Unreadable("是文件夹，不是文件".into()));
+    }
+    if !ahead.is_file() {
+        return Err(AttachError::Unreadable(
+            "不是普通文件（管道、设备等不能作为附件）".into(),
+        ));
+    }
     let mut file = std::fs::File::open(path).map_err(unreadable)?;
     let meta = file.metadata().map_err(unreadable)?;
-    if meta.is_dir() {
-        return Err(AttachError::Unreadable("是文件夹，不是文件".into()));
+    if !meta.is_file() {
+        return Err(AttachError::Unreadable(
+            "不是普通文件（管道、设备等不能作为附件）".into(),
+        ));
     }
     if meta.len() > ATTACHMENT_BYTES_MAX {
         return Err(AttachError::TooLarge { size: meta.len() });
