@@ -19,7 +19,7 @@ pub fn run(
 ) -> anyhow::Result<bool> {
     let shown = file.display();
     // The operator as every other command takes it: trimmed, the text rules of a stored text.
-    let operator = match taizhang_posting::checked_option("--operator", operator.trim()) {
+    let operator = match taizhang_posting::checked_operator(operator) {
         Ok(operator) => operator,
         Err(problem) => {
             eprintln!("{problem}");

@@ -389,3 +389,56 @@ async fn attachment_names_fields_and_addresses_that_reach_too_far_are_refused() 
     assert_eq!(answer.header("content-type"), "application/octet-stream");
     assert!(answer.header("content-disposition").starts_with("attachment;"));
 }
+
+/// A batch made from the CLI under the checker's name spelled another way (a trailing space,
+/// full-width letters, another case): still the checker's own, refused.
+#[tokio::test]
+async fn nobody_approves_their_own_batch_under_another_spelling() {
+    let app = app_requiring_approval().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let mut ids = Vec::new();
+    for (i, maker) in ["sunqi ", "ｓｕｎｑｉ", "SunQi"].into_iter().enumerate() {
+        let path = dir.path().join(format!("p{i}.csv"));
+        let voucher = format!("付-2022-5{i:02}");
+        std::fs::write(&path, payments_csv(&[(&voucher, "2022-12-29", "1.00")])).expect("write");
+        let (committed, tally) = app
+            .state
+            .write(move |ledger| {
+                taizhang_posting::import(
+                    ledger,
+                    &[path],
+                    None,
+                    maker,
+                    taizhang_posting::ImportOptions::default(),
+                )
+            })
+            .await
+            .expect("turn")
+            .expect("import");
+        assert!(committed, "{:?}", tally.problems);
+        ids.push(tally.pending.expect("pending"));
+    }
+    // The operator is stored trimmed.
+    let list = app.get_json("lisi", "/api/pending").await;
+    assert_eq!(list["pending"][0]["maker"], "sunqi");
+    let count = app.count().await;
+    for id in &ids {
+        for route in ["approve", "reject"] {
+            let answer = app
+                .post_json(
+                    "sunqi",
+                    &format!("/api/pending/{id}/{route}"),
+                    &json!({"reason": "自己的"}),
+                )
+                .await;
+            assert_eq!(
+                answer.status,
+                StatusCode::FORBIDDEN,
+                "{id}/{route}: {}",
+                answer.text()
+            );
+        }
+    }
+    assert_eq!(app.count().await, count);
+    assert_eq!(pending_ids(&app).await, ids);
+}
