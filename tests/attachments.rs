@@ -456,3 +456,48 @@ fn attach_refuses_a_pipe_a_device_and_a_folder() {
     assert!(said.contains("文件夹"), "{said}");
     assert_eq!(ledger.head(), before, "nothing was posted");
 }
+
+/// Names of one entry's documents that differ only in case, or that look like a renamed one
+/// ("{seq}-a.pdf"), each become a file of their own in the export: none overwrites another,
+/// also on a folder that does not tell case apart.
+#[test]
+fn the_export_gives_every_document_a_file_of_its_own() {
+    let ledger = example_ledger();
+    let payment = seq_of(&ledger, "付-2022-003");
+    let (count, _) = ledger.head();
+    // The third attachment below will be entry count + 3; a hand-given name takes its renamed form.
+    let docs: Vec<(String, Vec<u8>)> = vec![
+        (format!("{}-a.pdf", count + 3), b"first".to_vec()),
+        ("a.pdf".into(), b"second".to_vec()),
+        ("a.pdf".into(), b"third".to_vec()),
+        ("A.PDF".into(), b"fourth".to_vec()),
+    ];
+    for (i, (name, bytes)) in docs.iter().enumerate() {
+        let folder = ledger.dir.path().join(format!("d{i}"));
+        std::fs::create_dir(&folder).expect("folder");
+        let path = folder.join(name);
+        std::fs::write(&path, bytes).expect("write");
+        ledger.ok(&["attach", "付-2022-003", arg(&path)]);
+    }
+    let out = ledger.dir.path().join("决算2022");
+    ledger.ok(&["export", "--year", "2022", "--out", arg(&out)]);
+    let mut names: Vec<String> = std::fs::read_dir(out.join("附件"))
+        .expect("folder")
+        .map(|e| e.expect("entry").file_name().into_string().expect("UTF-8"))
+        .filter(|n| n != "索引.csv")
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 4, "{names:?}");
+    let lower: std::collections::BTreeSet<String> =
+        names.iter().map(|n| n.to_lowercase()).collect();
+    assert_eq!(lower.len(), 4, "{names:?}");
+    let mut contents: Vec<Vec<u8>> = names
+        .iter()
+        .map(|n| std::fs::read(out.join("附件").join(n)).expect("read"))
+        .collect();
+    contents.sort();
+    let mut expected: Vec<Vec<u8>> = docs.iter().map(|(_, b)| b.clone()).collect();
+    expected.sort();
+    assert_eq!(contents, expected);
+    assert!(names.contains(&format!("{payment}-a.pdf")), "{names:?}");
+}
