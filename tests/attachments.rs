@@ -230,6 +230,27 @@ fn archive_and_restore_carry_the_documents_and_the_restored_ledger_verifies() {
     let cut = ledger.file("截断.jsonl", &(cut.join("\n") + "\n"));
     let said = elsewhere.refused(&["restore", arg(&cut)]);
     assert!(said.contains("缺少附件"), "{said}");
+
+    // A document line whose size was changed: refused, the message naming both sizes.
+    let mut resized: serde_json::Value = serde_json::from_str(last).expect("JSON");
+    let size = resized["size"].as_u64().expect("size");
+    resized["size"] = serde_json::json!(u64::MAX);
+    let changed: Vec<String> = (text.lines())
+        .map(|l| {
+            if l == last {
+                resized.to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    let resized = ledger.file("大小改过.jsonl", &(changed.join("\n") + "\n"));
+    let said = elsewhere.refused(&["restore", arg(&resized)]);
+    assert!(
+        said.contains(&format!("附件行记载 {} 字节，记录为 {size} 字节", u64::MAX)),
+        "{said}"
+    );
+    assert!(!elsewhere.path.exists());
 }
 
 #[test]
@@ -412,7 +433,13 @@ fn attach_keeps_control_and_bidirectional_characters_out_of_the_chain() {
     assert_eq!(ledger.head(), before, "nothing was posted");
 
     // The operator is trimmed, as a user name is.
-    ledger.ok(&["attach", "付-2022-003", arg(&file), "--operator", " 张会计 "]);
+    ledger.ok(&[
+        "attach",
+        "付-2022-003",
+        arg(&file),
+        "--operator",
+        " 张会计 ",
+    ]);
     let folder = ledger.dir.path().join("扫描\n件\u{202E}");
     std::fs::create_dir(&folder).expect("folder");
     let odd = folder.join("验收单.pdf");
@@ -427,7 +454,10 @@ fn attach_keeps_control_and_bidirectional_characters_out_of_the_chain() {
     assert_eq!(newest[1]["source"], "命令行 验收单.pdf");
     for line in newest {
         let text = line.to_string();
-        assert!(!text.contains('\u{202E}') && !text.contains("\\n"), "{text}");
+        assert!(
+            !text.contains('\u{202E}') && !text.contains("\\n"),
+            "{text}"
+        );
     }
     let verify = ledger.ok(&["verify"]);
     assert!(verify.contains("记录数"), "{verify}");
