@@ -128,7 +128,16 @@ fn bad_names_roles_and_passwords_are_refused_and_nothing_is_posted() {
     // The operator goes into the chain: no bidirectional override, control character or blank.
     for operator in ["管理\u{202E}员", "a\u{0007}b", " "] {
         let said = refused(
-            &["user", "add", "张会计", "--role", "maker", "--password-stdin", "--operator", operator],
+            &[
+                "user",
+                "add",
+                "张会计",
+                "--role",
+                "maker",
+                "--password-stdin",
+                "--operator",
+                operator,
+            ],
             &format!("{PASSWORD}\n"),
         );
         assert!(said.contains("--operator"), "{operator:?}: {said}");

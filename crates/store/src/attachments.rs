@@ -507,7 +507,10 @@ mod tests {
     #[test]
     fn names_are_checked_as_stored() {
         // Decomposed "é" is stored composed, and counted so.
-        assert_eq!(check_name(" Jose\u{301}.pdf ").expect("taken"), "Jos\u{e9}.pdf");
+        assert_eq!(
+            check_name(" Jose\u{301}.pdf ").expect("taken"),
+            "Jos\u{e9}.pdf"
+        );
         for bad in [
             ".pdf",
             "a.pdf.",

@@ -54,7 +54,15 @@ async fn forged_and_malformed_decisions_are_refused_and_change_nothing() {
     let id = submit(&app, "付款.csv", &ROWS).await;
     let count = app.count().await;
 
-    for bad in ["0", "-1", "99999999999999999999", "1;drop", "%00", "1.0", "abc"] {
+    for bad in [
+        "0",
+        "-1",
+        "99999999999999999999",
+        "1;drop",
+        "%00",
+        "1.0",
+        "abc",
+    ] {
         for route in ["approve", "reject"] {
             let answer = app
                 .post_json(
@@ -207,7 +215,11 @@ async fn the_settings_switch_is_the_admins_and_needs_the_csrf_token() {
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(HttpBody::from("require_approval=on"))
             .expect("request");
-        assert_eq!(app.send(request).await.status, StatusCode::FORBIDDEN, "{user}");
+        assert_eq!(
+            app.send(request).await.status,
+            StatusCode::FORBIDDEN,
+            "{user}"
+        );
     }
     let admin = app.login("zhaoliu").await;
     let request = Request::post("/settings")
@@ -226,7 +238,11 @@ async fn the_settings_switch_is_the_admins_and_needs_the_csrf_token() {
             )))
             .expect("request");
         let answer = app.send(request).await;
-        assert!(answer.status.is_client_error(), "{value}: {}", answer.status);
+        assert!(
+            answer.status.is_client_error(),
+            "{value}: {}",
+            answer.status
+        );
     }
     assert_eq!(app.count().await, count);
     assert!(!app.state.ledger().require_approval().expect("read"));
@@ -338,12 +354,25 @@ async fn attachment_names_fields_and_addresses_that_reach_too_far_are_refused() 
         .seq;
     let form = Multipart::default().file("file", "发票.pdf", &bytes);
     let answer = app
-        .upload("zhangsan", &format!("/api/entries/{user_seq}/attachments"), &form)
+        .upload(
+            "zhangsan",
+            &format!("/api/entries/{user_seq}/attachments"),
+            &form,
+        )
         .await;
-    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", answer.text());
+    assert_eq!(
+        answer.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        answer.text()
+    );
     for bad in ["0", "-1", "99999999999999999999", "1;drop"] {
         let answer = app
-            .upload("zhangsan", &format!("/api/entries/{bad}/attachments"), &form)
+            .upload(
+                "zhangsan",
+                &format!("/api/entries/{bad}/attachments"),
+                &form,
+            )
             .await;
         assert!(answer.status.is_client_error(), "{bad}: {}", answer.status);
     }
@@ -380,14 +409,19 @@ async fn attachment_names_fields_and_addresses_that_reach_too_far_are_refused() 
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(answer.body.as_ref(), bytes.as_slice());
     let request = Request::head(format!("/api/entries/{seq}/attachments/{hash}"))
-        .header(header::AUTHORIZATION, format!("Bearer {}", app.token("lisi")))
+        .header(
+            header::AUTHORIZATION,
+            format!("Bearer {}", app.token("lisi")),
+        )
         .body(HttpBody::empty())
         .expect("request");
     let answer = app.send(request).await;
     assert_eq!(answer.status, StatusCode::OK);
     assert!(answer.body.is_empty());
     assert_eq!(answer.header("content-type"), "application/octet-stream");
-    assert!(answer.header("content-disposition").starts_with("attachment;"));
+    assert!(answer
+        .header("content-disposition")
+        .starts_with("attachment;"));
 }
 
 /// A batch made from the CLI under the checker's name spelled another way (a trailing space,
