@@ -10,7 +10,7 @@
 //! Not here: who may attach (the web's rights), where a name comes from (the CLI's file, the web's
 //! upload).
 
-use std::io::Read;
+use std::io::{Read, Seek};
 use std::path::Path;
 
 use redb::{ReadableTable, TableDefinition, TableError, WriteTransaction};
@@ -147,9 +147,10 @@ pub fn check_name(name: &str) -> Result<String, AttachError> {
 /// Where a document's bytes come from.
 enum Content<'a> {
     Bytes(&'a [u8]),
-    /// A file, read twice: once to hash it, once into the stored value (hashed again, so a file
-    /// changed in between is refused, never stored under another file's hash).
-    File(&'a Path),
+    /// A file, read twice through the one handle opened (a file swapped in at the same path between
+    /// the reads is never opened): once to hash it, once into the stored value (hashed again, so a
+    /// file changed in between is refused, never stored under another file's hash).
+    File(&'a std::fs::File),
 }
 
 impl Ledger {
@@ -185,12 +186,12 @@ impl Ledger {
         operator: &str,
         source: &str,
     ) -> Result<Attached, AttachError> {
-        let (size, hash) = hash_file(self.algo(), path)?;
+        let (file, size, hash) = hash_file(self.algo(), path)?;
         self.attach_content(
             target,
             name,
             (size, hash),
-            Content::File(path),
+            Content::File(&file),
             operator,
             source,
         )
@@ -364,7 +365,10 @@ impl HashAlgo {
 }
 
 /// A file's size and hash, read a piece at a time; refused past the limit without reading further.
-fn hash_file(algo: HashAlgo, path: &Path) -> Result<(u64, [u8; HASH_BYTES]), AttachError> {
+fn hash_file(
+    algo: HashAlgo,
+    path: &Path,
+) -> Result<(std::fs::File, u64, [u8; HASH_BYTES]), AttachError> {
     let unreadable = |e: std::io::Error| AttachError::Unreadable(crate::io_words(&e));
     // Asked before opening: opening a named pipe (FIFO) waits for a writer, perhaps forever, and a
     // device reads without end.
@@ -401,7 +405,7 @@ fn hash_file(algo: HashAlgo, path: &Path) -> Result<(u64, [u8; HASH_BYTES]), Att
         }
         hasher.update(&buffer[..n]);
     }
-    Ok((size, hasher.finish()))
+    Ok((file, size, hasher.finish()))
 }
 
 /// Stores a document's bytes under its hash in the batch's transaction, unless the same bytes are
@@ -421,7 +425,7 @@ fn store_content(
         Content::Bytes(bytes) => {
             table.insert(hash.as_slice(), *bytes)?;
         }
-        Content::File(path) => {
+        Content::File(opened) => {
             let length = usize::try_from(size)
                 .map_err(|_| StoreError::Io("附件过大，本机无法存放".into()))?;
             let changed =
@@ -429,7 +433,8 @@ fn store_content(
             let unreadable = |e: std::io::Error| {
                 StoreError::Io(format!("读取附件文件失败：{}", crate::io_words(&e)))
             };
-            let mut file = std::fs::File::open(path).map_err(unreadable)?;
+            let mut file: &std::fs::File = opened;
+            file.seek(std::io::SeekFrom::Start(0)).map_err(unreadable)?;
             let mut value = table.insert_reserve(hash.as_slice(), length)?;
             let buffer: &mut [u8] = value.as_mut();
             let mut hasher = Hasher::new(algo);
