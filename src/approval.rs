@@ -25,7 +25,7 @@ pub fn settings(
         output::out(&format!("入账须经审核：{}\n", words(on)));
         return Ok(true);
     };
-    let operator = match taizhang_posting::checked_option("--operator", operator) {
+    let operator = match taizhang_posting::checked_operator(operator) {
         Ok(operator) => operator,
         Err(problem) => {
             eprintln!("{problem}");

@@ -18,6 +18,14 @@ pub fn run(
     quiet: bool,
 ) -> anyhow::Result<bool> {
     let shown = file.display();
+    // The operator as every other command takes it: trimmed, the text rules of a stored text.
+    let operator = match taizhang_posting::checked_operator(operator) {
+        Ok(operator) => operator,
+        Err(problem) => {
+            eprintln!("{problem}");
+            return Ok(false);
+        }
+    };
     let Some(target) = target(ledger, name.trim())? else {
         return Ok(false);
     };
@@ -25,8 +33,8 @@ pub fn run(
         eprintln!("错误：附件 {shown}：文件名无法读取（不是 UTF-8）");
         return Ok(false);
     };
-    let source = format!("命令行 {shown}");
-    let attached = match ledger.attach_file(target, file_name, file, operator, &source) {
+    let source = source(file, file_name);
+    let attached = match ledger.attach_file(target, file_name, file, &operator, &source) {
         Ok(attached) => attached,
         Err(AttachError::Store(e)) => return Err(e.into()),
         Err(refused) => {
@@ -57,6 +65,22 @@ pub fn run(
         }
     }
     Ok(true)
+}
+
+/// The attachment entry's source: "命令行 PATH" as given, unless the path holds what no stored text
+/// may (a line break, a bidirectional override: the log would print it as it is) or is long; then
+/// "命令行 NAME" (the name itself is checked by the store).
+fn source(file: &Path, file_name: &str) -> String {
+    const SOURCE_CHARS_MAX: usize = 300;
+    match file.to_str() {
+        Some(path)
+            if taizhang_core::text::check(path).is_ok()
+                && path.chars().count() <= SOURCE_CHARS_MAX =>
+        {
+            format!("命令行 {path}")
+        }
+        _ => format!("命令行 {}", file_name.trim()),
+    }
 }
 
 /// The seq of the entry `name` names; `None` after saying that it names none.

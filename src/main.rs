@@ -361,6 +361,7 @@ fn unit_command(
     let stored = |option: &str, value: &str| {
         posting::checked_option(option, value.trim()).map_err(|p| anyhow::anyhow!("{p}"))
     };
+    let operator = &posting::checked_operator(operator).map_err(|p| anyhow::anyhow!("{p}"))?;
     let full = stored("--name", &full)?;
     let short = match short {
         Some(short) => stored("--short-name", &short)?,

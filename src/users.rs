@@ -21,6 +21,10 @@ pub fn run(
     operator: impl Fn(Option<String>) -> String,
     quiet: bool,
 ) -> anyhow::Result<bool> {
+    // The operator goes into the chain: the checks of every command's `--operator`.
+    let operator = |given: Option<String>| -> anyhow::Result<String> {
+        taizhang_posting::checked_operator(&operator(given)).map_err(|p| anyhow::anyhow!("{p}"))
+    };
     match command {
         UserCommand::Add {
             name,
@@ -32,11 +36,11 @@ pub fn run(
             &name,
             &role,
             password_stdin,
-            &operator(who.operator),
+            &operator(who.operator)?,
             quiet,
         ),
         UserCommand::List => list(&crate::open_read(path)?),
-        UserCommand::Disable { name, who } => disable(path, &name, &operator(who.operator), quiet),
+        UserCommand::Disable { name, who } => disable(path, &name, &operator(who.operator)?, quiet),
         UserCommand::Passwd {
             name,
             password_stdin,

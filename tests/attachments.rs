@@ -230,6 +230,27 @@ fn archive_and_restore_carry_the_documents_and_the_restored_ledger_verifies() {
     let cut = ledger.file("截断.jsonl", &(cut.join("\n") + "\n"));
     let said = elsewhere.refused(&["restore", arg(&cut)]);
     assert!(said.contains("缺少附件"), "{said}");
+
+    // A document line whose size was changed: refused, the message naming both sizes.
+    let mut resized: serde_json::Value = serde_json::from_str(last).expect("JSON");
+    let size = resized["size"].as_u64().expect("size");
+    resized["size"] = serde_json::json!(u64::MAX);
+    let changed: Vec<String> = (text.lines())
+        .map(|l| {
+            if l == last {
+                resized.to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    let resized = ledger.file("大小改过.jsonl", &(changed.join("\n") + "\n"));
+    let said = elsewhere.refused(&["restore", arg(&resized)]);
+    assert!(
+        said.contains(&format!("附件行记载 {} 字节，记录为 {size} 字节", u64::MAX)),
+        "{said}"
+    );
+    assert!(!elsewhere.path.exists());
 }
 
 #[test]
@@ -395,4 +416,118 @@ fn the_year_end_export_holds_the_years_documents_and_their_index() {
     let other = ledger.dir.path().join("决算2023");
     ledger.ok(&["export", "--year", "2023", "--out", arg(&other)]);
     assert!(!other.join("附件").exists());
+}
+
+/// What no stored text may hold stays out of the chain also through `attach`: the operator is
+/// checked as every other command checks it, and a path that holds a line break or a bidirectional
+/// override is recorded as its file name alone (the log prints a source as it is).
+#[test]
+fn attach_keeps_control_and_bidirectional_characters_out_of_the_chain() {
+    let ledger = example_ledger();
+    let before = ledger.head();
+    let file = document(&ledger, "发票.pdf", b"%PDF-1.4 bytes");
+    for operator in ["evil\u{202E}nimda", "a\u{0007}b", "  "] {
+        let said = ledger.refused(&["attach", "付-2022-003", arg(&file), "--operator", operator]);
+        assert!(said.contains("--operator"), "{operator:?}: {said}");
+    }
+    assert_eq!(ledger.head(), before, "nothing was posted");
+
+    // The operator is trimmed, as a user name is.
+    ledger.ok(&[
+        "attach",
+        "付-2022-003",
+        arg(&file),
+        "--operator",
+        " 张会计 ",
+    ]);
+    let folder = ledger.dir.path().join("扫描\n件\u{202E}");
+    std::fs::create_dir(&folder).expect("folder");
+    let odd = folder.join("验收单.pdf");
+    std::fs::write(&odd, b"%PDF-1.4 other bytes").expect("write");
+    ledger.ok(&["attach", "付-2022-003", arg(&odd)]);
+    let log = ledger.ok(&["log", "--format", "json"]);
+    let lines: Vec<serde_json::Value> = (log.lines())
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    let newest = &lines[lines.len() - 2..];
+    assert_eq!(newest[0]["operator"], "张会计");
+    assert_eq!(newest[1]["source"], "命令行 验收单.pdf");
+    for line in newest {
+        let text = line.to_string();
+        assert!(
+            !text.contains('\u{202E}') && !text.contains("\\n"),
+            "{text}"
+        );
+    }
+    let verify = ledger.ok(&["verify"]);
+    assert!(verify.contains("记录数"), "{verify}");
+}
+
+/// A named pipe, a device, a folder: refused at once in Chinese (opening a pipe would wait for a
+/// writer forever), nothing posted.
+#[cfg(unix)]
+#[test]
+fn attach_refuses_a_pipe_a_device_and_a_folder() {
+    let ledger = example_ledger();
+    let before = ledger.head();
+    let fifo = ledger.dir.path().join("管道.pdf");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let said = ledger.refused(&["attach", "付-2022-003", arg(&fifo)]);
+    assert!(said.contains("不是普通文件"), "{said}");
+    let said = ledger.refused(&["attach", "付-2022-003", "/dev/zero"]);
+    assert!(said.contains("不是普通文件"), "{said}");
+    let folder = ledger.dir.path().join("文件夹.pdf");
+    std::fs::create_dir(&folder).expect("folder");
+    let said = ledger.refused(&["attach", "付-2022-003", arg(&folder)]);
+    assert!(said.contains("文件夹"), "{said}");
+    assert_eq!(ledger.head(), before, "nothing was posted");
+}
+
+/// Names of one entry's documents that differ only in case, or that look like a renamed one
+/// ("{seq}-a.pdf"), each become a file of their own in the export: none overwrites another,
+/// also on a folder that does not tell case apart.
+#[test]
+fn the_export_gives_every_document_a_file_of_its_own() {
+    let ledger = example_ledger();
+    let payment = seq_of(&ledger, "付-2022-003");
+    let (count, _) = ledger.head();
+    // The third attachment below will be entry count + 3; a hand-given name takes its renamed form.
+    let docs: Vec<(String, Vec<u8>)> = vec![
+        (format!("{}-a.pdf", count + 3), b"first".to_vec()),
+        ("a.pdf".into(), b"second".to_vec()),
+        ("a.pdf".into(), b"third".to_vec()),
+        ("A.PDF".into(), b"fourth".to_vec()),
+    ];
+    for (i, (name, bytes)) in docs.iter().enumerate() {
+        let folder = ledger.dir.path().join(format!("d{i}"));
+        std::fs::create_dir(&folder).expect("folder");
+        let path = folder.join(name);
+        std::fs::write(&path, bytes).expect("write");
+        ledger.ok(&["attach", "付-2022-003", arg(&path)]);
+    }
+    let out = ledger.dir.path().join("决算2022");
+    ledger.ok(&["export", "--year", "2022", "--out", arg(&out)]);
+    let mut names: Vec<String> = std::fs::read_dir(out.join("附件"))
+        .expect("folder")
+        .map(|e| e.expect("entry").file_name().into_string().expect("UTF-8"))
+        .filter(|n| n != "索引.csv")
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 4, "{names:?}");
+    let lower: std::collections::BTreeSet<String> =
+        names.iter().map(|n| n.to_lowercase()).collect();
+    assert_eq!(lower.len(), 4, "{names:?}");
+    let mut contents: Vec<Vec<u8>> = names
+        .iter()
+        .map(|n| std::fs::read(out.join("附件").join(n)).expect("read"))
+        .collect();
+    contents.sort();
+    let mut expected: Vec<Vec<u8>> = docs.iter().map(|(_, b)| b.clone()).collect();
+    expected.sort();
+    assert_eq!(contents, expected);
+    assert!(names.contains(&format!("{payment}-a.pdf")), "{names:?}");
 }

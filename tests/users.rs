@@ -125,6 +125,25 @@ fn bad_names_roles_and_passwords_are_refused_and_nothing_is_posted() {
     assert!(name.contains("用户名不能含空白"), "{name}");
     let unknown = refused(&["user", "disable", "王五"], "");
     assert!(unknown.contains("没有用户 王五"), "{unknown}");
+    // The operator goes into the chain: no bidirectional override, control character or blank.
+    for operator in ["管理\u{202E}员", "a\u{0007}b", " "] {
+        let said = refused(
+            &[
+                "user",
+                "add",
+                "张会计",
+                "--role",
+                "maker",
+                "--password-stdin",
+                "--operator",
+                operator,
+            ],
+            &format!("{PASSWORD}\n"),
+        );
+        assert!(said.contains("--operator"), "{operator:?}: {said}");
+        let said = refused(&["unit", "--name", "某单位", "--operator", operator], "");
+        assert!(said.contains("--operator"), "{operator:?}: {said}");
+    }
     assert_eq!(ledger.head().0, INIT_ENTRIES);
 }
 

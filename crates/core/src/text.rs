@@ -121,6 +121,14 @@ pub fn excerpt(text: &str) -> Cow<'_, str> {
     }
 }
 
+/// Whether two people's names may name the same person, for the one check where a false "no" lets
+/// someone through (nobody approves their own batch): compared trimmed, in compatibility form
+/// (full-width "ｓｕｎｑｉ" is "sunqi"), without case. Never a key: stored names stay as they are.
+pub fn same_person(a: &str, b: &str) -> bool {
+    let fold = |s: &str| -> String { s.trim().nfkc().flat_map(char::to_lowercase).collect() };
+    fold(a) == fold(b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,5 +179,16 @@ mod tests {
         assert_eq!(echoed.chars().count(), ECHO_CHARS_MAX + 1);
         assert!(echoed.ends_with('…'));
         assert_eq!(excerpt("短"), "短");
+    }
+
+    #[test]
+    fn the_same_person_under_another_spelling() {
+        use super::same_person;
+        assert!(same_person("sunqi", "sunqi "));
+        assert!(same_person("ｓｕｎｑｉ", "sunqi"));
+        assert!(same_person("SunQi", "sunqi"));
+        assert!(same_person("Jos\u{e9}", "Jose\u{301}"));
+        assert!(!same_person("sunqi", "sunqi2"));
+        assert!(!same_person("张三", "张叁"));
     }
 }

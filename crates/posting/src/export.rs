@@ -93,10 +93,16 @@ pub fn year_documents(
                 a.note.name
             )
         })?;
+        // Unique without regard to case (Windows and macOS folders tell "A.pdf" from "a.pdf" not),
+        // also when a name given by hand looks like a renamed one ("{seq}-a.pdf").
         let mut file_name = format!("{}-{}", a.note.target, a.note.name);
-        if !taken.insert(file_name.clone()) {
-            file_name = format!("{}-{}-{}", a.note.target, a.seq, a.note.name);
-            taken.insert(file_name.clone());
+        let mut again = 1u32;
+        while !taken.insert(file_name.to_lowercase()) {
+            again += 1;
+            file_name = match again {
+                2 => format!("{}-{}-{}", a.note.target, a.seq, a.note.name),
+                n => format!("{}-{}-{n}-{}", a.note.target, a.seq, a.note.name),
+            };
         }
         let what = format!(
             "{}（{}）",

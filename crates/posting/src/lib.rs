@@ -191,7 +191,7 @@ fn import_collected(
     options: ImportOptions<'_>,
 ) -> anyhow::Result<(bool, Tally)> {
     // The operator is refused before the files' problems, as the command line names it first.
-    let operator = match checked_option("--operator", operator) {
+    let operator = match checked_operator(operator) {
         Ok(operator) => operator,
         Err(problem) => return Ok((false, refused(problem))),
     };
@@ -484,6 +484,12 @@ fn refused(problem: Problem) -> Tally {
     }
 }
 
+/// `--operator` as stored: trimmed (as a user name is: "sunqi " must not pass for another person
+/// than "sunqi"), then [`checked_option`].
+pub fn checked_operator(value: &str) -> Result<String, Problem> {
+    checked_option("--operator", value.trim())
+}
+
 /// A text option that is stored (`--operator`, `init --unit`), as stored: in normalization form C,
 /// or refused (as a cell would be) with the option named. Exit status 1: the value is bad input,
 /// not a misuse of the command line.
@@ -642,7 +648,7 @@ fn post_cells(
     operator: &str,
     strict: bool,
 ) -> anyhow::Result<(bool, Tally)> {
-    let operator = match checked_option("--operator", operator) {
+    let operator = match checked_operator(operator) {
         Ok(operator) => operator,
         Err(problem) => return Ok((false, refused(problem))),
     };

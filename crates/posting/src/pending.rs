@@ -178,7 +178,7 @@ pub fn approve(ledger: &Ledger, id: u64, checker: &str) -> anyhow::Result<Decisi
     let Some(batch) = ledger.pending_batch(id)? else {
         return Ok(Decision::NotFound);
     };
-    if batch.maker == checker {
+    if taizhang_core::text::same_person(&batch.maker, checker) {
         return Ok(Decision::OwnBatch);
     }
     let run = run_approval(ledger, &batch, checker, true)?;
@@ -203,7 +203,7 @@ pub fn reject(ledger: &Ledger, id: u64, checker: &str, reason: &str) -> anyhow::
     let Some(batch) = ledger.pending_batch(id)? else {
         return Ok(Decision::NotFound);
     };
-    if batch.maker == checker {
+    if taizhang_core::text::same_person(&batch.maker, checker) {
         return Ok(Decision::OwnBatch);
     }
     let review = Body::Review(Review {

@@ -369,7 +369,13 @@ impl Documents {
         let bytes = BASE64
             .decode(line.base64.as_bytes())
             .map_err(|_| format!("附件“{name}”的 base64 内容无法解码：归档已被改动"))?;
-        if bytes.len() as u64 != *size || line.size != *size {
+        if line.size != *size {
+            return Err(format!(
+                "附件“{name}”的附件行记载 {} 字节，记录为 {size} 字节：归档已被改动",
+                line.size
+            ));
+        }
+        if bytes.len() as u64 != *size {
             return Err(format!(
                 "附件“{name}”有 {} 字节，记录为 {size} 字节：归档已被改动",
                 bytes.len()

@@ -10,7 +10,7 @@
 //! Not here: who may attach (the web's rights), where a name comes from (the CLI's file, the web's
 //! upload).
 
-use std::io::Read;
+use std::io::{Read, Seek};
 use std::path::Path;
 
 use redb::{ReadableTable, TableDefinition, TableError, WriteTransaction};
@@ -25,6 +25,9 @@ use crate::StoreError;
 pub const ATTACHMENT_BYTES_MAX: u64 = 32 * 1024 * 1024;
 /// The longest file name kept, in characters.
 pub const ATTACHMENT_NAME_CHARS_MAX: usize = 200;
+/// The longest file name kept, in bytes of UTF-8 (a Chinese character is three): the year-end export
+/// writes the name as a file with up to three numbers before it, and a file system takes 255 bytes.
+pub const ATTACHMENT_NAME_BYTES_MAX: usize = 200;
 /// The kinds of document taken, by extension (lower case): PDF and OFD (China's fixed-layout format
 /// for e-invoices), scans and photos, office files (Microsoft's and WPS's), plain text and CSV, and
 /// zip for a bundle. Nothing a browser would run as a page (html, svg, js) or a program.
@@ -104,6 +107,9 @@ pub fn check_name(name: &str) -> Result<String, AttachError> {
         return Err(bad("为空".into()));
     }
     taizhang_core::text::check(trimmed).map_err(|e| bad(format!("不能用：{e}")))?;
+    // Checked as stored: normalization may change the characters and their count.
+    let normalized = taizhang_core::text::nfc(trimmed);
+    let trimmed = normalized.as_ref();
     if let Some(c) = trimmed
         .chars()
         .find(|c| matches!(c, '/' | '\\' | '<' | '>' | ':' | '"' | '|' | '?' | '*'))
@@ -115,6 +121,13 @@ pub fn check_name(name: &str) -> Result<String, AttachError> {
     if trimmed.chars().count() > ATTACHMENT_NAME_CHARS_MAX {
         return Err(bad(format!("超过 {ATTACHMENT_NAME_CHARS_MAX} 个字符")));
     }
+    if trimmed.len() > ATTACHMENT_NAME_BYTES_MAX {
+        return Err(bad(format!(
+            "太长（{} 字节，上限 {ATTACHMENT_NAME_BYTES_MAX} 字节，约 {} 个汉字）：导出时文件名放不下，请改短",
+            trimmed.len(),
+            ATTACHMENT_NAME_BYTES_MAX / 3
+        )));
+    }
     if trimmed.ends_with('.') {
         return Err(bad("不能以“.”结尾".into()));
     }
@@ -123,9 +136,7 @@ pub fn check_name(name: &str) -> Result<String, AttachError> {
         .filter(|(stem, _)| !stem.is_empty())
         .map(|(_, ext)| ext.to_ascii_lowercase());
     match extension {
-        Some(ext) if ATTACHMENT_EXTENSIONS.contains(&ext.as_str()) => {
-            Ok(taizhang_core::text::nfc(trimmed).into_owned())
-        }
+        Some(ext) if ATTACHMENT_EXTENSIONS.contains(&ext.as_str()) => Ok(trimmed.to_string()),
         _ => Err(bad(format!(
             "的类型不能作为附件：只收 {}",
             ATTACHMENT_EXTENSIONS.join("、")
@@ -136,9 +147,10 @@ pub fn check_name(name: &str) -> Result<String, AttachError> {
 /// Where a document's bytes come from.
 enum Content<'a> {
     Bytes(&'a [u8]),
-    /// A file, read twice: once to hash it, once into the stored value (hashed again, so a file
-    /// changed in between is refused, never stored under another file's hash).
-    File(&'a Path),
+    /// A file, read twice through the one handle opened (a file swapped in at the same path between
+    /// the reads is never opened): once to hash it, once into the stored value (hashed again, so a
+    /// file changed in between is refused, never stored under another file's hash).
+    File(&'a std::fs::File),
 }
 
 impl Ledger {
@@ -174,12 +186,12 @@ impl Ledger {
         operator: &str,
         source: &str,
     ) -> Result<Attached, AttachError> {
-        let (size, hash) = hash_file(self.algo(), path)?;
+        let (file, size, hash) = hash_file(self.algo(), path)?;
         self.attach_content(
             target,
             name,
             (size, hash),
-            Content::File(path),
+            Content::File(&file),
             operator,
             source,
         )
@@ -353,12 +365,28 @@ impl HashAlgo {
 }
 
 /// A file's size and hash, read a piece at a time; refused past the limit without reading further.
-fn hash_file(algo: HashAlgo, path: &Path) -> Result<(u64, [u8; HASH_BYTES]), AttachError> {
+fn hash_file(
+    algo: HashAlgo,
+    path: &Path,
+) -> Result<(std::fs::File, u64, [u8; HASH_BYTES]), AttachError> {
     let unreadable = |e: std::io::Error| AttachError::Unreadable(crate::io_words(&e));
+    // Asked before opening: opening a named pipe (FIFO) waits for a writer, perhaps forever, and a
+    // device reads without end.
+    let ahead = std::fs::metadata(path).map_err(unreadable)?;
+    if ahead.is_dir() {
+        return Err(AttachError::Unreadable("是文件夹，不是文件".into()));
+    }
+    if !ahead.is_file() {
+        return Err(AttachError::Unreadable(
+            "不是普通文件（管道、设备等不能作为附件）".into(),
+        ));
+    }
     let mut file = std::fs::File::open(path).map_err(unreadable)?;
     let meta = file.metadata().map_err(unreadable)?;
-    if meta.is_dir() {
-        return Err(AttachError::Unreadable("是文件夹，不是文件".into()));
+    if !meta.is_file() {
+        return Err(AttachError::Unreadable(
+            "不是普通文件（管道、设备等不能作为附件）".into(),
+        ));
     }
     if meta.len() > ATTACHMENT_BYTES_MAX {
         return Err(AttachError::TooLarge { size: meta.len() });
@@ -377,7 +405,7 @@ fn hash_file(algo: HashAlgo, path: &Path) -> Result<(u64, [u8; HASH_BYTES]), Att
         }
         hasher.update(&buffer[..n]);
     }
-    Ok((size, hasher.finish()))
+    Ok((file, size, hasher.finish()))
 }
 
 /// Stores a document's bytes under its hash in the batch's transaction, unless the same bytes are
@@ -397,7 +425,7 @@ fn store_content(
         Content::Bytes(bytes) => {
             table.insert(hash.as_slice(), *bytes)?;
         }
-        Content::File(path) => {
+        Content::File(opened) => {
             let length = usize::try_from(size)
                 .map_err(|_| StoreError::Io("附件过大，本机无法存放".into()))?;
             let changed =
@@ -405,7 +433,8 @@ fn store_content(
             let unreadable = |e: std::io::Error| {
                 StoreError::Io(format!("读取附件文件失败：{}", crate::io_words(&e)))
             };
-            let mut file = std::fs::File::open(path).map_err(unreadable)?;
+            let mut file: &std::fs::File = opened;
+            file.seek(std::io::SeekFrom::Start(0)).map_err(unreadable)?;
             let mut value = table.insert_reserve(hash.as_slice(), length)?;
             let buffer: &mut [u8] = value.as_mut();
             let mut hasher = Hasher::new(algo);
@@ -460,4 +489,45 @@ pub(crate) fn restore_content(
     txn.open_table(ATTACHMENTS)?
         .insert(hash.as_slice(), bytes)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{check_name, AttachError, ATTACHMENT_NAME_BYTES_MAX};
+
+    #[test]
+    fn a_name_the_export_could_not_write_as_a_file_is_refused() {
+        // 70 Chinese characters are 210 bytes: with "123456-" before them the export's file name
+        // would be fine, but with an attachment's seq too it nears what a file system takes.
+        let long = format!("{}.pdf", "验".repeat(70));
+        assert!(long.len() > ATTACHMENT_NAME_BYTES_MAX);
+        match check_name(&long) {
+            Err(AttachError::BadName { why, .. }) => assert!(why.contains("字节"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        let fits = format!("{}.pdf", "验".repeat(60));
+        assert_eq!(check_name(&fits).expect("fits"), fits);
+    }
+
+    #[test]
+    fn names_are_checked_as_stored() {
+        // Decomposed "é" is stored composed, and counted so.
+        assert_eq!(
+            check_name(" Jose\u{301}.pdf ").expect("taken"),
+            "Jos\u{e9}.pdf"
+        );
+        for bad in [
+            ".pdf",
+            "a.pdf.",
+            "a/b.pdf",
+            "a\\b.pdf",
+            "C:a.pdf",
+            "a\u{202E}fdp.exe",
+            "a\u{0}.pdf",
+            "a.exe",
+            "a.html",
+        ] {
+            assert!(check_name(bad).is_err(), "{bad:?}");
+        }
+    }
 }
