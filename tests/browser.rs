@@ -410,14 +410,7 @@ async fn a_finance_office_posts_four_eyes_with_documents() {
 /// A batch whose dates the admin closes while it waits: the checker is shown why it can no longer
 /// post and offered no approval; a forged one is refused (422) with nothing posted.
 async fn a_batch_overtaken_by_a_close_cannot_be_approved(web: &Workspace, dir: &std::path::Path) {
-    switch_user(web, MAKER).await;
-    let file = dir.join("支出2023-3.csv");
-    let batch = payments_2023(false)
-        .replace("付-2023-001", "付-2023-021")
-        .replace("付-2023-002", "付-2023-022");
-    std::fs::write(&file, batch).expect("the third batch is written");
-    upload(web, &file, "post").await;
-    assert!(web.text("#outcome").await.contains("已提交待审批次 3"));
+    maker_submits(web, dir, 3).await;
 
     switch_user(web, ADMIN).await;
     web.goto("/close").await;
@@ -493,14 +486,7 @@ async fn a_maker_attaches_the_document_of_a_payment(web: &Workspace, dir: &std::
 
 /// A second batch, rejected with a reason: only the review is posted, nothing waits any more.
 async fn a_rejection_posts_nothing_but_its_reason(web: &Workspace, dir: &std::path::Path) {
-    switch_user(web, MAKER).await;
-    let file = dir.join("支出2023-2.csv");
-    let batch = payments_2023(false)
-        .replace("付-2023-001", "付-2023-011")
-        .replace("付-2023-002", "付-2023-012");
-    std::fs::write(&file, batch).expect("the second batch is written");
-    upload(web, &file, "post").await;
-    assert!(web.text("#outcome").await.contains("已提交待审批次 2"));
+    maker_submits(web, dir, 2).await;
     let before = web.entry_count().await;
 
     switch_user(web, CHECKER).await;
@@ -523,6 +509,22 @@ async fn a_rejection_posts_nothing_but_its_reason(web: &Workspace, dir: &std::pa
     );
     let pending = web.api("/api/pending").await;
     assert_eq!(pending["pending"], serde_json::json!([]), "nothing waits");
+}
+
+/// The maker's batch `n` (n > 1): the two 2023 payments under vouchers of their own, waiting.
+async fn maker_submits(web: &Workspace, dir: &std::path::Path, n: u32) {
+    switch_user(web, MAKER).await;
+    let file = dir.join(format!("支出2023-{n}.csv"));
+    let batch = payments_2023(false)
+        .replace("付-2023-001", &format!("付-2023-0{n}1"))
+        .replace("付-2023-002", &format!("付-2023-0{n}2"));
+    std::fs::write(&file, batch).expect("the batch is written");
+    upload(web, &file, "post").await;
+    let outcome = web.text("#outcome").await;
+    assert!(
+        outcome.contains(&format!("已提交待审批次 {n}")),
+        "batch {n} waits: “{outcome}”"
+    );
 }
 
 /// Logs out and in as someone else.

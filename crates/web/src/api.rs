@@ -454,13 +454,18 @@ async fn entries(
 
 /// The `{seq}` of an entry's address.
 pub fn seq(text: &str) -> Result<u64, WebError> {
+    positive(text, "seq", "记录的序号")
+}
+
+/// A positive whole number of an address, or 400 naming the parameter and what it should be.
+fn positive(text: &str, parameter: &str, what: &str) -> Result<u64, WebError> {
     text.trim()
         .parse::<u64>()
         .ok()
         .filter(|n| *n > 0)
         .ok_or_else(|| {
             WebError::bad_request(format!(
-                "参数 seq 应为记录的序号（正整数），而不是“{}”",
+                "参数 {parameter} 应为{what}（正整数），而不是“{}”",
                 excerpt(text)
             ))
         })
@@ -612,21 +617,9 @@ async fn verify(State(state): State<AppState>) -> Result<Json<Value>, WebError> 
 }
 
 /// The `{id}` of a pending batch's address.
-fn pending_id(path: Result<Path<String>, PathRejection>) -> Result<u64, WebError> {
-    let text = match path {
-        Ok(Path(text)) => text,
-        Err(_) => String::new(),
-    };
-    text.trim()
-        .parse::<u64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| {
-            WebError::bad_request(format!(
-                "参数 id 应为待审批次的编号（正整数），而不是“{}”",
-                excerpt(&text)
-            ))
-        })
+pub fn pending_id(path: Result<Path<String>, PathRejection>) -> Result<u64, WebError> {
+    let text = path.map(|Path(text)| text).unwrap_or_default();
+    positive(&text, "id", "待审批次的编号")
 }
 
 /// `GET /api/pending`: `{"pending": [{"id", "maker", "created_at", "action", "files", "warnings",

@@ -17,19 +17,6 @@ const ROWS: [(&str, &str, &str); 2] = [
     ("付-2022-202", "2022-12-30", "2,345.67"),
 ];
 
-/// An app with approval required (set by the admin, as an entry of the chain).
-async fn app_requiring_approval() -> App {
-    let app = App::new();
-    let seq = app
-        .state
-        .write(|ledger| ledger.change_setting(true, "zhaoliu", "测试"))
-        .await
-        .expect("turn")
-        .expect("setting");
-    assert!(seq.is_some());
-    app
-}
-
 /// The expense of 2290402 in 2022's table 7, as the API gives it.
 async fn expense_2290402(app: &App) -> String {
     let table = app.get_json("lisi", "/api/reports/table7?year=2022").await;
@@ -38,14 +25,6 @@ async fn expense_2290402(app: &App) -> String {
         .expect("row 2290402")
         .clone();
     row["expense"].as_str().expect("expense").to_string()
-}
-
-async fn submit(app: &App, name: &str, rows: &[(&str, &str, &str)]) -> u64 {
-    let csv = payments_csv(rows);
-    let form = Multipart::default().file("files", name, csv.as_bytes());
-    let answer = app.upload("zhangsan", "/api/import", &form).await;
-    assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.text());
-    answer.json()["pending"].as_u64().expect("pending id")
 }
 
 fn pending_ids(list: &Value) -> Vec<u64> {
@@ -103,17 +82,9 @@ async fn a_makers_import_waits_and_the_checkers_approval_posts_it_with_both_name
     assert_eq!(rows[1]["body"]["payment"]["amount"], "2345.67");
 
     // A maker cannot approve at all; the checker can.
-    let answer = app
-        .post_json(
-            "zhangsan",
-            &format!("/api/pending/{id}/approve"),
-            &json!({}),
-        )
-        .await;
+    let answer = decide(&app, "zhangsan", id, "approve", &json!({})).await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
-    let answer = app
-        .post_json("sunqi", &format!("/api/pending/{id}/approve"), &json!({}))
-        .await;
+    let answer = decide(&app, "sunqi", id, "approve", &json!({})).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
     let body = answer.json();
     assert_eq!(body["posted"], 2);
@@ -158,9 +129,7 @@ async fn a_makers_import_waits_and_the_checkers_approval_posts_it_with_both_name
         Vec::<u64>::new()
     );
     // Decided once: a second approval finds nothing.
-    let again = app
-        .post_json("sunqi", &format!("/api/pending/{id}/approve"), &json!({}))
-        .await;
+    let again = decide(&app, "sunqi", id, "approve", &json!({})).await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
     let verify = app.get_json("lisi", "/api/verify").await;
     assert_eq!(verify["ok"], true, "{verify}");
@@ -259,24 +228,12 @@ async fn a_batch_invalidated_while_pending_is_refused_with_reasons_and_stays_pen
     .await;
     assert_eq!((first, second, third), (1, 2, 3));
 
-    let answer = app
-        .post_json(
-            "sunqi",
-            &format!("/api/pending/{first}/approve"),
-            &json!({}),
-        )
-        .await;
+    let answer = decide(&app, "sunqi", first, "approve", &json!({})).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
     let count = app.count().await;
 
     // The same voucher was posted meanwhile by the first batch.
-    let answer = app
-        .post_json(
-            "sunqi",
-            &format!("/api/pending/{second}/approve"),
-            &json!({}),
-        )
-        .await;
+    let answer = decide(&app, "sunqi", second, "approve", &json!({})).await;
     assert_eq!(
         answer.status,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -299,13 +256,7 @@ async fn a_batch_invalidated_while_pending_is_refused_with_reasons_and_stays_pen
         .await;
     assert_eq!(close.status, StatusCode::OK, "{}", close.text());
     let count = app.count().await;
-    let answer = app
-        .post_json(
-            "sunqi",
-            &format!("/api/pending/{third}/approve"),
-            &json!({}),
-        )
-        .await;
+    let answer = decide(&app, "sunqi", third, "approve", &json!({})).await;
     assert_eq!(
         answer.status,
         StatusCode::UNPROCESSABLE_ENTITY,

@@ -15,24 +15,6 @@ const ROWS: [(&str, &str, &str); 2] = [
     ("付-2022-202", "2022-12-30", "2,345.67"),
 ];
 
-async fn app_requiring_approval() -> App {
-    let app = App::new();
-    app.state
-        .write(|ledger| ledger.change_setting(true, "zhaoliu", "测试"))
-        .await
-        .expect("turn")
-        .expect("setting");
-    app
-}
-
-async fn submit(app: &App, name: &str, rows: &[(&str, &str, &str)]) -> u64 {
-    let csv = payments_csv(rows);
-    let form = Multipart::default().file("files", name, csv.as_bytes());
-    let answer = app.upload("zhangsan", "/api/import", &form).await;
-    assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.text());
-    answer.json()["pending"].as_u64().expect("pending id")
-}
-
 async fn pending_ids(app: &App) -> Vec<u64> {
     let list = app.get_json("lisi", "/api/pending").await;
     (list["pending"].as_array().expect("pending").iter())
@@ -103,13 +85,7 @@ async fn forged_and_malformed_decisions_are_refused_and_change_nothing() {
         json!(12),
         Value::Null,
     ] {
-        let answer = app
-            .post_json(
-                "sunqi",
-                &format!("/api/pending/{id}/reject"),
-                &json!({ "reason": reason }),
-            )
-            .await;
+        let answer = decide(&app, "sunqi", id, "reject", &json!({ "reason": reason })).await;
         assert!(
             answer.status == StatusCode::BAD_REQUEST
                 || answer.status == StatusCode::PAYLOAD_TOO_LARGE,
@@ -136,9 +112,7 @@ async fn forged_and_malformed_decisions_are_refused_and_change_nothing() {
     assert_eq!(app.count().await, count, "a refused decision posted");
     disable(&app, "sunqi", Role::Checker).await;
     let count = count + 1;
-    let answer = app
-        .post_json("sunqi", &format!("/api/pending/{id}/approve"), &json!({}))
-        .await;
+    let answer = decide(&app, "sunqi", id, "approve", &json!({})).await;
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.text());
     let request = Request::post(format!("/api/pending/{id}/approve"))
         .header(header::COOKIE, &checker.cookie)
@@ -192,9 +166,7 @@ async fn a_disabled_makers_batch_is_still_decided_by_a_checker() {
     let id = submit(&app, "付款.csv", &ROWS).await;
     disable(&app, "zhangsan", Role::Maker).await;
     let count = app.count().await;
-    let answer = app
-        .post_json("sunqi", &format!("/api/pending/{id}/approve"), &json!({}))
-        .await;
+    let answer = decide(&app, "sunqi", id, "approve", &json!({})).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
     assert_eq!(answer.json()["posted"], 2);
     assert_eq!(app.count().await, count + 3);
@@ -252,13 +224,7 @@ async fn the_settings_switch_is_the_admins_and_needs_the_csrf_token() {
 async fn a_decided_batchs_page_and_preview_are_gone() {
     let app = app_requiring_approval().await;
     let id = submit(&app, "付款.csv", &ROWS).await;
-    let answer = app
-        .post_json(
-            "sunqi",
-            &format!("/api/pending/{id}/reject"),
-            &json!({"reason": "金额有误"}),
-        )
-        .await;
+    let answer = decide(&app, "sunqi", id, "reject", &json!({"reason": "金额有误"})).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
     let checker = app.login("sunqi").await;
     let request = Request::get(format!("/pending/{id}"))

@@ -140,23 +140,13 @@ fn action_label(action: &str) -> &str {
     }
 }
 
-fn batch_id(path: Result<Path<String>, PathRejection>) -> Result<u64, WebError> {
-    let Path(id) = path.map_err(|_| WebError::bad_request("批次号缺失"))?;
-    id.trim().parse().map_err(|_| {
-        WebError::bad_request(format!(
-            "批次号应为正整数，而不是“{}”",
-            crate::api::excerpt(&id)
-        ))
-    })
-}
-
 /// `GET /pending/{id}`: the batch as it would post now.
 async fn batch(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Markup, PageError> {
-    let id = batch_id(path)?;
+    let id = crate::api::pending_id(path)?;
     let preview = actions::preview(&state, id)
         .await?
         .ok_or_else(|| WebError::not_found(format!("没有待审批次 {id}（可能已经审核）")))?;
@@ -276,7 +266,7 @@ async fn approve(
 ) -> Response {
     let done = async {
         require(&caller, Right::Approve)?;
-        let id = batch_id(path)?;
+        let id = crate::api::pending_id(path)?;
         match actions::approve(&state, &caller, id).await? {
             Decision::Approved { review_seq, .. } => {
                 Ok(Redirect::to(&format!("/entries/{review_seq}")).into_response())
@@ -297,7 +287,7 @@ async fn reject(
 ) -> Response {
     let done = async {
         require(&caller, Right::Approve)?;
-        let id = batch_id(path)?;
+        let id = crate::api::pending_id(path)?;
         let Form(fields) = form.map_err(|_| WebError::bad_request("表单无法读取"))?;
         let reason = (fields.iter().rev())
             .find(|(k, _)| k == "reason")

@@ -295,3 +295,37 @@ pub fn payments_csv(rows: &[(&str, &str, &str)]) -> String {
     }
     text
 }
+
+/// An app with approval required (set by the admin, as an entry of the chain).
+pub async fn app_requiring_approval() -> App {
+    let app = App::new();
+    let seq = app
+        .state
+        .write(|ledger| ledger.change_setting(true, "zhaoliu", "测试"))
+        .await
+        .expect("turn")
+        .expect("setting");
+    assert!(seq.is_some(), "approval was already required");
+    app
+}
+
+/// The maker's import of payments `rows` as file `name`, which must wait (202): its pending id.
+pub async fn submit(app: &App, name: &str, rows: &[(&str, &str, &str)]) -> u64 {
+    let csv = payments_csv(rows);
+    let form = Multipart::default().file("files", name, csv.as_bytes());
+    let answer = app.upload("zhangsan", "/api/import", &form).await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.text());
+    answer.json()["pending"].as_u64().expect("pending id")
+}
+
+/// `POST /api/pending/{id}/{decision}` by `user` ("approve" or "reject", with `body`).
+pub async fn decide(
+    app: &App,
+    user: &str,
+    id: impl std::fmt::Display,
+    decision: &str,
+    body: &Value,
+) -> Answer {
+    app.post_json(user, &format!("/api/pending/{id}/{decision}"), body)
+        .await
+}
