@@ -7,8 +7,7 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use common::*;
 use serde_json::Value;
@@ -239,31 +238,6 @@ fn a_changed_byte_in_a_pending_record_is_found_by_verify() {
 }
 
 // ---- the server ----
-
-fn serve(ledger: &TestLedger) -> (Server, String) {
-    let marker = ledger.path.with_extension("ledger.serve");
-    let _ = std::fs::remove_file(&marker);
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_taizhang"))
-        .arg("--ledger")
-        .arg(&ledger.path)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve starts");
-    let server = Server(child);
-    let started = Instant::now();
-    while !marker.exists() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "serve did not start"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    (server, format!("127.0.0.1:{port}"))
-}
 
 fn request(
     address: &str,

@@ -4,10 +4,8 @@
 mod common;
 
 use std::io::Write;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
-use common::{free_port, Server, TestLedger, INIT_ENTRIES};
+use common::{serve, TestLedger, INIT_ENTRIES};
 
 const PASSWORD: &str = "口令-correct-horse";
 
@@ -170,30 +168,6 @@ fn verify_notices_a_changed_role() {
         !list.status.success() && stderr.contains("用户记录"),
         "no one's rights are read from a changed entry: {stderr}"
     );
-}
-
-fn serve(ledger: &TestLedger) -> (Server, String) {
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_taizhang"))
-        .arg("--ledger")
-        .arg(&ledger.path)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve starts");
-    let server = Server(child);
-    let marker = ledger.path.with_extension("ledger.serve");
-    let started = Instant::now();
-    while !marker.exists() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "serve did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (server, format!("127.0.0.1:{port}"))
 }
 
 #[test]

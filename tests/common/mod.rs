@@ -170,3 +170,30 @@ pub fn free_port() -> u16 {
         .expect("a free port")
         .port()
 }
+
+/// `taizhang serve` on the ledger at a free loopback port, once it has started (its marker file
+/// exists, which a killed earlier server may have left: it is removed first); with its address.
+pub fn serve(ledger: &TestLedger) -> (Server, String) {
+    let marker = ledger.path.with_extension("ledger.serve");
+    let _ = std::fs::remove_file(&marker);
+    let port = free_port();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_taizhang"))
+        .arg("--ledger")
+        .arg(&ledger.path)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let server = Server(child);
+    let started = std::time::Instant::now();
+    while !marker.exists() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "serve did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    (server, format!("127.0.0.1:{port}"))
+}
