@@ -439,3 +439,39 @@ fn a_killed_close_leaves_the_ledger_closed_or_not() {
         },
     );
 }
+
+/// `taizhang attach` of a large document killed at random moments: the attachment entry and its
+/// bytes are there together (and verify: `head` runs `verify`, which re-hashes every document), or
+/// neither is.
+#[test]
+fn a_killed_attach_leaves_the_document_whole_or_absent() {
+    let mut h = Outputs::new(6);
+    let document = |h: &Outputs, i: usize| h.path(&format!("验收单-{i}.pdf"));
+    h.run(
+        "attach",
+        true,
+        |h, i| {
+            // 8 MiB that differ for every run (its first bytes), so that each attach is new.
+            let mut bytes = vec![(i % 251) as u8; 8 << 20];
+            bytes[..8].copy_from_slice(&(i as u64).to_le_bytes());
+            std::fs::write(document(h, i), bytes).expect("the document is written");
+        },
+        |h, i| {
+            let path = document(h, i).to_string_lossy().into_owned();
+            strings(&["attach", "#2", &path, "--operator", "会计"])
+        },
+        |h, i| {
+            let (count, _) = h.ledger.head();
+            if count == h.head.0 {
+                Left::Old
+            } else {
+                assert_eq!(
+                    count,
+                    h.head.0 + 1,
+                    "kill {i}: one attachment entry or none"
+                );
+                Left::New
+            }
+        },
+    );
+}
