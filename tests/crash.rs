@@ -3,7 +3,7 @@
 //! at the end the totals must be exact.
 //!
 //! The same for the commands that write outside the ledger (`restore`, `backup`, `archive`, `export`)
-//! and for `close`: after each kill the target is absent (or the old one, untouched) or complete and
+//! and for `close` and `attach`: after each kill the target is absent (or the old one, untouched) or complete and
 //! valid — the restored ledger verifies with every entry, the backup verifies, the archive restores,
 //! the export folder holds exactly what its manifest lists with matching hashes — and the source
 //! ledger still verifies.
