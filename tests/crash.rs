@@ -3,10 +3,10 @@
 //! at the end the totals must be exact.
 //!
 //! The same for the commands that write outside the ledger (`restore`, `backup`, `archive`, `export`)
-//! and for `close` and `attach`: after each kill the target is absent (or the old one, untouched) or complete and
-//! valid — the restored ledger verifies with every entry, the backup verifies, the archive restores,
-//! the export folder holds exactly what its manifest lists with matching hashes — and the source
-//! ledger still verifies.
+//! and for `close` and `attach`: after each kill the target is absent (or the old one, untouched) or
+//! complete and valid — the restored ledger verifies with every entry, the backup verifies, the
+//! archive restores, the export folder holds exactly what its manifest lists with matching hashes,
+//! the attached document is stored whole with its entry — and the source ledger still verifies.
 //!
 //! CI runs a few kills; `TAIZHANG_CRASH_KILLS=200 cargo test --release --test crash -- --nocapture`
 //! runs the long version of the import harness, `TAIZHANG_CRASH_OUTPUT_KILLS=30
