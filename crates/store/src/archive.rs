@@ -219,7 +219,7 @@ impl Ledger {
     /// Creates a ledger at `path` from an archive, checking every hash and link as it goes. On any
     /// failure the new file is removed and nothing is left behind.
     pub fn restore(path: &Path, archive: impl BufRead) -> Result<Ledger, StoreError> {
-        let mut lines = archive.lines().enumerate();
+        let mut lines = BoundedLines(archive).enumerate();
         let bad = |line: usize, message: String| {
             StoreError::Corrupt(format!("归档第 {} 行：{message}", line + 1))
         };
@@ -411,8 +411,50 @@ impl Documents {
 
 /// Why a line of the archive could not be read, in words: a line that is not UTF-8 is the
 /// archive's fault, not the disk's.
+/// The longest line an archive may hold: a document of the largest size in base64, with room to
+/// spare. An edited archive with a longer line is refused before it fills the memory.
+const ARCHIVE_LINE_BYTES_MAX: u64 =
+    crate::attachments::ATTACHMENT_BYTES_MAX / 3 * 4 + 16 * 1024 * 1024;
+
+/// An archive's lines as `BufRead::lines` gives them (without "\n" or "\r\n"), each read at most
+/// to [`ARCHIVE_LINE_BYTES_MAX`].
+struct BoundedLines<R>(R);
+
+impl<R: BufRead> Iterator for BoundedLines<R> {
+    type Item = std::io::Result<String>;
+
+    fn next(&mut self) -> Option<std::io::Result<String>> {
+        use std::io::Read;
+        let mut bytes = Vec::new();
+        // `Take` of a `BufRead` reads from its buffer: nothing past the line is lost.
+        let mut limited = (&mut self.0).take(ARCHIVE_LINE_BYTES_MAX + 1);
+        match limited.read_until(b'\n', &mut bytes) {
+            Ok(0) => return None,
+            Ok(_) => {}
+            Err(e) => return Some(Err(e)),
+        }
+        if bytes.len() as u64 > ARCHIVE_LINE_BYTES_MAX {
+            return Some(Err(std::io::Error::new(
+                std::io::ErrorKind::FileTooLarge,
+                "line too long",
+            )));
+        }
+        if bytes.ends_with(b"\n") {
+            bytes.pop();
+            if bytes.ends_with(b"\r") {
+                bytes.pop();
+            }
+        }
+        Some(String::from_utf8(bytes).map_err(|_| std::io::ErrorKind::InvalidData.into()))
+    }
+}
+
 fn archive_io(e: &std::io::Error) -> String {
     match e.kind() {
+        std::io::ErrorKind::FileTooLarge => format!(
+            "一行超过 {} MB：不是 taizhang 写出的归档",
+            ARCHIVE_LINE_BYTES_MAX / (1024 * 1024)
+        ),
         std::io::ErrorKind::InvalidData => {
             "不是 UTF-8 文本（归档被改动或不是 taizhang 归档）".into()
         }
@@ -432,5 +474,35 @@ fn json_words(e: &serde_json::Error, what: &str) -> String {
             e.column()
         ),
         Category::Io => "读取失败".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead, BufReader, Read};
+
+    use super::{archive_io, BoundedLines, ARCHIVE_LINE_BYTES_MAX};
+
+    #[test]
+    fn lines_read_as_buf_read_reads_them() {
+        for text in ["a\nb\r\nc", "a\n\nb\n", "", "一\r\n二\r\n", "x\ry\n"] {
+            let bounded: Vec<String> = BoundedLines(text.as_bytes())
+                .map(|l| l.expect("a line"))
+                .collect();
+            let plain: Vec<String> = text.lines().map(str::to_string).collect();
+            let std_lines: Vec<String> = text.as_bytes().lines().map(|l| l.unwrap()).collect();
+            assert_eq!(bounded, std_lines, "{text:?}");
+            assert_eq!(bounded.len(), plain.len(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_line_longer_than_any_archive_writes_is_refused_not_read_whole() {
+        let endless = std::io::repeat(b'a').take(ARCHIVE_LINE_BYTES_MAX + 10);
+        let mut lines = BoundedLines(BufReader::new(endless));
+        let error = lines.next().expect("an answer").expect_err("refused");
+        assert!(archive_io(&error).contains("一行超过"), "{error}");
+        let bad_utf8 = BoundedLines(&b"\xff\xfe\n"[..]).next().expect("an answer");
+        assert!(archive_io(&bad_utf8.expect_err("refused")).contains("UTF-8"));
     }
 }
