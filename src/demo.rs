@@ -35,8 +35,9 @@ const EXAMPLE: [(&str, &str); 5] = [
 
 /// The demo's people for `demo --serve`: name, role, password (shown on the terminal: a demo on
 /// the loopback address only).
-const DEMO_USERS: [(&str, Role, &str); 4] = [
+const DEMO_USERS: [(&str, Role, &str); 5] = [
     ("会计", Role::Maker, "demo-会计-2022"),
+    ("复核", Role::Checker, "demo-复核-2022"),
     ("审计", Role::Auditor, "demo-审计-2022"),
     ("主任", Role::Viewer, "demo-主任-2022"),
     ("管理员", Role::Admin, "demo-管理员-2022"),
