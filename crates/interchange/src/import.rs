@@ -29,6 +29,18 @@ pub struct Problem {
     pub message: String,
 }
 
+impl Problem {
+    /// The problem as every JSON answer gives it: `{"file", "line", "column", "message"}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "message": self.message,
+        })
+    }
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.column.is_empty() {

@@ -219,10 +219,7 @@ fn import_collected(
         ..Tally::default()
     };
     // With approval required the batch runs as a dry run that keeps the rows it would post.
-    let mut capture = match !dry_run && ledger.require_approval()? {
-        true => Some(Vec::new()),
-        false => None,
-    };
+    let mut capture = (!dry_run && ledger.require_approval()?).then(Vec::new);
     let mut watch = Watch::new(ledger)?;
     let names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
     let committed = ledger.write_batch(operator, |writer| {
@@ -683,10 +680,7 @@ fn post_cells(
     }
     let body: Body = parsed.body;
     // With approval required (not for closing) the entry runs as a dry run and waits for a checker.
-    let mut capture = match kind != Kind::Close && ledger.require_approval()? {
-        true => Some(Vec::new()),
-        false => None,
-    };
+    let mut capture = (kind != Kind::Close && ledger.require_approval()?).then(Vec::new);
     let mut watch = Watch::new(ledger)?;
     let place = RowPlace {
         file: "命令行".into(),

@@ -13,7 +13,6 @@ use taizhang_core::{Amount, Body, Kind, Review};
 use taizhang_interchange::{columns, ImportFile, Problem};
 use taizhang_projection::table7::{self, Table7, COLUMN_KEYS};
 use taizhang_projection::{Facts, SumKey};
-use taizhang_store::hash::Hasher;
 use taizhang_store::{Ledger, Offered, PendingBatch, Submission};
 
 use crate::warnings::{self, RowPlace, Watch};
@@ -98,20 +97,8 @@ fn workbook_name(file: &ImportFile) -> String {
 }
 
 fn hash_file(ledger: &Ledger, path: &Path) -> std::io::Result<(u64, String)> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Hasher::new(ledger.algo());
-    let mut buffer = vec![0u8; 64 * 1024];
-    let mut size = 0u64;
-    loop {
-        let n = file.read(&mut buffer)?;
-        if n == 0 {
-            break;
-        }
-        size += n as u64;
-        hasher.update(&buffer[..n]);
-    }
-    Ok((size, taizhang_store::hash::hex(&hasher.finish())))
+    let (size, hash) = ledger.algo().digest_reader(std::fs::File::open(path)?)?;
+    Ok((size, taizhang_store::hash::hex(&hash)))
 }
 
 /// After a maker's dry run: stores the rows that would post as a pending batch, unless the batch
@@ -514,7 +501,6 @@ pub fn batch_json(batch: &PendingBatch) -> serde_json::Value {
 /// table-7 cells, amounts as "1234.50").
 pub fn preview_json(preview: &Preview) -> serde_json::Value {
     let mut value = batch_json(&preview.batch);
-    let problem = |p: &Problem| serde_json::json!({"file": p.file, "line": p.line, "column": p.column, "message": p.message});
     let changes: Vec<serde_json::Value> = (preview.changes.iter())
         .map(|c| {
             serde_json::json!({
@@ -528,8 +514,18 @@ pub fn preview_json(preview: &Preview) -> serde_json::Value {
         })
         .collect();
     if let Some(map) = value.as_object_mut() {
-        let problems: Vec<_> = preview.tally.problems.iter().map(problem).collect();
-        let warnings: Vec<_> = preview.tally.warnings.iter().map(problem).collect();
+        let problems: Vec<_> = preview
+            .tally
+            .problems
+            .iter()
+            .map(Problem::to_json)
+            .collect();
+        let warnings: Vec<_> = preview
+            .tally
+            .warnings
+            .iter()
+            .map(Problem::to_json)
+            .collect();
         map.insert("problems".into(), problems.into());
         map.insert("approval_warnings".into(), warnings.into());
         map.insert("changes".into(), changes.into());

@@ -166,7 +166,7 @@ impl Ledger {
         source: &str,
     ) -> Result<Attached, AttachError> {
         let size = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
-        let hash = self.algo().digest_bytes(bytes);
+        let hash = self.algo().digest(bytes);
         self.attach_content(
             target,
             name,
@@ -325,7 +325,7 @@ impl Ledger {
                 return Ok(None);
             };
             let bytes = value.value().to_vec();
-            if self.algo().digest_bytes(&bytes).as_slice() != key.as_slice() {
+            if self.algo().digest(&bytes).as_slice() != key.as_slice() {
                 return Err(StoreError::Corrupt(format!(
                     "附件 {} 的内容与其哈希不符（文件被改动），已拒绝提供",
                     hash.trim()
@@ -352,15 +352,6 @@ impl Ledger {
             uploaded_by: posted.record.operator,
             recorded_at: posted.record.recorded_at,
         })
-    }
-}
-
-impl HashAlgo {
-    /// The hash of a whole byte string (a document), by this algorithm.
-    pub fn digest_bytes(self, bytes: &[u8]) -> [u8; HASH_BYTES] {
-        let mut hasher = Hasher::new(self);
-        hasher.update(bytes);
-        hasher.finish()
     }
 }
 
@@ -391,21 +382,14 @@ fn hash_file(
     if meta.len() > ATTACHMENT_BYTES_MAX {
         return Err(AttachError::TooLarge { size: meta.len() });
     }
-    let mut hasher = Hasher::new(algo);
-    let mut buffer = vec![0u8; READ_BYTES];
-    let mut size = 0u64;
-    loop {
-        let n = file.read(&mut buffer).map_err(unreadable)?;
-        if n == 0 {
-            break;
-        }
-        size += n as u64;
-        if size > ATTACHMENT_BYTES_MAX {
-            return Err(AttachError::TooLarge { size });
-        }
-        hasher.update(&buffer[..n]);
+    // At most one byte past the limit is read: a file that grew since is refused without reading on.
+    let (size, hash) = algo
+        .digest_reader((&mut file).take(ATTACHMENT_BYTES_MAX + 1))
+        .map_err(unreadable)?;
+    if size > ATTACHMENT_BYTES_MAX {
+        return Err(AttachError::TooLarge { size });
     }
-    Ok((file, size, hasher.finish()))
+    Ok((file, size, hash))
 }
 
 /// Stores a document's bytes under its hash in the batch's transaction, unless the same bytes are
@@ -480,7 +464,7 @@ pub(crate) fn restore_content(
     hash: &[u8; HASH_BYTES],
     bytes: &[u8],
 ) -> Result<(), StoreError> {
-    if algo.digest_bytes(bytes) != *hash {
+    if algo.digest(bytes) != *hash {
         return Err(StoreError::Corrupt(format!(
             "附件 {} 的内容与哈希不符：归档已被改动",
             hex(hash)

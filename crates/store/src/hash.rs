@@ -28,11 +28,31 @@ impl HashAlgo {
         }
     }
 
-    /// The hash of one record's payload (which holds the previous hash).
-    pub fn digest(self, payload: &[u8]) -> [u8; HASH_BYTES] {
+    /// The hash of a whole byte string: a record's payload (which holds the previous hash), a
+    /// document.
+    pub fn digest(self, bytes: &[u8]) -> [u8; HASH_BYTES] {
         let mut hasher = Hasher::new(self);
-        hasher.update(payload);
+        hasher.update(bytes);
         hasher.finish()
+    }
+
+    /// The size and hash of everything `reader` gives, read a piece at a time (an imported file, a
+    /// document): never held whole in memory.
+    pub fn digest_reader(
+        self,
+        mut reader: impl std::io::Read,
+    ) -> std::io::Result<(u64, [u8; HASH_BYTES])> {
+        let mut hasher = Hasher::new(self);
+        let mut buffer = vec![0u8; 64 * 1024];
+        let mut size = 0u64;
+        loop {
+            let n = reader.read(&mut buffer)?;
+            if n == 0 {
+                return Ok((size, hasher.finish()));
+            }
+            size += n as u64;
+            hasher.update(&buffer[..n]);
+        }
     }
 }
 

@@ -356,7 +356,7 @@ fn check_attachments(
             return Ok(());
         };
         found.insert(key.to_vec());
-        let holds = ledger.algo().digest_bytes(bytes).as_slice() == key;
+        let holds = ledger.algo().digest(bytes).as_slice() == key;
         for (seq, note) in notes {
             let what = format!("第 {seq} 条（附件“{}”）", note.name);
             if !holds {

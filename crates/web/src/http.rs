@@ -98,10 +98,7 @@ impl From<anyhow::Error> for WebError {
 
 /// The JSON of problems: `{"file", "line", "column", "message"}` each.
 pub fn problems_json(problems: &[Problem]) -> Vec<serde_json::Value> {
-    problems
-        .iter()
-        .map(|p| json!({"file": p.file, "line": p.line, "column": p.column, "message": p.message}))
-        .collect()
+    problems.iter().map(Problem::to_json).collect()
 }
 
 impl IntoResponse for WebError {

@@ -54,7 +54,7 @@ fn small_pdf() -> Vec<u8> {
 }
 
 fn sm3_hex(bytes: &[u8]) -> String {
-    taizhang_store::hash::hex(&taizhang_store::HashAlgo::Sm3.digest_bytes(bytes))
+    taizhang_store::hash::hex(&taizhang_store::HashAlgo::Sm3.digest(bytes))
 }
 
 #[tokio::test]
