@@ -13,7 +13,7 @@
 use std::io::{Read, Seek};
 use std::path::Path;
 
-use redb::{ReadableTable, TableDefinition, TableError, WriteTransaction};
+use redb::{ReadableTable, TableDefinition, WriteTransaction};
 use taizhang_core::{AttachmentNote, Body, EntryKey};
 
 use crate::hash::{hex, unhex, HashAlgo, Hasher};
@@ -316,10 +316,8 @@ impl Ledger {
         };
         self.guarded("读取附件", || {
             let txn = self.db().begin_read()?;
-            let table = match txn.open_table(ATTACHMENTS) {
-                Ok(table) => table,
-                Err(TableError::TableDoesNotExist(_)) => return Ok(None),
-                Err(e) => return Err(e.into()),
+            let Some(table) = crate::table_if_made(&txn, ATTACHMENTS)? else {
+                return Ok(None);
             };
             let Some(value) = table.get(key.as_slice())? else {
                 return Ok(None);
@@ -445,10 +443,8 @@ pub(crate) fn for_each_stored(
     txn: &redb::ReadTransaction,
     mut each: impl FnMut(&[u8], &[u8]) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
-    let table = match txn.open_table(ATTACHMENTS) {
-        Ok(table) => table,
-        Err(TableError::TableDoesNotExist(_)) => return Ok(()),
-        Err(e) => return Err(e.into()),
+    let Some(table) = crate::table_if_made(txn, ATTACHMENTS)? else {
+        return Ok(());
     };
     for item in table.iter()? {
         let (key, value) = item?;

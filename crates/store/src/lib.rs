@@ -132,6 +132,19 @@ fn table_words(table: &str) -> &'static str {
 }
 
 /// An I/O error in words: the kind in Chinese, the system's own text only as a last resort.
+/// A table beside the chain that a ledger has only once it was first written (credentials, pending
+/// batches, documents): `None` for a ledger that never had one, which is not damage.
+pub(crate) fn table_if_made<K: redb::Key + 'static, V: redb::Value + 'static>(
+    txn: &redb::ReadTransaction,
+    table: redb::TableDefinition<K, V>,
+) -> Result<Option<redb::ReadOnlyTable<K, V>>, StoreError> {
+    match txn.open_table(table) {
+        Ok(table) => Ok(Some(table)),
+        Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub(crate) fn io_words(e: &std::io::Error) -> String {
     use std::io::ErrorKind as K;
     match e.kind() {

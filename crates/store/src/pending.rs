@@ -12,7 +12,7 @@
 //!
 //! This module stores what it is given; running the batch's checks is the posting crate's.
 
-use redb::{ReadableTable, TableDefinition, TableError, WriteTransaction};
+use redb::{ReadableTable, TableDefinition, WriteTransaction};
 use serde::{Deserialize, Serialize};
 use taizhang_core::{Body, Review, SettingChange};
 
@@ -157,10 +157,8 @@ impl Ledger {
         let algo = self.algo();
         self.guarded("读取待审批次", || {
             let txn = self.db().begin_read()?;
-            let table = match txn.open_table(PENDING) {
-                Ok(table) => table,
-                Err(TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
-                Err(e) => return Err(e.into()),
+            let Some(table) = crate::table_if_made(&txn, PENDING)? else {
+                return Ok(Vec::new());
             };
             let mut all = Vec::new();
             for item in table.iter()? {
@@ -176,10 +174,8 @@ impl Ledger {
         let algo = self.algo();
         self.guarded("读取待审批次", || {
             let txn = self.db().begin_read()?;
-            let table = match txn.open_table(PENDING) {
-                Ok(table) => table,
-                Err(TableError::TableDoesNotExist(_)) => return Ok(None),
-                Err(e) => return Err(e.into()),
+            let Some(table) = crate::table_if_made(&txn, PENDING)? else {
+                return Ok(None);
             };
             let Some(value) = table.get(id)? else {
                 return Ok(None);
@@ -304,10 +300,8 @@ pub(crate) fn pending_problems(
     algo: HashAlgo,
     decided: impl Fn(&str) -> Result<bool, StoreError>,
 ) -> Result<Vec<String>, StoreError> {
-    let table = match txn.open_table(PENDING) {
-        Ok(table) => table,
-        Err(TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
-        Err(e) => return Err(e.into()),
+    let Some(table) = crate::table_if_made(txn, PENDING)? else {
+        return Ok(Vec::new());
     };
     let mut problems = Vec::new();
     for item in table.iter()? {

@@ -5,7 +5,7 @@
 //! changed without an entry (a new password is not an event of the accounts). The hashing itself is
 //! the web crate's: this module stores what it is given.
 
-use redb::{ReadableTable, TableDefinition, TableError, WriteTransaction};
+use redb::{ReadableTable, TableDefinition, WriteTransaction};
 use serde::{Deserialize, Serialize};
 use taizhang_core::{Body, Role, UserChange};
 
@@ -128,11 +128,9 @@ impl Ledger {
     pub fn credentials(&self, name: &str) -> Result<Option<Credentials>, StoreError> {
         self.guarded("读取用户口令", || {
             let txn = self.db().begin_read()?;
-            let table = match txn.open_table(CREDENTIALS) {
-                Ok(table) => table,
-                // A ledger that never had a user.
-                Err(TableError::TableDoesNotExist(_)) => return Ok(None),
-                Err(e) => return Err(e.into()),
+            // A ledger that never had a user.
+            let Some(table) = crate::table_if_made(&txn, CREDENTIALS)? else {
+                return Ok(None);
             };
             let Some(raw) = table.get(name)? else {
                 return Ok(None);
@@ -145,10 +143,8 @@ impl Ledger {
     pub fn all_credentials(&self) -> Result<Vec<(String, Credentials)>, StoreError> {
         self.guarded("读取用户口令", || {
             let txn = self.db().begin_read()?;
-            let table = match txn.open_table(CREDENTIALS) {
-                Ok(table) => table,
-                Err(TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
-                Err(e) => return Err(e.into()),
+            let Some(table) = crate::table_if_made(&txn, CREDENTIALS)? else {
+                return Ok(Vec::new());
             };
             let mut all = Vec::new();
             for item in table.iter()? {
