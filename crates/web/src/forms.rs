@@ -371,9 +371,16 @@ fn post_json(kind: Kind, fields: &Fields) -> Value {
     Value::Object(object)
 }
 
-fn form_fields(form: Result<Form<Fields>, FormRejection>) -> Result<Fields, WebError> {
+pub(crate) fn form_fields(form: Result<Form<Fields>, FormRejection>) -> Result<Fields, WebError> {
     form.map(|Form(fields)| fields)
         .map_err(|_| WebError::bad_request("表单无法读取：请在页面上重新填写后提交"))
+}
+
+/// A form's value for `key`: the last one given (a field repeated by a forged form counts once).
+pub(crate) fn last_field<'f>(fields: &'f [(String, String)], key: &str) -> Option<&'f str> {
+    (fields.iter().rev())
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
 }
 
 async fn post_submit(
@@ -464,12 +471,7 @@ async fn reverse_submit(
         require(&caller, Right::Post)?;
         let seq = crate::api::seq_path(path)?;
         let fields = form_fields(form)?;
-        let field = |key: &str| {
-            (fields.iter().rev())
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default()
-        };
+        let field = |key: &str| last_field(&fields, key).unwrap_or_default().to_string();
         let (date, reason) = (field("date"), field("reason"));
         let voucher = voucher_of(&state, seq).await?;
         let reversal = Reversal {
@@ -545,9 +547,8 @@ async fn close_submit(
     let done = async {
         require(&caller, Right::Administer)?;
         let fields = form_fields(form)?;
-        let through = (fields.iter().rev())
-            .find(|(k, _)| k == "through")
-            .map(|(_, v)| v.clone())
+        let through = last_field(&fields, "through")
+            .map(str::to_string)
             .ok_or_else(|| WebError::bad_request("缺少参数 through（结账日期）"))?;
         let outcome = actions::close(&state, &caller, through.clone()).await?;
         let closed = state.read(|ledger| ledger.closed_through()).await??;

@@ -16,6 +16,7 @@ use taizhang_store::PendingBatch;
 
 use crate::actions;
 use crate::auth::Caller;
+use crate::forms;
 use crate::http::{require, WebError};
 use crate::pages::view::PageError;
 use crate::pages::{fields, layout, view};
@@ -74,12 +75,9 @@ async fn settings(
 ) -> Response {
     let done = async {
         require(&caller, Right::Administer)?;
-        let Form(fields) = form.map_err(|_| WebError::bad_request("表单无法读取"))?;
-        let value = (fields.iter().rev())
-            .find(|(k, _)| k == "require_approval")
-            .map(|(_, v)| v.trim().to_string())
-            .unwrap_or_default();
-        let require_approval = match value.as_str() {
+        let fields = forms::form_fields(form)?;
+        let value = forms::last_field(&fields, "require_approval").unwrap_or_default();
+        let require_approval = match value.trim() {
             "on" => true,
             "off" => false,
             other => {
@@ -288,11 +286,10 @@ async fn reject(
     let done = async {
         require(&caller, Right::Approve)?;
         let id = crate::api::pending_id(path)?;
-        let Form(fields) = form.map_err(|_| WebError::bad_request("表单无法读取"))?;
-        let reason = (fields.iter().rev())
-            .find(|(k, _)| k == "reason")
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default();
+        let fields = forms::form_fields(form)?;
+        let reason = forms::last_field(&fields, "reason")
+            .unwrap_or_default()
+            .to_string();
         match actions::reject(&state, &caller, id, reason.clone()).await? {
             Decision::Rejected { review_seq } => {
                 Ok(Redirect::to(&format!("/entries/{review_seq}")).into_response())
@@ -312,23 +309,10 @@ async fn again(
     decision: Decision,
     reason: &str,
 ) -> Response {
-    let (status, message) = match decision {
-        Decision::Refused { .. } => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "这一批现在不能入账，未入账任何记录。".to_string(),
-        ),
-        Decision::OwnBatch => (
-            StatusCode::FORBIDDEN,
-            "不能审核自己制单的批次（制单与审核须为两人）。".to_string(),
-        ),
-        Decision::NotFound => (
-            StatusCode::NOT_FOUND,
-            "没有这个待审批次（可能已经审核）。".to_string(),
-        ),
-        Decision::BadReason(why) => (StatusCode::BAD_REQUEST, why),
-        Decision::Approved { .. } | Decision::Rejected { .. } => {
-            (StatusCode::OK, "已审核。".to_string())
-        }
+    // Told in the API's words: a page and a script hear the same.
+    let (status, message) = match actions::decided(decision, id) {
+        Ok(_) => (StatusCode::OK, "已审核。".to_string()),
+        Err(e) => (e.status, e.message),
     };
     let unit = state.ledger().unit().full.clone();
     let shown = match actions::preview(state, id).await {
