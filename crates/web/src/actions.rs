@@ -140,12 +140,19 @@ impl Upload {
 }
 
 fn multipart_error(e: MultipartError) -> WebError {
+    let limit = format!(
+        "上传内容超过 {} MB 的上限",
+        crate::http::UPLOAD_BYTES_MAX / (1024 * 1024)
+    );
+    multipart_refusal(e, limit)
+}
+
+/// A multipart form that could not be read, told in words: `too_large` for a body past the route's
+/// limit (the import's, a document's).
+pub(crate) fn multipart_refusal(e: MultipartError, too_large: String) -> WebError {
     let status = e.status();
     let message = if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        format!(
-            "上传内容超过 {} MB 的上限",
-            crate::http::UPLOAD_BYTES_MAX / (1024 * 1024)
-        )
+        too_large
     } else {
         "上传的表单（multipart）无法读取：请重新选择文件后再试".to_string()
     };
@@ -155,7 +162,7 @@ fn multipart_error(e: MultipartError) -> WebError {
 /// Reads a multipart form: every part named `files` is saved (streamed, never whole in memory) in a
 /// new private folder under its own name; other parts are short text fields.
 pub async fn receive(mut multipart: Multipart) -> Result<Upload, WebError> {
-    let dir = upload_dir().map_err(|e| WebError::internal(format!("无法建立临时文件夹：{e}")))?;
+    let dir = private_upload_dir()?;
     let mut upload = Upload {
         dir,
         files: Vec::new(),
@@ -250,8 +257,17 @@ pub fn upload_dir() -> std::io::Result<tempfile::TempDir> {
     builder.tempdir()
 }
 
-fn save_error(e: std::io::Error) -> WebError {
-    WebError::internal(format!("无法保存上传的文件：{e}"))
+pub(crate) fn save_error(e: std::io::Error) -> WebError {
+    let words = taizhang_interchange::oserr::describe(&e);
+    WebError::internal(format!("无法保存上传的文件：{words}"))
+}
+
+/// [`upload_dir`], its failure told as the client hears it.
+pub(crate) fn private_upload_dir() -> Result<tempfile::TempDir, WebError> {
+    upload_dir().map_err(|e| {
+        let words = taizhang_interchange::oserr::describe(&e);
+        WebError::internal(format!("无法建立临时文件夹：{words}"))
+    })
 }
 
 /// The name an upload is saved and named under: the user's own file name, refused when it is a path

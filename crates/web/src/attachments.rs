@@ -72,19 +72,17 @@ pub fn to_json(a: &Attachment) -> Value {
 
 /// A refusal of the store's, as the client is told it.
 fn refused(e: AttachError) -> WebError {
+    let e = match e {
+        AttachError::Store(store) => return store.into(),
+        other => other,
+    };
     let status = match &e {
-        AttachError::Store(_) => {
-            return match e {
-                AttachError::Store(store) => store.into(),
-                other => WebError::internal(other.to_string()),
-            }
-        }
         AttachError::NoEntry(_) => StatusCode::NOT_FOUND,
         AttachError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         AttachError::NotAttachable { .. } | AttachError::BadName { .. } | AttachError::Empty => {
             StatusCode::UNPROCESSABLE_ENTITY
         }
-        AttachError::Unreadable(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        AttachError::Unreadable(_) | AttachError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
     };
     WebError::new(status, e.to_string())
 }
@@ -199,16 +197,11 @@ impl Received {
 }
 
 fn multipart_error(e: MultipartError) -> WebError {
-    let status = e.status();
-    let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
-        format!(
-            "上传内容超过每个附件 {} MB 的上限",
-            ATTACHMENT_BYTES_MAX / (1024 * 1024)
-        )
-    } else {
-        "上传的表单（multipart）无法读取：请重新选择文件后再试".to_string()
-    };
-    WebError::new(status, message)
+    let limit = format!(
+        "上传内容超过每个附件 {} MB 的上限",
+        ATTACHMENT_BYTES_MAX / (1024 * 1024)
+    );
+    crate::actions::multipart_refusal(e, limit)
 }
 
 /// Reads the form: the part named `file` is streamed to disk (its name checked first, its size
@@ -228,18 +221,22 @@ async fn receive(multipart: &mut Multipart) -> Result<Received, WebError> {
             return Err(WebError::bad_request("请选择要附加的文件（字段 file）"));
         }
         let name = check_name(&given).map_err(refused)?;
-        let dir = private_dir()?;
+        let dir = crate::actions::private_upload_dir()?;
         let path = dir.path().join("upload");
-        let mut file = tokio::fs::File::create(&path).await.map_err(save_error)?;
+        let mut file = tokio::fs::File::create(&path)
+            .await
+            .map_err(crate::actions::save_error)?;
         let mut size = 0u64;
         while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
             size += chunk.len() as u64;
             if size > ATTACHMENT_BYTES_MAX {
                 return Err(refused(AttachError::TooLarge { size }));
             }
-            file.write_all(&chunk).await.map_err(save_error)?;
+            file.write_all(&chunk)
+                .await
+                .map_err(crate::actions::save_error)?;
         }
-        file.flush().await.map_err(save_error)?;
+        file.flush().await.map_err(crate::actions::save_error)?;
         if size == 0 {
             return Err(refused(AttachError::Empty));
         }
@@ -259,20 +256,6 @@ async fn skip(field: &mut Field<'_>) -> Result<(), WebError> {
         }
     }
     Ok(())
-}
-
-/// A private folder (0700) for one upload: the import's ([`crate::actions::upload_dir`]).
-fn private_dir() -> Result<tempfile::TempDir, WebError> {
-    crate::actions::upload_dir()
-        .map_err(|e| WebError::internal(format!("无法建立临时文件夹：{}", io_words(&e))))
-}
-
-fn save_error(e: std::io::Error) -> WebError {
-    WebError::internal(format!("无法保存上传的文件：{}", io_words(&e)))
-}
-
-fn io_words(e: &std::io::Error) -> String {
-    taizhang_interchange::oserr::describe(e)
 }
 
 /// `GET /api/entries/{seq}/attachments/{hash}`: the bytes as stored (hashed again on the way out),
