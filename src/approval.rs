@@ -95,7 +95,7 @@ fn list(batches: &[PendingBatch]) -> String {
             b.id,
             b.maker,
             beijing(&b.created_at),
-            action_words(&b.action),
+            pending::action_words(&b.action),
             b.rows.len(),
             b.files.join("；")
         ));
@@ -105,22 +105,9 @@ fn list(batches: &[PendingBatch]) -> String {
 
 /// A submission time (RFC 3339, UTC) in Beijing time, as the log's table shows times; JSON keeps UTC.
 fn beijing(rfc3339: &str) -> String {
-    let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
     match chrono::DateTime::parse_from_rfc3339(rfc3339) {
-        Ok(t) => t
-            .with_timezone(&beijing)
-            .format("%Y-%m-%d %H:%M:%S%:z")
-            .to_string(),
+        Ok(t) => crate::log::beijing_time(t.timestamp_micros()),
         Err(_) => rfc3339.to_string(),
-    }
-}
-
-fn action_words(action: &str) -> &str {
-    match action {
-        "import" => "导入",
-        "post" => "记账",
-        "reverse" => "冲销",
-        other => other,
     }
 }
 
@@ -129,7 +116,7 @@ fn shown(preview: &Preview) -> String {
     let mut text = format!(
         "待审批次 {}（{}）\n  制单：{}\n  提交时间：{}\n",
         b.id,
-        action_words(&b.action),
+        pending::action_words(&b.action),
         b.maker,
         beijing(&b.created_at)
     );

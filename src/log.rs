@@ -34,6 +34,18 @@ fn beijing() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
 }
 
+/// A recorded time (microseconds since the epoch) as the CLI's tables show it: Beijing time with
+/// its offset, "2026-12-02 14:30:15+08:00".
+pub fn beijing_time(micros: i64) -> String {
+    DateTime::from_timestamp_micros(micros)
+        .map(|t| {
+            t.with_timezone(&beijing())
+                .format("%Y-%m-%d %H:%M:%S%:z")
+                .to_string()
+        })
+        .unwrap_or_else(|| taizhang_store::record::Micros(micros).to_string())
+}
+
 pub fn run(ledger: &Ledger, from: u64, format: LogFormat) -> anyhow::Result<bool> {
     match format {
         LogFormat::Json => each_chunk(ledger, from, |posted, text| {
@@ -111,13 +123,7 @@ fn aligned(cells: &[String; COLUMNS], widths: &[usize; COLUMNS]) -> String {
 /// The cells of an entry: seq, recorded time, kind, key, date, amount, operator, source.
 fn row(posted: &Posted) -> [String; COLUMNS] {
     let record = &posted.record;
-    let recorded = DateTime::from_timestamp_micros(record.recorded_at.0)
-        .map(|t| {
-            t.with_timezone(&beijing())
-                .format("%Y-%m-%d %H:%M:%S%:z")
-                .to_string()
-        })
-        .unwrap_or_else(|| record.recorded_at.to_string());
+    let recorded = beijing_time(record.recorded_at.0);
     let (date, amount) = date_and_amount(&posted.body);
     [
         record.seq.to_string(),

@@ -3,7 +3,6 @@
 //! amendments, acceptances, payments and their reversals — each with its attached documents (name,
 //! size, hash, uploader, time). The auditor's question "what is behind this voucher".
 
-use chrono::FixedOffset;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use taizhang_core::{EntryKey, Kind};
@@ -212,7 +211,7 @@ fn described(ledger: &Ledger, entry: &Posted, docs: &Documents) -> anyhow::Resul
                 a.note.size,
                 a.note.hash,
                 a.uploaded_by,
-                beijing(a.recorded_at.0),
+                crate::log::beijing_time(a.recorded_at.0),
                 a.seq
             ));
         }
@@ -241,16 +240,5 @@ fn field_label(kind: Kind, key: &str) -> String {
 
 /// The recorded time in Beijing time (UTC+8), as people read it; JSON keeps UTC.
 fn beijing_time(line: &EntryLine) -> String {
-    beijing(line.recorded_at.0)
-}
-
-fn beijing(micros: i64) -> String {
-    let beijing = FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
-    match chrono::DateTime::from_timestamp_micros(micros) {
-        Some(t) => t
-            .with_timezone(&beijing)
-            .format("%Y-%m-%d %H:%M:%S%:z")
-            .to_string(),
-        None => micros.to_string(),
-    }
+    crate::log::beijing_time(line.recorded_at.0)
 }

@@ -471,6 +471,16 @@ fn diff_tables(before: &Table7, after: &Table7, out: &mut Vec<CellChange>) {
     }
 }
 
+/// What a pending batch does, in words: "import" → 导入, "post" → 记账, "reverse" → 冲销.
+pub fn action_words(action: &str) -> &str {
+    match action {
+        "import" => "导入",
+        "post" => "记账",
+        "reverse" => "冲销",
+        other => other,
+    }
+}
+
 /// A pending batch as the API and `pending --format json` give it: `{"id", "maker", "created_at",
 /// "action", "files", "warnings", "rows": [{"source", "kind", "body"}]}`, each body as
 /// `log --format json` writes it.

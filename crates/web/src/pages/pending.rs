@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
 use maud::{html, Markup};
 use taizhang_core::Right;
-use taizhang_posting::pending::{CellChange, Decision, Preview};
+use taizhang_posting::pending::{self, CellChange, Decision, Preview};
 use taizhang_store::PendingBatch;
 
 use crate::actions;
@@ -118,7 +118,7 @@ fn list_body(batches: &[PendingBatch], required: bool) -> Markup {
                             td { a href={ "/pending/" (b.id) } { "第 " (b.id) " 批" } }
                             td { (b.maker) }
                             td { (view::beijing_rfc3339(&b.created_at)) }
-                            td { (action_label(&b.action)) }
+                            td { (pending::action_words(&b.action)) }
                             td.num { (b.rows.len()) }
                             td { @for f in &b.files { div { (f) } } }
                         }
@@ -126,15 +126,6 @@ fn list_body(batches: &[PendingBatch], required: bool) -> Markup {
                 }
             }
         }
-    }
-}
-
-fn action_label(action: &str) -> &str {
-    match action {
-        "import" => "导入",
-        "post" => "记账",
-        "reverse" => "冲销",
-        other => other,
     }
 }
 
@@ -163,7 +154,7 @@ fn batch_body(p: &Preview, caller: &Caller, reason: &str) -> Markup {
         table.fields #batch-fields {
             tr { th { "制单" } td #batch-maker { (b.maker) } }
             tr { th { "提交时间" } td { (view::beijing_rfc3339(&b.created_at)) } }
-            tr { th { "内容" } td { (action_label(&b.action)) "，" (b.rows.len()) " 条" } }
+            tr { th { "内容" } td { (pending::action_words(&b.action)) "，" (b.rows.len()) " 条" } }
             tr { th { "文件" } td { @for f in &b.files { div { (f) } } } }
         }
         @if refused {
