@@ -409,8 +409,6 @@ impl Documents {
     }
 }
 
-/// Why a line of the archive could not be read, in words: a line that is not UTF-8 is the
-/// archive's fault, not the disk's.
 /// The longest line an archive may hold: a document of the largest size in base64, with room to
 /// spare. An edited archive with a longer line is refused before it fills the memory.
 const ARCHIVE_LINE_BYTES_MAX: u64 =
@@ -449,6 +447,8 @@ impl<R: BufRead> Iterator for BoundedLines<R> {
     }
 }
 
+/// Why a line of the archive could not be read, in words: a line that is not UTF-8 is the
+/// archive's fault, not the disk's.
 fn archive_io(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::FileTooLarge => format!(
