@@ -528,3 +528,28 @@ fn the_export_gives_every_document_a_file_of_its_own() {
     assert_eq!(contents, expected);
     assert!(names.contains(&format!("{payment}-a.pdf")), "{names:?}");
 }
+
+/// A document's name is the user's text in the export's index like any other: one a spreadsheet
+/// would run as a formula ("=…", "+…", "-…", "@…") is written with a leading `'`, as in every report.
+#[test]
+fn the_export_index_does_not_let_a_documents_name_run_as_a_formula() {
+    let ledger = example_ledger();
+    let names = ["=1+2.pdf", "+86 发票.pdf", "-付款单.pdf", "@SUM(1).pdf"];
+    for (i, name) in names.iter().enumerate() {
+        let file = document(&ledger, name, format!("document {i}").as_bytes());
+        ledger.ok(&["attach", "付-2022-003", arg(&file), "--operator", "张会计"]);
+    }
+    let out = ledger.dir.path().join("决算2022");
+    ledger.ok(&["export", "--year", "2022", "--out", arg(&out)]);
+    let index = std::fs::read_to_string(out.join("附件").join("索引.csv")).expect("the index");
+    for name in names {
+        let cells: Vec<&str> = (index.lines())
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("{name} in the index: {index}"))
+            .split(',')
+            .collect();
+        assert_eq!(cells[2], format!("'{name}"), "{index}");
+        // The exported file itself keeps its name (it is not a cell).
+        assert!(cells[3].ends_with(name), "{index}");
+    }
+}

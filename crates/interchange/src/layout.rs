@@ -127,27 +127,33 @@ impl Cell {
 /// Every text the program writes into a CSV passes through here, so every one is neutralized
 /// ([`csv_text`]): titles and captions carry the unit's name, notes and cells the user's words.
 pub fn to_csv(sheet: &Sheet) -> String {
+    let text = |s: &String| csv_text(s).into_owned();
+    let mut records = vec![vec![text(&sheet.title)]];
+    records.extend(sheet.caption.iter().map(|line| vec![text(line)]));
+    records.extend(sheet.header.iter().map(|h| h.iter().map(text).collect()));
+    records.extend(sheet.rows.iter().map(|r| r.iter().map(Cell::csv).collect()));
+    records.extend(sheet.notes.iter().map(|note| vec![text(note)]));
+    csv_records(records)
+}
+
+/// A plain table of text as CSV (an export's index of documents): every cell neutralized like a
+/// report's ([`csv_text`]).
+pub fn text_csv(rows: impl IntoIterator<Item = Vec<String>>) -> String {
+    csv_records(
+        rows.into_iter()
+            .map(|row| row.iter().map(|c| csv_text(c).into_owned()).collect()),
+    )
+}
+
+/// Records already as CSV carries them, quoted where they need it.
+fn csv_records(records: impl IntoIterator<Item = Vec<String>>) -> String {
     let mut writer = csv::WriterBuilder::new()
         .flexible(true)
         .from_writer(Vec::new());
-    let mut write = |cells: Vec<String>| {
+    for record in records {
         writer
-            .write_record(&cells)
-            .expect("writing CSV to memory cannot fail")
-    };
-    let text = |s: &String| csv_text(s).into_owned();
-    write(vec![text(&sheet.title)]);
-    for line in &sheet.caption {
-        write(vec![text(line)]);
-    }
-    for header in &sheet.header {
-        write(header.iter().map(text).collect());
-    }
-    for row in &sheet.rows {
-        write(row.iter().map(Cell::csv).collect());
-    }
-    for note in &sheet.notes {
-        write(vec![text(note)]);
+            .write_record(&record)
+            .expect("writing CSV to memory cannot fail");
     }
     String::from_utf8(writer.into_inner().expect("flushing to memory cannot fail"))
         .expect("CSV of UTF-8 cells is UTF-8")

@@ -71,10 +71,18 @@ pub fn year_documents(
 ) -> anyhow::Result<Vec<ExportFile>> {
     use chrono::Datelike;
     let mut files = Vec::new();
-    let mut index = format!(
-        "记录序号,记录,文件名,导出文件,大小（字节）,哈希（{}）,上传人,上传时间\n",
-        ledger.algo().name()
-    );
+    let mut index = vec![[
+        "记录序号",
+        "记录",
+        "文件名",
+        "导出文件",
+        "大小（字节）",
+        &format!("哈希（{}）", ledger.algo().name()),
+        "上传人",
+        "上传时间",
+    ]
+    .map(str::to_string)
+    .to_vec()];
     let mut taken = std::collections::BTreeSet::new();
     for a in ledger.all_attachments()? {
         if a.seq > count {
@@ -109,7 +117,7 @@ pub fn year_documents(
             target.body.key().describe(),
             target.body.kind().label()
         );
-        let row = [
+        index.push(vec![
             a.note.target.to_string(),
             what,
             a.note.name.clone(),
@@ -118,10 +126,7 @@ pub fn year_documents(
             a.note.hash.clone(),
             a.uploaded_by.clone(),
             beijing(a.recorded_at.0),
-        ];
-        let cells: Vec<String> = row.iter().map(|c| csv_cell(c)).collect();
-        index.push_str(&cells.join(","));
-        index.push('\n');
+        ]);
         files.push(ExportFile {
             name: format!("{DOCUMENTS_FOLDER}/{file_name}"),
             bytes,
@@ -132,18 +137,9 @@ pub fn year_documents(
     }
     files.push(ExportFile {
         name: format!("{DOCUMENTS_FOLDER}/{DOCUMENTS_INDEX}"),
-        bytes: encoding.encode(&index),
+        bytes: encoding.encode(&taizhang_interchange::layout::text_csv(index)),
     });
     Ok(files)
-}
-
-/// A CSV cell, quoted when it holds a comma, a quote or a line break.
-fn csv_cell(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
-    }
 }
 
 /// A time in Beijing time, as the unit reads its clock.
