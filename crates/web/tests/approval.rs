@@ -512,3 +512,89 @@ async fn the_batch_page_offers_decisions_only_to_a_checker_who_did_not_make_it()
     assert_eq!(again.status, StatusCode::NOT_FOUND, "decided once");
     assert_eq!(app.count().await, count + 3);
 }
+
+/// What Excel users upload: a workbook and a CSV saved with Windows line ends. The batch waits with
+/// each file named once, by its size and hash; approved, every row keeps its own source.
+#[tokio::test]
+async fn an_excel_workbook_and_a_crlf_csv_wait_and_post_with_their_own_sources() {
+    let app = app_requiring_approval().await;
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet().set_name("支出").expect("sheet name");
+    let cells = [
+        [
+            "凭证号",
+            "日期",
+            "资金性质",
+            "功能分类科目编码",
+            "支出类型",
+            "金额",
+            "收款人",
+        ],
+        [
+            "付-2022-301",
+            "2022-12-30",
+            "政府性基金预算",
+            "2290402",
+            "项目支出",
+            "88.80",
+            "某公司",
+        ],
+    ];
+    for (r, row) in cells.iter().enumerate() {
+        for (c, value) in row.iter().enumerate() {
+            sheet
+                .write_string(r as u32, c as u16, *value)
+                .expect("cell");
+        }
+    }
+    let workbook = book.save_to_buffer().expect("xlsx");
+    let csv = payments_csv(&ROWS).replace('\n', "\r\n");
+    let form = Multipart::default()
+        .file("files", "十二月支出.xlsx", &workbook)
+        .file("files", "付款.csv", csv.as_bytes());
+    let answer = app.upload("zhangsan", "/api/import", &form).await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{}", answer.text());
+    let id = answer.json()["pending"].as_u64().expect("pending id");
+
+    let list = app.get_json("lisi", "/api/pending").await;
+    let sm3 =
+        |bytes: &[u8]| taizhang_store::hash::hex(&taizhang_store::HashAlgo::Sm3.digest(bytes));
+    assert_eq!(
+        list["pending"][0]["files"],
+        json!([
+            format!(
+                "十二月支出.xlsx · {} 字节 · sm3:{}",
+                workbook.len(),
+                sm3(&workbook)
+            ),
+            format!(
+                "付款.csv · {} 字节 · sm3:{}",
+                csv.len(),
+                sm3(csv.as_bytes())
+            ),
+        ]),
+        "{list}"
+    );
+    let sources: Vec<&str> = (list["pending"][0]["rows"].as_array().expect("rows").iter())
+        .map(|r| r["source"].as_str().expect("source"))
+        .collect();
+    assert_eq!(
+        sources,
+        ["十二月支出.xlsx:支出:2", "付款.csv:2", "付款.csv:3"]
+    );
+
+    let count = app.count().await;
+    let approved = decide(&app, "sunqi", id, "approve", &json!({})).await;
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.text());
+    assert_eq!(
+        app.count().await,
+        count + 4,
+        "the review and three payments"
+    );
+    let page = app
+        .get_json("lisi", "/api/entries?voucher=%E4%BB%98-2022-301")
+        .await;
+    assert_eq!(page["entries"][0]["source"], "十二月支出.xlsx:支出:2");
+    assert_eq!(page["entries"][0]["operator"], "zhangsan");
+    assert_eq!(page["entries"][0]["body"]["payment"]["amount"], "88.80");
+}
