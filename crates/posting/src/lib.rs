@@ -481,10 +481,11 @@ fn refused(problem: Problem) -> Tally {
     }
 }
 
-/// `--operator` as stored: trimmed (as a user name is: "sunqi " must not pass for another person
-/// than "sunqi"), then [`checked_option`].
+/// `--operator` as stored: [`checked_option`] on the value as given (a forbidden character at its
+/// edge is refused, not trimmed away), then trimmed (as a user name is: "sunqi " must not pass for
+/// another person than "sunqi").
 pub fn checked_operator(value: &str) -> Result<String, Problem> {
-    checked_option("--operator", value.trim())
+    checked_option("--operator", value).map(|operator| operator.trim().to_string())
 }
 
 /// A text option that is stored (`--operator`, `init --unit`), as stored: in normalization form C,
