@@ -146,33 +146,7 @@ async fn import_refuses_paths_and_empty_forms() {
 async fn import_of_an_xlsx_upload() {
     let app = App::new();
     let before = app.count().await;
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet().set_name("支出").expect("sheet name");
-    let header = [
-        "凭证号",
-        "日期",
-        "资金性质",
-        "功能分类科目编码",
-        "支出类型",
-        "金额",
-        "收款人",
-    ];
-    for (i, h) in header.iter().enumerate() {
-        sheet.write_string(0, i as u16, *h).expect("cell");
-    }
-    let row = [
-        "付-2022-301",
-        "2022-12-30",
-        "政府性基金预算",
-        "2290402",
-        "项目支出",
-        "88.80",
-        "某公司",
-    ];
-    for (i, v) in row.iter().enumerate() {
-        sheet.write_string(1, i as u16, *v).expect("cell");
-    }
-    let bytes = book.save_to_buffer().expect("xlsx");
+    let bytes = one_sheet_workbook("支出", &XLSX_PAYMENT);
     let form = Multipart::default().file("files", "十二月支出.xlsx", &bytes);
     let answer = app.upload("zhangsan", "/api/import", &form).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());

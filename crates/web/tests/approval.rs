@@ -518,36 +518,7 @@ async fn the_batch_page_offers_decisions_only_to_a_checker_who_did_not_make_it()
 #[tokio::test]
 async fn an_excel_workbook_and_a_crlf_csv_wait_and_post_with_their_own_sources() {
     let app = app_requiring_approval().await;
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet().set_name("支出").expect("sheet name");
-    let cells = [
-        [
-            "凭证号",
-            "日期",
-            "资金性质",
-            "功能分类科目编码",
-            "支出类型",
-            "金额",
-            "收款人",
-        ],
-        [
-            "付-2022-301",
-            "2022-12-30",
-            "政府性基金预算",
-            "2290402",
-            "项目支出",
-            "88.80",
-            "某公司",
-        ],
-    ];
-    for (r, row) in cells.iter().enumerate() {
-        for (c, value) in row.iter().enumerate() {
-            sheet
-                .write_string(r as u32, c as u16, *value)
-                .expect("cell");
-        }
-    }
-    let workbook = book.save_to_buffer().expect("xlsx");
+    let workbook = one_sheet_workbook("支出", &XLSX_PAYMENT);
     let csv = payments_csv(&ROWS).replace('\n', "\r\n");
     let form = Multipart::default()
         .file("files", "十二月支出.xlsx", &workbook)

@@ -329,3 +329,39 @@ pub async fn decide(
     app.post_json(user, &format!("/api/pending/{id}/{decision}"), body)
         .await
 }
+
+/// A workbook of one sheet named `sheet`, every cell a string (as Excel keeps typed text).
+pub fn one_sheet_workbook(sheet: &str, rows: &[&[&str]]) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let worksheet = book.add_worksheet().set_name(sheet).expect("sheet name");
+    for (r, row) in rows.iter().enumerate() {
+        for (c, value) in row.iter().enumerate() {
+            worksheet
+                .write_string(r as u32, c as u16, *value)
+                .expect("cell");
+        }
+    }
+    book.save_to_buffer().expect("xlsx")
+}
+
+/// A payment sheet's header and one row (支出, the columns an accountant's workbook has).
+pub const XLSX_PAYMENT: [&[&str]; 2] = [
+    &[
+        "凭证号",
+        "日期",
+        "资金性质",
+        "功能分类科目编码",
+        "支出类型",
+        "金额",
+        "收款人",
+    ],
+    &[
+        "付-2022-301",
+        "2022-12-30",
+        "政府性基金预算",
+        "2290402",
+        "项目支出",
+        "88.80",
+        "某公司",
+    ],
+];
